@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds condlif twice (optimised with -Werror, then with ASan + UBSan) and runs the whole test
+# suite on each. The README's test command and CI's (.ci/run) entry point.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+. scripts/env.sh
+jobs=$(nproc)
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCONDLIF_WERROR=ON >/dev/null
+cmake --build build -j "$jobs"
+(cd build && ctest --output-on-failure -j "$jobs" --timeout 600)
+
+cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DCONDLIF_WERROR=ON \
+      -DCONDLIF_SANITIZE=ON -DCMAKE_C_FLAGS_DEBUG="-O1 -g" >/dev/null
+cmake --build build-sanitize -j "$jobs"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd build-sanitize && ctest --output-on-failure -j "$jobs" --timeout 900 -LE 'bench|slurm')
