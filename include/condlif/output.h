@@ -1,0 +1,95 @@
+/* Run output: one run directory per run, written with parallel HDF5 by collective calls.
+ *
+ * Layout (DESIGN.md §4):
+ *   <dir>/spikes.h5       SONATA spikes: /spikes/<population>/{timestamps, node_ids}, root
+ *                         attributes magic, version; run metadata under /condlif.
+ *   <dir>/<report>_<var>.h5  one SONATA report per recorded variable:
+ *                         /report/<population>/data [n_times x n_recorded] float32 and
+ *                         /report/<population>/mapping/{node_ids, index_pointers,
+ *                         element_ids, time}.
+ * Spikes and samples are buffered per rank and appended collectively by cl_output_flush, so
+ * memory stays bounded and the files are valid after every flush. */
+#ifndef CONDLIF_OUTPUT_H
+#define CONDLIF_OUTPUT_H
+
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct cl_output cl_output;
+
+/* A population whose spikes are recorded. */
+typedef struct {
+  const char *name;
+  uint64_t size;
+} cl_output_spike_pop;
+
+/* One recorded state variable of one population. */
+typedef struct {
+  const char *file_stem;  /* file is <dir>/<file_stem>.h5 */
+  const char *population; /* population name (the /report/<population> group) */
+  const char *variable;   /* "V_m", ... (stored as an attribute of data) */
+  const char *units;      /* "mV", "nS" */
+  uint64_t n_local;       /* neurons recorded on this rank */
+  const uint64_t *local_node_ids; /* their ids within the population, ascending */
+  double t_start, dt;     /* ms: first sample time and sampling interval */
+  uint64_t n_times;       /* number of samples the run will take */
+} cl_output_report;
+
+typedef struct {
+  const char *dir; /* run directory */
+  int force;       /* 1: an existing run directory may be reused (its files replaced) */
+  size_t n_spike_pops;
+  const cl_output_spike_pop *spike_pops;
+  size_t n_reports;
+  const cl_output_report *reports;
+} cl_output_desc;
+
+/* Checks the run directory (rank 0: refuses an existing one unless force, creates it and its
+ * parents) and creates the files. Collective; every rank returns the same status. On failure
+ * nothing that existed before is touched. *out is owned by the caller (cl_output_close). */
+int cl_output_open(cl_output **out, MPI_Comm comm, const cl_output_desc *desc);
+
+/* Buffers spikes of spike population pop (index into desc->spike_pops): node ids within the
+ * population and times (ms). Not collective; grows the buffer as needed. */
+int cl_output_add_spikes(cl_output *out, size_t pop, size_t n, const uint64_t *node_ids,
+                         const double *times);
+
+/* Buffers one sample (the values of this rank's recorded neurons, in local_node_ids order)
+ * of report r. Not collective. */
+int cl_output_add_sample(cl_output *out, size_t r, const float *values);
+
+/* Appends everything buffered to the files and flushes them. Collective. */
+int cl_output_flush(cl_output *out);
+
+/* Bytes currently buffered on this rank (for tests of bounded memory). */
+size_t cl_output_buffered_bytes(const cl_output *out);
+
+/* Run metadata, written under /condlif in spikes.h5. Local values are reduced over ranks. */
+typedef struct {
+  const char *config_text;   /* as given */
+  const char *resolved_text; /* with defaults and units applied */
+  const char *version, *git_commit;
+  uint64_t seed;
+  double dt, t_stop;                 /* ms */
+  int64_t d_min_steps, d_max_steps;
+  uint64_t n_neurons;                /* total gids */
+  uint64_t local_synapses;           /* summed over ranks */
+  size_t n_pops;                     /* spike counts per population (all populations) */
+  const char *const *pop_names;
+  const uint64_t *local_spike_counts; /* summed over ranks */
+  size_t n_timers;                   /* phase timers: seconds on this rank */
+  const char *const *timer_names;
+  const double *timer_seconds;       /* min/mean/max over ranks are stored */
+  double wall_seconds;               /* whole run on this rank */
+  double peak_rss_bytes;             /* this rank; the max over ranks is stored */
+  int completed;                     /* 1: the run reached t_stop */
+} cl_output_meta;
+
+/* Writes the metadata. Collective. */
+int cl_output_write_meta(cl_output *out, const cl_output_meta *meta);
+
+/* Flushes what is buffered, closes every file and frees *out (sets it to NULL). Collective. */
+int cl_output_close(cl_output **out);
+
+#endif
