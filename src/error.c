@@ -25,8 +25,12 @@ void cl_error_trace(const char *file, int line, const char *func) {
     snprintf(where_ + used, sizeof where_ - used, "  from %s (%s:%d)\n", func, file, line);
 }
 
-const char *cl_error_message(void) { return message_; }
-const char *cl_error_where(void) { return where_; }
+const char *cl_error_message(void) {
+  return message_;
+}
+const char *cl_error_where(void) {
+  return where_;
+}
 
 void cl_error_clear(void) {
   message_[0] = '\0';
@@ -46,16 +50,16 @@ int cl_error_agree(MPI_Comm comm, int status) {
   return agreed;
 }
 
-void cl_error_report(MPI_Comm comm, int local_status, int agreed_status) {
+void cl_error_report(MPI_Comm comm, int status) {
   int rank = 0, size = 1;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
-  if (agreed_status == CL_OK)
+  if (status == CL_OK)
     return;
-  if (local_status == CL_ERR_USER && agreed_status == CL_ERR_USER) {
+  if (status == CL_ERR_USER) {
     if (rank == 0)
       fprintf(stderr, "condlif: error: %s\n", message_);
-  } else if (local_status != CL_OK) {
+  } else if (message_[0]) {
     if (size > 1)
       fprintf(stderr, "condlif: rank %d: error: %s\n", rank, message_);
     else
@@ -93,8 +97,7 @@ void *cl_malloc_at(size_t n, const char *file, int line) {
 void *cl_calloc_at(size_t count, size_t size, const char *file, int line) {
   void *p = calloc(count ? count : 1, size ? size : 1);
   if (!p)
-    cl_error_set(CL_ERR_MEM, file, line, "out of memory allocating %zu x %zu bytes", count,
-                 size);
+    cl_error_set(CL_ERR_MEM, file, line, "out of memory allocating %zu x %zu bytes", count, size);
   return p;
 }
 

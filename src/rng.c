@@ -31,7 +31,9 @@ uint64_t cl_rng_u64(cl_rng *r) {
   return r->buf[--r->left];
 }
 
-double cl_rng_uniform(cl_rng *r) { return (double)(cl_rng_u64(r) >> 11) * 0x1.0p-53; }
+double cl_rng_uniform(cl_rng *r) {
+  return (double)(cl_rng_u64(r) >> 11) * 0x1.0p-53;
+}
 
 double cl_rng_uniform_pos(cl_rng *r) {
   return ((double)(cl_rng_u64(r) >> 11) + 1.0) * 0x1.0p-53;
@@ -59,7 +61,9 @@ double cl_rng_normal(cl_rng *r) {
   return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
 }
 
-double cl_rng_exponential(cl_rng *r) { return -log(cl_rng_uniform_pos(r)); }
+double cl_rng_exponential(cl_rng *r) {
+  return -log(cl_rng_uniform_pos(r));
+}
 
 uint64_t cl_rng_poisson(cl_rng *r, double mean) {
   if (mean <= 0.0)

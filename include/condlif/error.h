@@ -38,23 +38,24 @@ int cl_error_exit_code(int code);
  * Every rank must call it; use it after any step that can fail on some ranks only. */
 int cl_error_agree(MPI_Comm comm, int status);
 
-/* Collective error report after cl_error_agree(): a user error (the same on every rank, as
- * every rank parses the same input) is printed once, by rank 0; any other error is printed by
- * each failing rank with its rank number. Prints to stderr, prefixed "condlif: error: ". */
-void cl_error_report(MPI_Comm comm, int local_status, int agreed_status);
+/* Error report after an agreed failure (status is the same on every rank; not collective):
+ * a user error (every rank parses the same input and fails alike) is printed once, by rank
+ * 0; any other error is printed by each rank that recorded a message, with its rank number.
+ * Prints to stderr, prefixed "condlif: error: ". */
+void cl_error_report(MPI_Comm comm, int status);
 
 /* Prints "condlif: rank R: fatal: <message>" and calls MPI_Abort. For unrecoverable failures
  * inside the time loop, where no collective agreement is possible. Never returns. */
 _Noreturn void cl_error_abort(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #define CL_ERROR(code, ...) cl_error_set((code), __FILE__, __LINE__, __VA_ARGS__)
-#define CL_CALL(expr)                                                                         \
-  do {                                                                                        \
-    int cl_status_ = (expr);                                                                  \
-    if (cl_status_ != CL_OK) {                                                                \
-      cl_error_trace(__FILE__, __LINE__, __func__);                                           \
-      return cl_status_;                                                                      \
-    }                                                                                         \
+#define CL_CALL(expr)                                                                              \
+  do {                                                                                             \
+    int cl_status_ = (expr);                                                                       \
+    if (cl_status_ != CL_OK) {                                                                     \
+      cl_error_trace(__FILE__, __LINE__, __func__);                                                \
+      return cl_status_;                                                                           \
+    }                                                                                              \
   } while (0)
 
 /* Allocation helpers that record CL_ERR_MEM with file:line on failure. */
@@ -65,11 +66,11 @@ void *cl_realloc_at(void *p, size_t n, const char *file, int line);
 #define cl_calloc(c, s) cl_calloc_at((c), (s), __FILE__, __LINE__)
 #define cl_realloc(p, n) cl_realloc_at((p), (n), __FILE__, __LINE__)
 /* Evaluates to CL_ERR_MEM (already recorded) when ptr is NULL and n is nonzero. */
-#define CL_ALLOC_CHECK(ptr) \
-  do {                      \
-    if (!(ptr)) {           \
-      return CL_ERR_MEM;    \
-    }                       \
+#define CL_ALLOC_CHECK(ptr)                                                                        \
+  do {                                                                                             \
+    if (!(ptr)) {                                                                                  \
+      return CL_ERR_MEM;                                                                           \
+    }                                                                                              \
   } while (0)
 
 #endif

@@ -5,15 +5,17 @@
 #include <string.h>
 
 static int failures;
-#define CHECK(cond)                                                  \
-  do {                                                               \
-    if (!(cond)) {                                                   \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      failures++;                                                    \
-    }                                                                \
+#define CHECK(cond)                                                                                \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                     \
+      failures++;                                                                                  \
+    }                                                                                              \
   } while (0)
 
-static int inner(void) { return CL_ERROR(CL_ERR_USER, "net.cfg:%d: %s: bad", 12, "sim.dt"); }
+static int inner(void) {
+  return CL_ERROR(CL_ERR_USER, "net.cfg:%d: %s: bad", 12, "sim.dt");
+}
 static int outer(void) {
   CL_CALL(inner());
   return CL_OK;

@@ -1,0 +1,74 @@
+/* The local part of the network on one rank: which gids it owns, their state as one array
+ * per variable, and the runtime of spike-source populations.
+ *
+ * Ownership (DESIGN.md §3): rank r of P owns the gids g with g % P == r; its local index is
+ * L = g / P. The local neurons of one population form a contiguous range of L, so a
+ * population's state is a slice of the rank's arrays. */
+#ifndef CONDLIF_NETWORK_H
+#define CONDLIF_NETWORK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "condlif/config.h"
+#include "condlif/neuron.h"
+#include "condlif/rng.h"
+
+typedef struct {
+  const cl_population_config *cfg;
+  int index;               /* population index in the config */
+  uint64_t L_begin;        /* first local index */
+  uint64_t n_local;        /* neurons of this population on this rank */
+  uint64_t gid0;           /* gid of its first local neuron (valid when n_local > 0) */
+  cl_neuron_kernel kernel; /* cond_alpha only */
+  cl_neuron_state state;   /* cond_alpha only: slices of the rank's arrays */
+  /* poisson_source: time of each local source's next spike (ms) and how many intervals its
+   * stream has drawn */
+  double *next_spike;
+  uint64_t *draws;
+  /* spike_source: index of each local source's next spike in cfg->spike_times */
+  uint64_t *cursor;
+  /* external current at t_n, t_n + dt/2, t_n + dt (pA) when a current stimulus targets it */
+  double *I0, *Ih, *I1;
+  uint64_t n_spikes; /* spikes emitted on this rank so far */
+} cl_pop;
+
+typedef struct {
+  const cl_config *cfg;
+  int rank, size;
+  uint64_t n_total; /* gids in the network */
+  uint64_t n_local; /* gids on this rank */
+  size_t n_pops;
+  cl_pop *pops;
+  /* state of all local gids (entries of source populations unused) */
+  double *V_m, *g_ex, *x_ex, *g_in, *x_in, *t_ref_end;
+} cl_network;
+
+static inline int cl_gid_rank(uint64_t gid, int size) {
+  return (int)(gid % (uint64_t)size);
+}
+static inline uint64_t cl_gid_local(uint64_t gid, int size) {
+  return gid / (uint64_t)size;
+}
+
+/* Local range of gids [first, first + count) on rank of size: first local index and count. */
+void cl_local_range(uint64_t first, uint64_t count, int rank, int size, uint64_t *L_begin,
+                    uint64_t *n_local);
+
+/* Allocates the local state, draws initial values (streams keyed by seed, population, gid:
+ * the same for every rank count) and sets up spike sources. Not collective; on failure
+ * returns a status (out of memory) and leaves *net empty. */
+int cl_network_create(cl_network *net, const cl_config *cfg, int rank, int size);
+
+/* Emits the spikes of the spike-source populations in step (times in (t_n, t_{n+1}]): calls
+ * emit(ctx, pop, local index within pop, time ms) in population and index order. */
+typedef void (*cl_emit_fn)(void *ctx, cl_pop *pop, uint64_t j, double t);
+void cl_network_sources_step(cl_network *net, int64_t step, cl_emit_fn emit, void *ctx);
+
+/* Draws a value of d from stream r (NORMAL is redrawn until inside [lo, hi]). */
+double cl_dist_draw(const cl_dist *d, cl_rng *r);
+
+/* Frees what net owns. */
+void cl_network_destroy(cl_network *net);
+
+#endif

@@ -1,0 +1,26 @@
+/* Ring buffers of incoming synaptic input: per local neuron and receptor, `slots` = D_min +
+ * D_max slots, slot-major so one step's row of a population is contiguous. A slot holds the
+ * sum of peak weights (nS) arriving at one grid point; the neuron step reads a row and clears
+ * it. */
+#ifndef CONDLIF_RINGBUF_H
+#define CONDLIF_RINGBUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+  size_t n;      /* local neurons */
+  int64_t slots; /* slots per receptor */
+  double *data;  /* [2][slots][n]: receptor, slot, neuron */
+} cl_ringbuf;
+
+/* Allocates zeroed buffers. Not collective. */
+int cl_ringbuf_init(cl_ringbuf *rb, size_t n, int64_t slots);
+void cl_ringbuf_destroy(cl_ringbuf *rb);
+
+/* Row of receptor (0 ex, 1 in) for the grid point of step (any step index >= 0). */
+static inline double *cl_ringbuf_row(const cl_ringbuf *rb, int receptor, int64_t step) {
+  return rb->data + ((size_t)receptor * (size_t)rb->slots + (size_t)(step % rb->slots)) * rb->n;
+}
+
+#endif

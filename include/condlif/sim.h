@@ -1,0 +1,24 @@
+/* A simulation run: owns start-up in order (network, synapses, stimuli, ring buffers,
+ * exchange, output) and shut-down in reverse, and the time loop:
+ *   for each slice of D_min steps: for each step: sample, inject stimuli, update
+ *   populations; then exchange spikes, deliver them, flush output when due. */
+#ifndef CONDLIF_SIM_H
+#define CONDLIF_SIM_H
+
+#include <mpi.h>
+#include <stdio.h>
+
+#include "condlif/config.h"
+
+typedef struct {
+  int force;    /* an existing run directory may be replaced */
+  int quiet;    /* no summary */
+  int progress; /* progress line on rank 0 (stderr) */
+} cl_sim_options;
+
+/* Runs cfg over comm and prints the end-of-run summary on rank 0 (to `out`, unless quiet).
+ * Collective. Returns a status that is the same on every rank; a failure inside the time
+ * loop aborts the job (MPI_Abort) after printing the rank and the cause. */
+int cl_sim_run(const cl_config *cfg, const cl_sim_options *opt, MPI_Comm comm, FILE *out);
+
+#endif

@@ -1,0 +1,415 @@
+/* Construction of the synapses of every projection on the rank of their targets.
+ *
+ * Two passes over the same counter-based streams: the first counts synapses per source gid,
+ * the second fills them in at their CSR positions. No temporary list of all synapses is
+ * held, so peak memory is the final storage. Streams are keyed by (seed, projection, target
+ * gid) for per-target rules and (seed, projection, source gid) for fixed_outdegree, never by
+ * the rank. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "condlif/error.h"
+#include "condlif/rng.h"
+#include "condlif/synapses.h"
+
+typedef struct {
+  uint64_t *ids; /* generated gids (sources of one target, or targets of one source) */
+  size_t n, cap;
+  uint64_t *table; /* open-addressing set for draws without multapses */
+  size_t table_cap;
+  uint64_t *counts; /* fixed_total_number: synapses per target node */
+} scratch;
+
+static int push(scratch *s, uint64_t id) {
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? 2 * s->cap : 256;
+    uint64_t *ids = cl_realloc(s->ids, cap * sizeof *ids);
+    CL_ALLOC_CHECK(ids);
+    s->ids = ids;
+    s->cap = cap;
+  }
+  s->ids[s->n++] = id;
+  return CL_OK;
+}
+
+/* Set of drawn indices for draws without replacement: returns 1 when x was new. */
+static int set_insert(scratch *s, uint64_t x, size_t mask) {
+  size_t h = (size_t)((x * UINT64_C(0x9E3779B97F4A7C15)) >> 20) & mask;
+  while (s->table[h] != UINT64_MAX) {
+    if (s->table[h] == x)
+      return 0;
+    h = (h + 1) & mask;
+  }
+  s->table[h] = x;
+  return 1;
+}
+
+static int set_reset(scratch *s, uint64_t k, size_t *mask) {
+  size_t cap = 16;
+  while (cap < 2 * k)
+    cap *= 2;
+  if (cap > s->table_cap) {
+    uint64_t *t = cl_realloc(s->table, cap * sizeof *t);
+    CL_ALLOC_CHECK(t);
+    s->table = t;
+    s->table_cap = cap;
+  }
+  memset(s->table, 0xff, cap * sizeof *s->table);
+  *mask = cap - 1;
+  return CL_OK;
+}
+
+/* Draws k of the n candidates 0..n-1 (without `skip`, when skip < n), with or without
+ * replacement, in generation order; appends first + candidate to s->ids. */
+static int draw_k(scratch *s, cl_rng *rng, uint64_t first, uint64_t n, uint64_t skip, uint64_t k,
+                  int multapses) {
+  uint64_t pool = skip < n ? n - 1 : n;
+  if (k == 0)
+    return CL_OK;
+  if (pool == 0)
+    return CL_ERROR(CL_ERR_INTERNAL, "cannot draw %llu connections from an empty pool",
+                    (unsigned long long)k);
+  if (multapses) {
+    for (uint64_t i = 0; i < k; i++) {
+      uint64_t c = cl_rng_below(rng, pool);
+      CL_CALL(push(s, first + (c >= skip ? c + 1 : c)));
+    }
+    return CL_OK;
+  }
+  if (k > pool)
+    return CL_ERROR(CL_ERR_INTERNAL, "%llu distinct connections from a pool of %llu",
+                    (unsigned long long)k, (unsigned long long)pool);
+  if (2 * k > pool) {
+    /* Selection sampling (Knuth's algorithm S): one pass, in order. */
+    uint64_t need = k;
+    for (uint64_t c = 0; c < pool && need > 0; c++) {
+      if ((double)(pool - c) * cl_rng_uniform(rng) < (double)need) {
+        CL_CALL(push(s, first + (c >= skip ? c + 1 : c)));
+        need--;
+      }
+    }
+    return CL_OK;
+  }
+  size_t mask;
+  CL_CALL(set_reset(s, k, &mask));
+  for (uint64_t got = 0; got < k;) {
+    uint64_t c = cl_rng_below(rng, pool);
+    if (set_insert(s, c, mask)) {
+      CL_CALL(push(s, first + (c >= skip ? c + 1 : c)));
+      got++;
+    }
+  }
+  return CL_OK;
+}
+
+/* Sources of target gid t (node tn of the target population) under projection pc. */
+static int sources_of(scratch *s, const cl_config *cfg, size_t j, uint64_t t, uint64_t tn) {
+  const cl_projection_config *pc = &cfg->projections[j];
+  const cl_population_config *src = &cfg->populations[pc->source];
+  uint64_t first = src->first_gid, ns = src->size;
+  uint64_t skip = (pc->source == pc->target && !pc->allow_autapses) ? tn : UINT64_MAX;
+  cl_rng rng;
+  cl_rng_init(&rng, cfg->sim.seed, CL_RNG_CONNECT + j, t, 0);
+  s->n = 0;
+  switch (pc->rule) {
+  case CL_RULE_ONE_TO_ONE:
+    if (tn < ns && tn != skip)
+      CL_CALL(push(s, first + tn));
+    return CL_OK;
+  case CL_RULE_ALL_TO_ALL:
+    for (uint64_t i = 0; i < ns; i++)
+      if (i != skip)
+        CL_CALL(push(s, first + i));
+    return CL_OK;
+  case CL_RULE_PAIRWISE_BERNOULLI: {
+    if (pc->p <= 0.0)
+      return CL_OK;
+    if (pc->p >= 1.0) {
+      for (uint64_t i = 0; i < ns; i++)
+        if (i != skip)
+          CL_CALL(push(s, first + i));
+      return CL_OK;
+    }
+    /* Geometric skipping: the gap to the next chosen source is Geometric(p). */
+    double lq = log1p(-pc->p);
+    double pos = -1.0;
+    for (;;) {
+      pos += 1.0 + floor(log(cl_rng_uniform_pos(&rng)) / lq);
+      if (pos >= (double)ns)
+        break;
+      uint64_t i = (uint64_t)pos;
+      if (i != skip)
+        CL_CALL(push(s, first + i));
+    }
+    return CL_OK;
+  }
+  case CL_RULE_FIXED_INDEGREE:
+    return draw_k(s, &rng, first, ns, skip, pc->k, pc->allow_multapses);
+  case CL_RULE_FIXED_TOTAL_NUMBER:
+    return draw_k(s, &rng, first, ns, skip, s->counts[tn], 1);
+  case CL_RULE_FIXED_OUTDEGREE:
+    break;
+  }
+  return CL_ERROR(CL_ERR_INTERNAL, "rule %d is not a per-target rule", (int)pc->rule);
+}
+
+/* Targets (gids) of source gid g (node gn of the source population) under fixed_outdegree. */
+static int targets_of(scratch *s, const cl_config *cfg, size_t j, uint64_t g, uint64_t gn) {
+  const cl_projection_config *pc = &cfg->projections[j];
+  const cl_population_config *tgt = &cfg->populations[pc->target];
+  uint64_t skip = (pc->source == pc->target && !pc->allow_autapses) ? gn : UINT64_MAX;
+  cl_rng rng;
+  cl_rng_init(&rng, cfg->sim.seed, CL_RNG_CONNECT + j, g, 1);
+  s->n = 0;
+  return draw_k(s, &rng, tgt->first_gid, tgt->size, skip, pc->k, pc->allow_multapses);
+}
+
+/* fixed_total_number: synapses per target node, by sequential conditional binomials from
+ * one stream of the projection (the same on every rank). */
+static int total_counts(scratch *s, const cl_config *cfg, size_t j) {
+  const cl_projection_config *pc = &cfg->projections[j];
+  uint64_t nt = cfg->populations[pc->target].size;
+  free(s->counts);
+  s->counts = cl_malloc(nt * sizeof *s->counts);
+  CL_ALLOC_CHECK(s->counts);
+  cl_rng rng;
+  cl_rng_init(&rng, cfg->sim.seed, CL_RNG_TOTAL + j, 0, 0);
+  uint64_t left = pc->n;
+  for (uint64_t i = 0; i < nt; i++) {
+    uint64_t c = i + 1 == nt ? left : cl_rng_binomial(&rng, left, 1.0 / (double)(nt - i));
+    s->counts[i] = c;
+    left -= c;
+  }
+  return CL_OK;
+}
+
+static int64_t delay_steps(double d, double dt, int64_t lo, int64_t hi) {
+  int64_t D = (int64_t)llround(d / dt);
+  if (D < lo)
+    D = lo;
+  if (hi > 0 && D > hi)
+    D = hi;
+  return D;
+}
+
+typedef struct {
+  cl_synapses *syn;
+  uint64_t *fill;     /* pass 2: next free position per source gid (NULL in pass 1) */
+  int64_t d_lo, d_hi; /* user bounds on delays in steps (d_hi 0: none) */
+  int64_t d_min, d_max;
+  uint16_t *delays; /* pass 2 */
+} builder;
+
+/* Records synapse source -> local target L of projection j; weight and delay from rng. */
+static void add_synapse(builder *b, const cl_config *cfg, const cl_projection_config *pc,
+                        uint64_t source, uint64_t L, cl_rng *wrng) {
+  if (!b->fill) {
+    b->syn->row[source + 1]++;
+    return;
+  }
+  double w = cl_dist_draw(&pc->weight, wrng);
+  double d = cl_dist_draw(&pc->delay, wrng);
+  int64_t D = delay_steps(d, cfg->sim.dt, b->d_lo, b->d_hi);
+  uint64_t k = b->fill[source]++;
+  b->syn->target[k] = (uint32_t)L | (pc->receptor == CL_RECEPTOR_IN ? CL_SYN_INHIBITORY : 0);
+  b->syn->weight[k] = (float)w;
+  b->delays[k] = (uint16_t)(D > 65535 ? 65535 : D);
+  if (D < b->d_min)
+    b->d_min = D;
+  if (D > b->d_max)
+    b->d_max = D;
+}
+
+static int run_pass(builder *b, scratch *s, const cl_config *cfg, const cl_network *net) {
+  for (size_t j = 0; j < cfg->n_projections; j++) {
+    const cl_projection_config *pc = &cfg->projections[j];
+    const cl_pop *tp = &net->pops[pc->target];
+    const cl_population_config *tgt = tp->cfg;
+    if (pc->rule == CL_RULE_FIXED_OUTDEGREE) {
+      const cl_population_config *src = &cfg->populations[pc->source];
+      for (uint64_t gn = 0; gn < src->size; gn++) {
+        uint64_t g = src->first_gid + gn;
+        CL_CALL(targets_of(s, cfg, j, g, gn));
+        cl_rng wrng;
+        cl_rng_init(&wrng, cfg->sim.seed, CL_RNG_WEIGHT + j, g, 1);
+        for (size_t i = 0; i < s->n; i++) {
+          uint64_t t = s->ids[i];
+          if (cl_gid_rank(t, net->size) == net->rank) {
+            add_synapse(b, cfg, pc, g, cl_gid_local(t, net->size), &wrng);
+            if (!b->fill)
+              b->syn->n_per_projection[j]++;
+          } else if (b->fill) {
+            /* draw the weight and delay all the same, so the stream stays in step */
+            cl_dist_draw(&pc->weight, &wrng);
+            cl_dist_draw(&pc->delay, &wrng);
+          }
+        }
+      }
+      continue;
+    }
+    if (pc->rule == CL_RULE_FIXED_TOTAL_NUMBER)
+      CL_CALL(total_counts(s, cfg, j));
+    for (uint64_t jl = 0; jl < tp->n_local; jl++) {
+      uint64_t t = tp->gid0 + jl * (uint64_t)net->size;
+      uint64_t tn = t - tgt->first_gid;
+      CL_CALL(sources_of(s, cfg, j, t, tn));
+      cl_rng wrng;
+      cl_rng_init(&wrng, cfg->sim.seed, CL_RNG_WEIGHT + j, t, 0);
+      for (size_t i = 0; i < s->n; i++)
+        add_synapse(b, cfg, pc, s->ids[i], tp->L_begin + jl, &wrng);
+      if (!b->fill)
+        b->syn->n_per_projection[j] += s->n;
+    }
+  }
+  return CL_OK;
+}
+
+/* Tells each source's owner that this rank hosts targets of it; owners record the sets. */
+static int build_destinations(cl_synapses *syn, const cl_network *net, MPI_Comm comm) {
+  int P = net->size;
+  syn->words = (P + 63) / 64;
+  syn->dest = cl_calloc(net->n_local * (size_t)syn->words + 1, sizeof *syn->dest);
+  int *scount = cl_calloc((size_t)P, sizeof(int)), *rcount = cl_calloc((size_t)P, sizeof(int));
+  int *sdispl = cl_calloc((size_t)P + 1, sizeof(int)),
+      *rdispl = cl_calloc((size_t)P + 1, sizeof(int));
+  uint64_t *sbuf = NULL, *rbuf = NULL;
+  int status = (syn->dest && scount && rcount && sdispl && rdispl) ? CL_OK : CL_ERR_MEM;
+  size_t nsend = 0;
+  if (status == CL_OK) {
+    for (uint64_t g = 0; g < syn->n_gids; g++)
+      if (syn->row[g + 1] > syn->row[g]) {
+        scount[cl_gid_rank(g, P)]++;
+        nsend++;
+      }
+    sbuf = cl_malloc(nsend * sizeof *sbuf);
+    if (!sbuf)
+      status = CL_ERR_MEM;
+  }
+  status = cl_error_agree(comm, status);
+  if (status == CL_OK) {
+    MPI_Alltoall(scount, 1, MPI_INT, rcount, 1, MPI_INT, comm);
+    for (int q = 0; q < P; q++) {
+      sdispl[q + 1] = sdispl[q] + scount[q];
+      rdispl[q + 1] = rdispl[q] + rcount[q];
+    }
+    int *pos = cl_malloc((size_t)P * sizeof *pos);
+    rbuf = cl_malloc((size_t)rdispl[P] * sizeof *rbuf);
+    if (!pos || !rbuf)
+      status = CL_ERR_MEM;
+    if (pos) {
+      memcpy(pos, sdispl, (size_t)P * sizeof *pos);
+      for (uint64_t g = 0; g < syn->n_gids; g++)
+        if (syn->row[g + 1] > syn->row[g])
+          sbuf[pos[cl_gid_rank(g, P)]++] = g;
+      free(pos);
+    }
+  }
+  status = cl_error_agree(comm, status);
+  if (status == CL_OK) {
+    MPI_Alltoallv(sbuf, scount, sdispl, MPI_UINT64_T, rbuf, rcount, rdispl, MPI_UINT64_T, comm);
+    for (int q = 0; q < P; q++)
+      for (int i = rdispl[q]; i < rdispl[q + 1]; i++) {
+        uint64_t L = cl_gid_local(rbuf[i], P);
+        syn->dest[L * (uint64_t)syn->words + (uint64_t)q / 64] |= UINT64_C(1) << (q % 64);
+      }
+  }
+  free(scount);
+  free(rcount);
+  free(sdispl);
+  free(rdispl);
+  free(sbuf);
+  free(rbuf);
+  return status;
+}
+
+static int build_local(cl_synapses *syn, const cl_config *cfg, const cl_network *net, scratch *s,
+                       builder *b) {
+  syn->n_gids = cfg->n_total;
+  syn->row = cl_calloc(syn->n_gids + 1, sizeof *syn->row);
+  syn->n_per_projection = cl_calloc(cfg->n_projections + 1, sizeof *syn->n_per_projection);
+  CL_ALLOC_CHECK(syn->row && syn->n_per_projection);
+  b->syn = syn;
+  CL_CALL(run_pass(b, s, cfg, net));
+  for (uint64_t g = 0; g < syn->n_gids; g++)
+    syn->row[g + 1] += syn->row[g];
+  syn->n = syn->row[syn->n_gids];
+  syn->target = cl_malloc(syn->n * sizeof *syn->target);
+  syn->weight = cl_malloc(syn->n * sizeof *syn->weight);
+  b->delays = cl_malloc(syn->n * sizeof *b->delays);
+  b->fill = cl_malloc(syn->n_gids * sizeof *b->fill);
+  CL_ALLOC_CHECK(syn->target && syn->weight && b->delays && b->fill);
+  memcpy(b->fill, syn->row, syn->n_gids * sizeof *b->fill);
+  CL_CALL(run_pass(b, s, cfg, net));
+  free(b->fill);
+  b->fill = NULL;
+  return CL_OK;
+}
+
+int cl_synapses_build_local(cl_synapses *syn, const cl_config *cfg, const cl_network *net) {
+  memset(syn, 0, sizeof *syn);
+  scratch s = {0};
+  double dt = cfg->sim.dt;
+  builder b = {.d_lo = cfg->sim.min_delay > 0 ? delay_steps(cfg->sim.min_delay, dt, 1, 0) : 1,
+               .d_hi = cfg->sim.max_delay > 0 ? delay_steps(cfg->sim.max_delay, dt, 1, 0) : 0,
+               .d_min = INT64_MAX,
+               .d_max = 0};
+  int status = build_local(syn, cfg, net, &s, &b);
+  free(s.ids);
+  free(s.table);
+  free(s.counts);
+  free(b.fill);
+  if (status == CL_OK) {
+    syn->d_min = b.d_min;
+    syn->d_max = b.d_max;
+    syn->delay16 = b.delays; /* narrowed by cl_synapses_finish once d_max is known */
+  } else {
+    free(b.delays);
+    cl_synapses_destroy(syn);
+  }
+  return status;
+}
+
+int cl_synapses_finish(cl_synapses *syn, const cl_config *cfg, const cl_network *net, MPI_Comm comm,
+                       int status) {
+  double dt = cfg->sim.dt;
+  int64_t d_lo = cfg->sim.min_delay > 0 ? delay_steps(cfg->sim.min_delay, dt, 1, 0) : 0;
+  status = cl_error_agree(comm, status);
+  if (status == CL_OK) {
+    int64_t lo = syn->d_min, hi = syn->d_max;
+    MPI_Allreduce(&lo, &syn->d_min, 1, MPI_INT64_T, MPI_MIN, comm);
+    MPI_Allreduce(&hi, &syn->d_max, 1, MPI_INT64_T, MPI_MAX, comm);
+    MPI_Allreduce(&syn->n, &syn->n_global, 1, MPI_UINT64_T, MPI_SUM, comm);
+    if (syn->n_global == 0) {
+      /* Nothing to deliver: exchange once per millisecond (or per user min delay). */
+      syn->d_min = syn->d_max = d_lo > 0 ? d_lo : delay_steps(1.0, dt, 1, 0);
+    }
+    if (d_lo > 0 && d_lo < syn->d_min)
+      syn->d_min = d_lo;
+    if (syn->d_max < 256) {
+      syn->delay8 = cl_malloc(syn->n * sizeof *syn->delay8);
+      if (syn->delay8) {
+        for (uint64_t k = 0; k < syn->n; k++)
+          syn->delay8[k] = (uint8_t)syn->delay16[k];
+        free(syn->delay16);
+        syn->delay16 = NULL;
+      } else {
+        status = CL_ERR_MEM;
+      }
+    }
+  }
+  status = cl_error_agree(comm, status);
+  if (status == CL_OK)
+    status = build_destinations(syn, net, comm);
+  if (status != CL_OK) {
+    cl_error_trace(__FILE__, __LINE__, __func__);
+    cl_synapses_destroy(syn);
+  }
+  return status;
+}
+
+int cl_synapses_build(cl_synapses *syn, const cl_config *cfg, const cl_network *net,
+                      MPI_Comm comm) {
+  int status = cl_synapses_build_local(syn, cfg, net);
+  return cl_synapses_finish(syn, cfg, net, comm, status);
+}

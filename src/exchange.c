@@ -1,0 +1,137 @@
+#include "condlif/exchange.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "condlif/error.h"
+
+int cl_exchange_init(cl_exchange *ex, MPI_Comm comm) {
+  memset(ex, 0, sizeof *ex);
+  ex->comm = comm;
+  MPI_Comm_rank(comm, &ex->rank);
+  MPI_Comm_size(comm, &ex->size);
+  size_t P = (size_t)ex->size;
+  ex->scount = cl_calloc(P, sizeof(int));
+  ex->rcount = cl_calloc(P, sizeof(int));
+  ex->sdispl = cl_calloc(P + 1, sizeof(int));
+  ex->rdispl = cl_calloc(P + 1, sizeof(int));
+  if (!ex->scount || !ex->rcount || !ex->sdispl || !ex->rdispl) {
+    cl_exchange_destroy(ex);
+    return CL_ERR_MEM;
+  }
+  return CL_OK;
+}
+
+void cl_exchange_destroy(cl_exchange *ex) {
+  free(ex->local);
+  free(ex->scount);
+  free(ex->rcount);
+  free(ex->sdispl);
+  free(ex->rdispl);
+  free(ex->sbuf);
+  free(ex->rbuf);
+  free(ex->tmp);
+  memset(ex, 0, sizeof *ex);
+}
+
+static void *grow(void *p, size_t *cap, size_t need, size_t elem) {
+  if (need <= *cap)
+    return p;
+  size_t cap2 = *cap ? *cap : 1024;
+  while (cap2 < need)
+    cap2 *= 2;
+  void *q = realloc(p, cap2 * elem);
+  if (!q)
+    cl_error_abort("out of memory growing a spike buffer to %zu entries", cap2);
+  *cap = cap2;
+  return q;
+}
+
+void cl_exchange_push(cl_exchange *ex, int64_t step_in_slice, uint64_t gid) {
+  if (ex->n_local == ex->cap_local)
+    ex->local = grow(ex->local, &ex->cap_local, ex->n_local + 1, sizeof *ex->local);
+  ex->local[ex->n_local++] = (uint64_t)step_in_slice << CL_SPIKE_STEP_SHIFT | gid;
+}
+
+/* Merges the sorted runs [displ[q], displ[q+1]) of a into one sorted sequence; returns the
+ * buffer holding it (a or b). */
+static uint64_t *merge_runs(uint64_t *a, uint64_t *b, const int *displ, int runs) {
+  int *bounds = malloc(((size_t)runs + 1) * sizeof *bounds);
+  if (!bounds)
+    cl_error_abort("out of memory merging received spikes");
+  memcpy(bounds, displ, ((size_t)runs + 1) * sizeof *bounds);
+  while (runs > 1) {
+    int out = 0;
+    for (int r = 0; r < runs; r += 2) {
+      int lo = bounds[r], mid = bounds[r + 1 < runs ? r + 1 : runs];
+      int hi = r + 1 < runs ? bounds[r + 2] : mid;
+      int i = lo, j = mid, k = lo;
+      while (i < mid && j < hi)
+        b[k++] = a[j] < a[i] ? a[j++] : a[i++];
+      while (i < mid)
+        b[k++] = a[i++];
+      while (j < hi)
+        b[k++] = a[j++];
+      bounds[out++] = lo;
+    }
+    bounds[out] = bounds[runs];
+    runs = out;
+    uint64_t *t = a;
+    a = b;
+    b = t;
+  }
+  free(bounds);
+  return a;
+}
+
+void cl_exchange_run(cl_exchange *ex, const cl_synapses *syn, const uint64_t **spikes, size_t *n) {
+  const int P = ex->size, words = syn->words;
+  memset(ex->scount, 0, (size_t)P * sizeof(int));
+  size_t total = 0;
+  for (size_t i = 0; i < ex->n_local; i++) {
+    const uint64_t *bits =
+        syn->dest + cl_gid_local(ex->local[i] & CL_SPIKE_GID_MASK, P) * (uint64_t)words;
+    for (int w = 0; w < words; w++)
+      for (uint64_t m = bits[w]; m; m &= m - 1) {
+        ex->scount[w * 64 + __builtin_ctzll(m)]++;
+        total++;
+      }
+  }
+  if (total > (size_t)INT32_MAX)
+    cl_error_abort("more than 2^31 spike messages in one slice");
+  for (int q = 0; q < P; q++)
+    ex->sdispl[q + 1] = ex->sdispl[q] + ex->scount[q];
+  ex->sbuf = grow(ex->sbuf, &ex->scap, total, sizeof *ex->sbuf);
+  int *pos = ex->rdispl; /* borrowed as fill cursors until the counts come back */
+  memcpy(pos, ex->sdispl, (size_t)P * sizeof(int));
+  for (size_t i = 0; i < ex->n_local; i++) {
+    const uint64_t *bits =
+        syn->dest + cl_gid_local(ex->local[i] & CL_SPIKE_GID_MASK, P) * (uint64_t)words;
+    for (int w = 0; w < words; w++)
+      for (uint64_t m = bits[w]; m; m &= m - 1)
+        ex->sbuf[pos[w * 64 + __builtin_ctzll(m)]++] = ex->local[i];
+  }
+  ex->sent += total;
+  ex->n_local = 0;
+
+  if (MPI_Alltoall(ex->scount, 1, MPI_INT, ex->rcount, 1, MPI_INT, ex->comm) != MPI_SUCCESS)
+    cl_error_abort("MPI_Alltoall of spike counts failed");
+  ex->rdispl[0] = 0;
+  for (int q = 0; q < P; q++)
+    ex->rdispl[q + 1] = ex->rdispl[q] + ex->rcount[q];
+  size_t nrecv = (size_t)ex->rdispl[P];
+  size_t tcap = ex->rcap;
+  ex->rbuf = grow(ex->rbuf, &ex->rcap, nrecv, sizeof *ex->rbuf);
+  ex->tmp = grow(ex->tmp, &tcap, ex->rcap, sizeof *ex->tmp);
+  if (MPI_Alltoallv(ex->sbuf, ex->scount, ex->sdispl, MPI_UINT64_T, ex->rbuf, ex->rcount,
+                    ex->rdispl, MPI_UINT64_T, ex->comm) != MPI_SUCCESS)
+    cl_error_abort("MPI_Alltoallv of spikes failed");
+  ex->received += nrecv;
+  uint64_t *sorted = merge_runs(ex->rbuf, ex->tmp, ex->rdispl, P);
+  if (sorted != ex->rbuf) {
+    ex->tmp = ex->rbuf;
+    ex->rbuf = sorted;
+  }
+  *spikes = ex->rbuf;
+  *n = nrecv;
+}

@@ -1,0 +1,178 @@
+#include "condlif/network.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "condlif/error.h"
+
+void cl_local_range(uint64_t first, uint64_t count, int rank, int size, uint64_t *L_begin,
+                    uint64_t *n_local) {
+  uint64_t P = (uint64_t)size, r = (uint64_t)rank;
+  uint64_t g0 = first + (r + P - first % P) % P; /* first gid >= first owned by rank */
+  *L_begin = g0 / P;
+  *n_local = g0 < first + count ? (first + count - 1 - g0) / P + 1 : 0;
+}
+
+double cl_dist_draw(const cl_dist *d, cl_rng *r) {
+  switch (d->kind) {
+  case CL_DIST_CONST:
+    return d->a;
+  case CL_DIST_UNIFORM:
+    return d->a + (d->b - d->a) * cl_rng_uniform(r);
+  case CL_DIST_NORMAL:
+    for (int tries = 0; tries < 1000000; tries++) {
+      double v = d->a + d->b * cl_rng_normal(r);
+      if (v >= d->lo && v <= d->hi)
+        return v;
+    }
+    /* The config check keeps [lo, hi] within reach; this only guards termination. */
+    return fmin(fmax(d->a, d->lo), d->hi);
+  case CL_DIST_LOGNORMAL:
+    return exp(d->a + d->b * cl_rng_normal(r));
+  }
+  return d->a;
+}
+
+static int setup_neurons(cl_network *net, cl_pop *pop) {
+  const cl_population_config *pc = pop->cfg;
+  uint64_t L = pop->L_begin;
+  cl_neuron_kernel_init(&pop->kernel, &pc->params, net->cfg->sim.dt);
+  pop->state = (cl_neuron_state){.n = pop->n_local,
+                                 .V_m = net->V_m + L,
+                                 .g_ex = net->g_ex + L,
+                                 .x_ex = net->x_ex + L,
+                                 .g_in = net->g_in + L,
+                                 .x_in = net->x_in + L,
+                                 .t_ref_end = net->t_ref_end + L};
+  cl_neuron_state_clear_refractory(&pop->state);
+  double *vars[CL_NVARS] = {pop->state.V_m, pop->state.g_ex, pop->state.x_ex, pop->state.g_in,
+                            pop->state.x_in};
+  for (uint64_t j = 0; j < pop->n_local; j++) {
+    uint64_t gid = pop->gid0 + j * (uint64_t)net->size;
+    cl_rng rng;
+    cl_rng_init(&rng, net->cfg->sim.seed, CL_RNG_INIT + (uint64_t)pop->index, gid, 0);
+    for (int v = 0; v < CL_NVARS; v++)
+      vars[v][j] = cl_dist_draw(&pc->init[v], &rng);
+  }
+  return CL_OK;
+}
+
+/* Interval k of Poisson source gid: an exponential draw from its own stream position. */
+static double poisson_interval(const cl_network *net, const cl_pop *pop, uint64_t gid, uint64_t k) {
+  cl_rng rng;
+  cl_rng_init(&rng, net->cfg->sim.seed, CL_RNG_POISSON_SOURCE + (uint64_t)pop->index, gid, k);
+  return cl_rng_exponential(&rng) * 1000.0 / pop->cfg->rate; /* ms */
+}
+
+static int setup_poisson(cl_network *net, cl_pop *pop) {
+  pop->next_spike = cl_malloc(pop->n_local * sizeof *pop->next_spike);
+  pop->draws = cl_malloc(pop->n_local * sizeof *pop->draws);
+  CL_ALLOC_CHECK(pop->next_spike && pop->draws);
+  for (uint64_t j = 0; j < pop->n_local; j++) {
+    uint64_t gid = pop->gid0 + j * (uint64_t)net->size;
+    pop->draws[j] = 1;
+    pop->next_spike[j] =
+        pop->cfg->rate > 0 ? pop->cfg->start + poisson_interval(net, pop, gid, 0) : INFINITY;
+  }
+  return CL_OK;
+}
+
+int cl_network_create(cl_network *net, const cl_config *cfg, int rank, int size) {
+  memset(net, 0, sizeof *net);
+  net->cfg = cfg;
+  net->rank = rank;
+  net->size = size;
+  net->n_total = cfg->n_total;
+  net->n_local = cfg->n_total > (uint64_t)rank
+                     ? (cfg->n_total - (uint64_t)rank + (uint64_t)size - 1) / (uint64_t)size
+                     : 0;
+  net->n_pops = cfg->n_populations;
+  net->pops = cl_calloc(net->n_pops, sizeof *net->pops);
+  double **arrays[] = {&net->V_m, &net->g_ex, &net->x_ex, &net->g_in, &net->x_in, &net->t_ref_end};
+  int status = net->pops ? CL_OK : CL_ERR_MEM;
+  for (size_t a = 0; a < sizeof arrays / sizeof *arrays && status == CL_OK; a++) {
+    *arrays[a] = cl_calloc(net->n_local, sizeof(double));
+    if (!*arrays[a])
+      status = CL_ERR_MEM;
+  }
+  for (size_t p = 0; p < net->n_pops && status == CL_OK; p++) {
+    cl_pop *pop = &net->pops[p];
+    pop->cfg = &cfg->populations[p];
+    pop->index = (int)p;
+    cl_local_range(pop->cfg->first_gid, pop->cfg->size, rank, size, &pop->L_begin, &pop->n_local);
+    pop->gid0 = pop->L_begin * (uint64_t)size + (uint64_t)rank;
+    switch (pop->cfg->model) {
+    case CL_MODEL_COND_ALPHA:
+      status = setup_neurons(net, pop);
+      break;
+    case CL_MODEL_POISSON_SOURCE:
+      status = setup_poisson(net, pop);
+      break;
+    case CL_MODEL_SPIKE_SOURCE:
+      pop->cursor = cl_malloc(pop->n_local * sizeof *pop->cursor);
+      if (!pop->cursor) {
+        status = CL_ERR_MEM;
+        break;
+      }
+      for (uint64_t j = 0; j < pop->n_local; j++)
+        pop->cursor[j] = pop->cfg->spike_ptr[pop->gid0 + j * (uint64_t)size - pop->cfg->first_gid];
+      break;
+    }
+  }
+  if (status != CL_OK) {
+    cl_error_trace(__FILE__, __LINE__, __func__);
+    cl_network_destroy(net);
+  }
+  return status;
+}
+
+void cl_network_sources_step(cl_network *net, int64_t step, cl_emit_fn emit, void *ctx) {
+  double dt = net->cfg->sim.dt;
+  /* A source spike at t belongs to the step with t_n < t <= t_{n+1} (with a tolerance of
+   * 1e-6 dt for times given on the grid). */
+  double t_end = (double)(step + 1) * dt + 1e-6 * dt;
+  for (size_t p = 0; p < net->n_pops; p++) {
+    cl_pop *pop = &net->pops[p];
+    const cl_population_config *pc = pop->cfg;
+    if (pc->model == CL_MODEL_POISSON_SOURCE) {
+      for (uint64_t j = 0; j < pop->n_local; j++) {
+        while (pop->next_spike[j] <= t_end) {
+          double t = pop->next_spike[j];
+          uint64_t gid = pop->gid0 + j * (uint64_t)net->size;
+          if (t < pc->stop)
+            emit(ctx, pop, j, t);
+          pop->next_spike[j] =
+              t >= pc->stop ? INFINITY : t + poisson_interval(net, pop, gid, pop->draws[j]++);
+        }
+      }
+    } else if (pc->model == CL_MODEL_SPIKE_SOURCE) {
+      for (uint64_t j = 0; j < pop->n_local; j++) {
+        uint64_t node = pop->gid0 + j * (uint64_t)net->size - pc->first_gid;
+        uint64_t end = pc->spike_ptr[node + 1];
+        while (pop->cursor[j] < end && pc->spike_times[pop->cursor[j]] <= t_end)
+          emit(ctx, pop, j, pc->spike_times[pop->cursor[j]++]);
+      }
+    }
+  }
+}
+
+void cl_network_destroy(cl_network *net) {
+  for (size_t p = 0; net->pops && p < net->n_pops; p++) {
+    cl_pop *pop = &net->pops[p];
+    free(pop->next_spike);
+    free(pop->draws);
+    free(pop->cursor);
+    free(pop->I0);
+    free(pop->Ih);
+    free(pop->I1);
+  }
+  free(net->pops);
+  free(net->V_m);
+  free(net->g_ex);
+  free(net->x_ex);
+  free(net->g_in);
+  free(net->x_in);
+  free(net->t_ref_end);
+  memset(net, 0, sizeof *net);
+}

@@ -1,0 +1,412 @@
+#include "condlif/sim.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "condlif/error.h"
+#include "condlif/exchange.h"
+#include "condlif/network.h"
+#include "condlif/output.h"
+#include "condlif/ringbuf.h"
+#include "condlif/stimulus.h"
+#include "condlif/synapses.h"
+#include "condlif/timer.h"
+#include "condlif/version.h"
+
+/* One recorded variable of one report, on this rank. */
+typedef struct {
+  const cl_pop *pop;
+  int var;
+  int64_t every; /* steps between samples */
+  uint64_t n;    /* local recorded neurons */
+  uint64_t *j;   /* their indices within pop's local range */
+  uint64_t *node_ids;
+  float *values;
+} recording;
+
+typedef struct {
+  const cl_config *cfg;
+  const cl_sim_options *opt;
+  MPI_Comm comm;
+  int rank, size;
+  cl_timer timer;
+  cl_network net;
+  cl_synapses syn;
+  cl_stimuli stim;
+  cl_ringbuf rb;
+  cl_exchange ex;
+  cl_output *out;
+  size_t n_rec;
+  recording *rec;
+  int *spike_slot;     /* output index of each population's spikes, -1 when not recorded */
+  uint32_t *spike_idx; /* kernel scratch: spikes of one step of one population */
+  double *spike_t;
+  uint64_t *node_ids;
+  int64_t n_steps, slice;
+} sim;
+
+static int64_t steps_of(double t, double dt) {
+  return (int64_t)llround(t / dt);
+}
+
+static double *var_array(const cl_pop *pop, int var) {
+  const cl_neuron_state *s = &pop->state;
+  double *a[CL_NVARS] = {s->V_m, s->g_ex, s->x_ex, s->g_in, s->x_in};
+  return a[var];
+}
+
+static int setup_recordings(sim *S) {
+  const cl_config *cfg = S->cfg;
+  size_t n = 0;
+  for (size_t r = 0; r < cfg->n_reports; r++)
+    n += (size_t)__builtin_popcount(cfg->reports[r].vars);
+  S->rec = cl_calloc(n, sizeof *S->rec);
+  CL_ALLOC_CHECK(S->rec);
+  for (size_t r = 0; r < cfg->n_reports; r++) {
+    const cl_report_config *rc = &cfg->reports[r];
+    const cl_pop *pop = &S->net.pops[rc->population];
+    uint64_t first = pop->cfg->first_gid, P = (uint64_t)S->size;
+    for (int v = 0; v < CL_NVARS; v++) {
+      if (!(rc->vars & (1u << v)))
+        continue;
+      recording *R = &S->rec[S->n_rec++];
+      R->pop = pop;
+      R->var = v;
+      R->every = steps_of(rc->interval, cfg->sim.dt);
+      if (R->every < 1)
+        R->every = 1;
+      uint64_t cap = rc->sel.all ? pop->n_local : rc->sel.n;
+      R->j = cl_malloc(cap * sizeof *R->j);
+      R->node_ids = cl_malloc(cap * sizeof *R->node_ids);
+      R->values = cl_malloc(cap * sizeof *R->values);
+      CL_ALLOC_CHECK(R->j && R->node_ids && R->values);
+      for (uint64_t i = 0; i < cap; i++) {
+        uint64_t node = rc->sel.all ? pop->gid0 + i * P - first : rc->sel.ids[i];
+        if (cl_gid_rank(first + node, S->size) != S->rank)
+          continue;
+        R->node_ids[R->n] = node;
+        R->j[R->n++] = (first + node - pop->gid0) / P;
+      }
+    }
+  }
+  return CL_OK;
+}
+
+static int open_output(sim *S) {
+  const cl_config *cfg = S->cfg;
+  cl_output_spike_pop *sp = cl_calloc(cfg->n_populations, sizeof *sp);
+  cl_output_report *rp = cl_calloc(S->n_rec, sizeof *rp);
+  char(*stems)[2 * CL_NAME_MAX + 8] = cl_calloc(S->n_rec, sizeof *stems);
+  S->spike_slot = cl_malloc(cfg->n_populations * sizeof *S->spike_slot);
+  CL_ALLOC_CHECK(sp && rp && stems && S->spike_slot);
+  size_t nsp = 0;
+  for (size_t p = 0; p < cfg->n_populations; p++) {
+    S->spike_slot[p] = -1;
+    if (cfg->populations[p].record_spikes) {
+      S->spike_slot[p] = (int)nsp;
+      sp[nsp++] = (cl_output_spike_pop){cfg->populations[p].name, cfg->populations[p].size};
+    }
+  }
+  size_t k = 0;
+  for (size_t r = 0; r < cfg->n_reports; r++) {
+    const cl_report_config *rc = &cfg->reports[r];
+    for (int v = 0; v < CL_NVARS; v++) {
+      if (!(rc->vars & (1u << v)))
+        continue;
+      recording *R = &S->rec[k];
+      snprintf(stems[k], sizeof stems[k], "%s_%s", rc->name, cl_var_names[v]);
+      rp[k] = (cl_output_report){.file_stem = stems[k],
+                                 .population = R->pop->cfg->name,
+                                 .variable = cl_var_names[v],
+                                 .units = cl_var_units[v],
+                                 .n_local = R->n,
+                                 .local_node_ids = R->node_ids,
+                                 .t_start = 0.0,
+                                 .dt = (double)R->every * cfg->sim.dt,
+                                 .n_times = (uint64_t)((S->n_steps + R->every - 1) / R->every)};
+      k++;
+    }
+  }
+  cl_output_desc desc = {.dir = cfg->sim.output,
+                         .force = S->opt->force,
+                         .n_spike_pops = nsp,
+                         .spike_pops = sp,
+                         .n_reports = S->n_rec,
+                         .reports = rp};
+  int status = cl_output_open(&S->out, S->comm, &desc);
+  free(sp);
+  free(rp);
+  free(stems);
+  return status;
+}
+
+/* Everything up to the time loop; every step that can fail on some ranks only ends in an
+ * agreement, so all ranks leave together. */
+static int setup(sim *S) {
+  const cl_config *cfg = S->cfg;
+  S->n_steps = steps_of(cfg->sim.t_stop, cfg->sim.dt);
+  int status = cl_network_create(&S->net, cfg, S->rank, S->size);
+  if (status == CL_OK)
+    status = cl_synapses_build_local(&S->syn, cfg, &S->net);
+  CL_CALL(cl_synapses_finish(&S->syn, cfg, &S->net, S->comm, status));
+  status = cl_stimuli_create(&S->stim, cfg, &S->net);
+  if (status == CL_OK)
+    status = cl_ringbuf_init(&S->rb, S->net.n_local, S->syn.d_min + S->syn.d_max);
+  if (status == CL_OK)
+    status = cl_exchange_init(&S->ex, S->comm);
+  if (status == CL_OK)
+    status = setup_recordings(S);
+  if (status == CL_OK) {
+    size_t most = 1;
+    for (size_t p = 0; p < S->net.n_pops; p++)
+      if (S->net.pops[p].n_local > most)
+        most = S->net.pops[p].n_local;
+    S->spike_idx = cl_malloc(most * sizeof *S->spike_idx);
+    S->spike_t = cl_malloc(most * sizeof *S->spike_t);
+    S->node_ids = cl_malloc(most * sizeof *S->node_ids);
+    if (!S->spike_idx || !S->spike_t || !S->node_ids)
+      status = CL_ERR_MEM;
+  }
+  status = cl_error_agree(S->comm, status);
+  CL_CALL(status);
+  /* Slices of D_min steps (at most 65535, the width of the step field of a spike). */
+  S->slice = S->syn.d_min < 65535 ? S->syn.d_min : 65535;
+  return open_output(S);
+}
+
+static void record_spikes(sim *S, cl_pop *pop, size_t n, const uint32_t *idx, const double *t,
+                          int64_t in_slice) {
+  uint64_t P = (uint64_t)S->size;
+  for (size_t i = 0; i < n; i++) {
+    uint64_t gid = pop->gid0 + idx[i] * P;
+    cl_exchange_push(&S->ex, in_slice, gid);
+    S->node_ids[i] = gid - pop->cfg->first_gid;
+  }
+  pop->n_spikes += n;
+  int slot = S->spike_slot[pop->index];
+  if (slot >= 0 && n > 0 && cl_output_add_spikes(S->out, (size_t)slot, n, S->node_ids, t))
+    cl_error_abort("%s", cl_error_message());
+}
+
+typedef struct {
+  sim *S;
+  int64_t in_slice;
+  size_t n;
+  cl_pop *pop;
+} source_batch;
+
+static void flush_sources(source_batch *b) {
+  if (b->n > 0)
+    record_spikes(b->S, b->pop, b->n, b->S->spike_idx, b->S->spike_t, b->in_slice);
+  b->n = 0;
+}
+
+static void emit_source(void *ctx, cl_pop *pop, uint64_t j, double t) {
+  source_batch *b = ctx;
+  if (b->pop != pop || b->n == pop->n_local)
+    flush_sources(b);
+  b->pop = pop;
+  b->S->spike_idx[b->n] = (uint32_t)j;
+  b->S->spike_t[b->n++] = t;
+}
+
+static void sample(sim *S, int64_t step) {
+  for (size_t r = 0; r < S->n_rec; r++) {
+    recording *R = &S->rec[r];
+    if (step % R->every)
+      continue;
+    const double *a = var_array(R->pop, R->var);
+    for (uint64_t i = 0; i < R->n; i++)
+      R->values[i] = (float)a[R->j[i]];
+    if (cl_output_add_sample(S->out, r, R->values))
+      cl_error_abort("%s", cl_error_message());
+  }
+}
+
+static void update(sim *S, int64_t step, int64_t in_slice) {
+  cl_network *net = &S->net;
+  cl_stimuli_inject(&S->stim, net, &S->rb, step);
+  cl_stimuli_currents(&S->stim, net, step);
+  double *row_ex = cl_ringbuf_row(&S->rb, 0, step), *row_in = cl_ringbuf_row(&S->rb, 1, step);
+  for (size_t p = 0; p < net->n_pops; p++) {
+    cl_pop *pop = &net->pops[p];
+    if (pop->cfg->model != CL_MODEL_COND_ALPHA || pop->n_local == 0)
+      continue;
+    cl_neuron_input in = {.in_ex = row_ex + pop->L_begin,
+                          .in_in = row_in + pop->L_begin,
+                          .I0 = pop->I0,
+                          .Ih = pop->Ih,
+                          .I1 = pop->I1};
+    size_t n = cl_neuron_step(&pop->kernel, &pop->state, step, &in, S->spike_idx, S->spike_t);
+    record_spikes(S, pop, n, S->spike_idx, S->spike_t, in_slice);
+  }
+  source_batch b = {.S = S, .in_slice = in_slice};
+  cl_network_sources_step(net, step, emit_source, &b);
+  flush_sources(&b);
+}
+
+static double peak_rss_bytes(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_maxrss * 1024.0;
+}
+
+static void progress(const sim *S, int64_t step, double t_wall0, int final) {
+  double dt = S->cfg->sim.dt, wall = cl_timer_now() - t_wall0;
+  double done = (double)step / (double)(S->n_steps ? S->n_steps : 1);
+  double sim_s = (double)step * dt * 1e-3;
+  double rtf = sim_s > 0 ? wall / sim_s : 0.0;
+  double eta = done > 0 ? wall * (1.0 - done) / done : 0.0;
+  fprintf(stderr,
+          "\rcondlif: t = %.1f / %.1f ms (%5.1f%%), %.3g s wall per s simulated, ETA %.0f s  %s",
+          (double)step * dt, S->cfg->sim.t_stop, 100.0 * done, rtf, eta, final ? "\n" : "");
+  fflush(stderr);
+}
+
+static void run_loop(sim *S) {
+  double dt = S->cfg->sim.dt;
+  int64_t flush_every =
+      steps_of(fmin(S->cfg->sim.spike_flush_interval, S->cfg->sim.report_flush_interval), dt);
+  if (flush_every < 1)
+    flush_every = 1;
+  int64_t next_flush = flush_every;
+  int show = S->rank == 0 && S->opt->progress;
+  double t0 = cl_timer_now(), next_show = t0 + 1.0;
+  for (int64_t start = 0; start < S->n_steps; start += S->slice) {
+    int64_t end = start + S->slice < S->n_steps ? start + S->slice : S->n_steps;
+    for (int64_t step = start; step < end; step++) {
+      if (S->n_rec) {
+        cl_timer_start(&S->timer, CL_PHASE_WRITE);
+        sample(S, step);
+      }
+      cl_timer_start(&S->timer, CL_PHASE_UPDATE);
+      update(S, step, step - start);
+    }
+    cl_timer_start(&S->timer, CL_PHASE_EXCHANGE);
+    const uint64_t *spikes;
+    size_t n;
+    cl_exchange_run(&S->ex, &S->syn, &spikes, &n);
+    cl_timer_start(&S->timer, CL_PHASE_DELIVER);
+    cl_synapses_deliver(&S->syn, &S->rb, spikes, n, start);
+    if (end >= next_flush && end < S->n_steps) {
+      cl_timer_start(&S->timer, CL_PHASE_WRITE);
+      if (cl_output_flush(S->out) != CL_OK)
+        cl_error_abort("%s", cl_error_message());
+      next_flush = end + flush_every;
+    }
+    cl_timer_stop(&S->timer);
+    if (show && cl_timer_now() >= next_show) {
+      progress(S, end, t0, 0);
+      next_show = cl_timer_now() + 1.0;
+    }
+  }
+  if (show)
+    progress(S, S->n_steps, t0, 1);
+}
+
+static void summary(const sim *S, FILE *f, double wall, const uint64_t *counts,
+                    const double *tmax) {
+  const cl_config *cfg = S->cfg;
+  double T = (double)S->n_steps * cfg->sim.dt;
+  uint64_t total = 0;
+  for (size_t p = 0; p < cfg->n_populations; p++)
+    total += counts[p];
+  fprintf(f, "condlif %s: %d rank%s, %llu neurons, %llu synapses, %llu spikes in %.1f ms\n",
+          CL_VERSION_STRING, S->size, S->size == 1 ? "" : "s", (unsigned long long)cfg->n_total,
+          (unsigned long long)S->syn.n_global, (unsigned long long)total, T);
+  for (size_t p = 0; p < cfg->n_populations; p++) {
+    const cl_population_config *pc = &cfg->populations[p];
+    double rate = pc->size && T > 0 ? (double)counts[p] / (double)pc->size / (T * 1e-3) : 0.0;
+    fprintf(f, "  %-16s %10llu neurons %12llu spikes %9.3f Hz\n", pc->name,
+            (unsigned long long)pc->size, (unsigned long long)counts[p], rate);
+  }
+  fprintf(f, "  wall %.3f s (build %.3f s), %.3f s per simulated second; output in %s\n", wall,
+          tmax[CL_PHASE_BUILD], T > 0 ? (wall - tmax[CL_PHASE_BUILD]) / (T * 1e-3) : 0.0,
+          cfg->sim.output);
+}
+
+static void teardown(sim *S) {
+  for (size_t r = 0; r < S->n_rec; r++) {
+    free(S->rec[r].j);
+    free(S->rec[r].node_ids);
+    free(S->rec[r].values);
+  }
+  free(S->rec);
+  free(S->spike_slot);
+  free(S->spike_idx);
+  free(S->spike_t);
+  free(S->node_ids);
+  cl_exchange_destroy(&S->ex);
+  cl_ringbuf_destroy(&S->rb);
+  cl_stimuli_destroy(&S->stim);
+  cl_synapses_destroy(&S->syn);
+  cl_network_destroy(&S->net);
+}
+
+int cl_sim_run(const cl_config *cfg, const cl_sim_options *opt, MPI_Comm comm, FILE *out) {
+  sim S = {.cfg = cfg, .opt = opt, .comm = comm};
+  MPI_Comm_rank(comm, &S.rank);
+  MPI_Comm_size(comm, &S.size);
+  cl_timer_init(&S.timer);
+  double t_start = cl_timer_now();
+  cl_timer_start(&S.timer, CL_PHASE_BUILD);
+  int status = setup(&S);
+  cl_timer_stop(&S.timer);
+  if (status != CL_OK) {
+    teardown(&S);
+    return status;
+  }
+  run_loop(&S);
+  double wall = cl_timer_now() - t_start;
+
+  size_t np = cfg->n_populations;
+  uint64_t *counts = cl_calloc(np, sizeof *counts), *local = cl_calloc(np, sizeof *local);
+  const char **names = cl_calloc(np, sizeof *names);
+  if (!counts || !local || !names)
+    cl_error_abort("out of memory at the end of the run");
+  for (size_t p = 0; p < np; p++) {
+    local[p] = S.net.pops[p].n_spikes;
+    names[p] = cfg->populations[p].name;
+  }
+  MPI_Allreduce(local, counts, (int)np, MPI_UINT64_T, MPI_SUM, comm);
+  char *resolved = cl_config_resolved_text(cfg);
+  cl_output_meta meta = {.config_text = cfg->text,
+                         .resolved_text = resolved ? resolved : "",
+                         .version = CL_VERSION_STRING,
+                         .git_commit = CL_GIT_COMMIT,
+                         .seed = cfg->sim.seed,
+                         .dt = cfg->sim.dt,
+                         .t_stop = (double)S.n_steps * cfg->sim.dt,
+                         .d_min_steps = S.syn.d_min,
+                         .d_max_steps = S.syn.d_max,
+                         .n_neurons = cfg->n_total,
+                         .local_synapses = S.syn.n,
+                         .n_pops = np,
+                         .pop_names = names,
+                         .local_spike_counts = local,
+                         .n_timers = CL_NPHASES,
+                         .timer_names = cl_phase_names,
+                         .timer_seconds = S.timer.seconds,
+                         .wall_seconds = wall,
+                         .peak_rss_bytes = peak_rss_bytes(),
+                         .completed = 1};
+  cl_timer_start(&S.timer, CL_PHASE_WRITE);
+  status = cl_output_write_meta(S.out, &meta);
+  if (status == CL_OK)
+    status = cl_output_close(&S.out);
+  cl_timer_stop(&S.timer);
+  status = cl_error_agree(comm, status);
+  double tmax[CL_NPHASES];
+  MPI_Reduce(S.timer.seconds, tmax, CL_NPHASES, MPI_DOUBLE, MPI_MAX, 0, comm);
+  if (status == CL_OK && S.rank == 0 && !opt->quiet)
+    summary(&S, out, wall, counts, tmax);
+  free(resolved);
+  free(counts);
+  free(local);
+  free(names);
+  teardown(&S);
+  return status;
+}

@@ -1,0 +1,222 @@
+/* connect: every rule's statistics, and rank independence of construction: the synapses
+ * built for ranks 0..P-1 of P together are exactly (bit for bit, in the same per-target order)
+ * those built on one rank, for P = 1..4. Runs on one process: build_local is not collective. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "condlif/error.h"
+#include "condlif/synapses.h"
+
+static int failures;
+#define CHECK(cond, ...)                                                                           \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);                     \
+      fprintf(stderr, __VA_ARGS__);                                                                \
+      fputc('\n', stderr);                                                                         \
+      failures++;                                                                                  \
+    }                                                                                              \
+  } while (0)
+
+typedef struct {
+  uint64_t target, source, k;
+  int receptor;
+  float w;
+  int d;
+  int proj;
+} syn_t;
+
+static int cmp_syn(const void *a, const void *b) {
+  const syn_t *x = a, *y = b;
+  if (x->target != y->target)
+    return x->target < y->target ? -1 : 1;
+  if (x->source != y->source)
+    return x->source < y->source ? -1 : 1;
+  return x->k < y->k ? -1 : x->k > y->k;
+}
+
+static cl_population_config pop(const char *name, cl_model model, uint64_t size, uint64_t first) {
+  cl_population_config p;
+  memset(&p, 0, sizeof p);
+  snprintf(p.name, sizeof p.name, "%s", name);
+  p.model = model;
+  p.size = size;
+  p.first_gid = first;
+  cl_neuron_params_default(&p.params);
+  for (int v = 0; v < CL_NVARS; v++)
+    p.init[v] = (cl_dist){CL_DIST_CONST, v == 0 ? -70.0 : 0.0, 0, -INFINITY, INFINITY};
+  p.rate = 10.0;
+  p.stop = INFINITY;
+  return p;
+}
+
+static cl_projection_config proj(int s, int t, cl_rule rule, cl_receptor rec) {
+  cl_projection_config p;
+  memset(&p, 0, sizeof p);
+  p.source = s;
+  p.target = t;
+  p.rule = rule;
+  p.receptor = rec;
+  p.allow_autapses = 1;
+  p.allow_multapses = 1;
+  p.weight = (cl_dist){CL_DIST_CONST, 1.5, 0, -INFINITY, INFINITY};
+  p.delay = (cl_dist){CL_DIST_CONST, 1.0, 0, -INFINITY, INFINITY};
+  return p;
+}
+
+/* Collects all synapses of the network as built for P ranks. */
+static syn_t *collect(const cl_config *cfg, int P, size_t *n_out) {
+  size_t n = 0, cap = 1024;
+  syn_t *all = malloc(cap * sizeof *all);
+  for (int r = 0; r < P; r++) {
+    cl_network net;
+    cl_synapses syn;
+    if (cl_network_create(&net, cfg, r, P) || cl_synapses_build_local(&syn, cfg, &net)) {
+      fprintf(stderr, "build failed: %s\n", cl_error_message());
+      exit(1);
+    }
+    /* projection of each synapse: positions per (source) are in projection order */
+    for (uint64_t g = 0; g < syn.n_gids; g++) {
+      for (uint64_t k = syn.row[g]; k < syn.row[g + 1]; k++) {
+        if (n == cap)
+          all = realloc(all, (cap *= 2) * sizeof *all);
+        uint32_t t = syn.target[k];
+        uint64_t count = 0; /* ordinal among earlier synapses of the same pair */
+        for (uint64_t q = syn.row[g]; q < k; q++)
+          count += syn.target[q] == t;
+        all[n++] = (syn_t){.target = (uint64_t)(t & CL_SYN_TARGET_MASK) * (uint64_t)P + (uint64_t)r,
+                           .source = g,
+                           .k = count,
+                           .receptor = (t & CL_SYN_INHIBITORY) != 0,
+                           .w = syn.weight[k],
+                           .d = syn.delay16[k]};
+      }
+    }
+    cl_synapses_destroy(&syn);
+    cl_network_destroy(&net);
+  }
+  qsort(all, n, sizeof *all, cmp_syn);
+  *n_out = n;
+  return all;
+}
+
+int main(int argc, char **argv) {
+  MPI_Init(&argc, &argv);
+  cl_population_config pops[3] = {pop("A", CL_MODEL_COND_ALPHA, 50, 0),
+                                  pop("B", CL_MODEL_COND_ALPHA, 37, 50),
+                                  pop("S", CL_MODEL_POISSON_SOURCE, 10, 87)};
+  enum { NP = 9 };
+  cl_projection_config projs[NP] = {
+      proj(0, 0, CL_RULE_FIXED_INDEGREE, CL_RECEPTOR_EX),
+      proj(1, 0, CL_RULE_FIXED_INDEGREE, CL_RECEPTOR_IN),
+      proj(0, 1, CL_RULE_PAIRWISE_BERNOULLI, CL_RECEPTOR_EX),
+      proj(2, 1, CL_RULE_ALL_TO_ALL, CL_RECEPTOR_EX),
+      proj(0, 0, CL_RULE_ONE_TO_ONE, CL_RECEPTOR_IN),
+      proj(1, 1, CL_RULE_FIXED_OUTDEGREE, CL_RECEPTOR_EX),
+      proj(0, 1, CL_RULE_FIXED_TOTAL_NUMBER, CL_RECEPTOR_IN),
+      proj(1, 1, CL_RULE_FIXED_INDEGREE, CL_RECEPTOR_EX),
+      proj(2, 0, CL_RULE_PAIRWISE_BERNOULLI, CL_RECEPTOR_IN),
+  };
+  projs[0].k = 10; /* A->A: no autapses, no multapses */
+  projs[0].allow_autapses = 0;
+  projs[0].allow_multapses = 0;
+  projs[0].weight = (cl_dist){CL_DIST_UNIFORM, 0.5, 2.5, -INFINITY, INFINITY};
+  projs[0].delay = (cl_dist){CL_DIST_UNIFORM, 0.5, 3.0, -INFINITY, INFINITY};
+  projs[1].k = 30; /* B->A, 30 of 37 distinct: selection sampling */
+  projs[1].allow_multapses = 0;
+  projs[2].p = 0.2;
+  projs[2].weight = (cl_dist){CL_DIST_NORMAL, 1.0, 0.5, 0.1, 2.0};
+  projs[3].delay = (cl_dist){CL_DIST_CONST, 0.1, 0, -INFINITY, INFINITY};
+  projs[4].allow_autapses = 1;
+  projs[5].k = 5; /* B->B outdegree, no autapses */
+  projs[5].allow_autapses = 0;
+  projs[5].weight = (cl_dist){CL_DIST_LOGNORMAL, 0.0, 0.3, 0, 0};
+  projs[6].n = 400;
+  projs[7].k = 7; /* B->B indegree with multapses */
+  projs[8].p = 0.5;
+  cl_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.sim.dt = 0.1;
+  cfg.sim.t_stop = 100;
+  cfg.sim.seed = 12345;
+  cfg.n_populations = 3;
+  cfg.populations = pops;
+  cfg.n_projections = NP;
+  cfg.projections = projs;
+  cfg.n_total = 97;
+
+  /* Per-rule counts, on one rank. */
+  cl_network net;
+  cl_synapses syn;
+  CHECK(cl_network_create(&net, &cfg, 0, 1) == CL_OK, "%s", cl_error_message());
+  CHECK(cl_synapses_build_local(&syn, &cfg, &net) == CL_OK, "%s", cl_error_message());
+  CHECK(syn.n_per_projection[0] == 50 * 10, "%llu", (unsigned long long)syn.n_per_projection[0]);
+  CHECK(syn.n_per_projection[1] == 50 * 30, "%llu", (unsigned long long)syn.n_per_projection[1]);
+  double expect = 0.2 * 50 * 37, sd = sqrt(expect * 0.8);
+  CHECK(fabs((double)syn.n_per_projection[2] - expect) < 4 * sd, "bernoulli %llu vs %.0f",
+        (unsigned long long)syn.n_per_projection[2], expect);
+  CHECK(syn.n_per_projection[3] == 10 * 37, "all_to_all");
+  CHECK(syn.n_per_projection[4] == 50, "one_to_one");
+  CHECK(syn.n_per_projection[5] == 37 * 5, "outdegree");
+  CHECK(syn.n_per_projection[6] == 400, "total %llu", (unsigned long long)syn.n_per_projection[6]);
+  CHECK(syn.n_per_projection[7] == 37 * 7, "indegree multapses");
+  /* A->A (projection 0): per target exactly 10 distinct sources, none itself; weights and
+   * delays inside their ranges; one_to_one (projection 4) pairs i with i. */
+  int indeg[50][50];
+  memset(indeg, 0, sizeof indeg);
+  int one[50];
+  memset(one, 0, sizeof one);
+  for (uint64_t g = 0; g < 50; g++)
+    for (uint64_t k = syn.row[g]; k < syn.row[g + 1]; k++) {
+      uint32_t t = syn.target[k];
+      uint64_t tg = t & CL_SYN_TARGET_MASK;
+      if (tg < 50 && !(t & CL_SYN_INHIBITORY)) {
+        indeg[tg][g]++;
+        CHECK(syn.weight[k] >= 0.5f && syn.weight[k] <= 2.5f, "weight %g", syn.weight[k]);
+        CHECK(syn.delay16[k] >= 5 && syn.delay16[k] <= 30, "delay %d", syn.delay16[k]);
+      }
+      if (tg < 50 && (t & CL_SYN_INHIBITORY))
+        one[tg] += (tg == g);
+    }
+  for (int t = 0; t < 50; t++) {
+    int total = 0;
+    for (int s = 0; s < 50; s++) {
+      CHECK(indeg[t][s] <= 1, "multapse %d->%d", s, t);
+      total += indeg[t][s];
+    }
+    CHECK(indeg[t][t] == 0, "autapse at %d", t);
+    CHECK(total == 10, "in-degree of %d is %d", t, total);
+    CHECK(one[t] == 1, "one_to_one at %d", t);
+  }
+  /* Delays: dt-rounded, at least one step (0.1 ms -> 1 step). */
+  for (uint64_t g = 87; g < 97; g++)
+    for (uint64_t k = syn.row[g]; k < syn.row[g + 1]; k++)
+      if (!(syn.target[k] & CL_SYN_INHIBITORY))
+        CHECK(syn.delay16[k] == 1, "delay of S->B %d", syn.delay16[k]);
+  cl_synapses_destroy(&syn);
+  cl_network_destroy(&net);
+
+  /* Rank independence. */
+  size_t n1;
+  syn_t *ref = collect(&cfg, 1, &n1);
+  for (int P = 2; P <= 4; P++) {
+    size_t nP;
+    syn_t *got = collect(&cfg, P, &nP);
+    CHECK(nP == n1, "P=%d: %zu synapses, 1 rank: %zu", P, nP, n1);
+    size_t diff = 0;
+    for (size_t i = 0; i < n1 && i < nP; i++)
+      diff += memcmp(&ref[i].target, &got[i].target, 3 * sizeof(uint64_t)) != 0 ||
+              ref[i].receptor != got[i].receptor || ref[i].w != got[i].w || ref[i].d != got[i].d;
+    CHECK(diff == 0, "P=%d: %zu synapses differ from the 1-rank network", P, diff);
+    free(got);
+  }
+  free(ref);
+  MPI_Finalize();
+  if (failures)
+    fprintf(stderr, "test_connect: %d check(s) failed\n", failures);
+  else
+    printf("test_connect: all checks passed (%zu synapses)\n", n1);
+  return failures != 0;
+}
