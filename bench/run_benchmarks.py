@@ -1,0 +1,524 @@
+#!/usr/bin/python3
+"""condlif versus Brian2 on the COBA-alpha network (see bench/README.md).
+
+For every size N, repetition and rank count P it runs
+    mpirun -n P <condlif> --quiet --force -o <workdir>/condlif_N<N>_P<P> config/bench/coba_alpha_<N>.cfg
+and then, alternating with condlif, the same network in Brian2 (bench/brian2_coba_alpha.py,
+C++ standalone, one thread). It prints one table with, per size and tool/ranks, the medians over
+the repetitions of the simulation-phase wall time, the build time, the peak RSS and the mean
+rate, and condlif's speed-up over Brian2 (ratio of the median simulation times); the table is
+also written as <out-prefix>.csv and <out-prefix>.json (the JSON holds every single run too).
+
+Simulation phase: condlif -- the sum of the mean-over-ranks phase timers after construction
+(update, deliver, exchange, write); Brian2 -- the wall time of Network::run in the generated
+binary. Build: condlif's build timer; Brian2's binary time before the run (synapse creation and
+initialisation; code generation and compilation are reported separately in the JSON).
+
+Usage:  /usr/bin/python3 bench/run_benchmarks.py [--sizes 4000,40000] [--ranks 1,2] [--reps 3]
+"""
+
+import argparse
+import csv
+import datetime
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BRIAN2_SCRIPT = os.path.join(REPO, 'bench', 'brian2_coba_alpha.py')
+
+# Open MPI settings for running as root, oversubscribed, on a small shared machine: the same as
+# scripts/env.sh. Values already present in the environment are kept.
+MPI_ENV = {
+    'OMPI_ALLOW_RUN_AS_ROOT': '1',
+    'OMPI_ALLOW_RUN_AS_ROOT_CONFIRM': '1',
+    'OMPI_MCA_rmaps_base_oversubscribe': '1',
+    'OMPI_MCA_mpi_yield_when_idle': '1',
+    'OMPI_MCA_btl_vader_single_copy_mechanism': 'none',
+}
+
+# condlif timers that belong to construction; all other timers form the simulation phase.
+BUILD_TIMERS = ('build',)
+# Timers that would double count if summed with the phases (none expected; kept out if present).
+AGGREGATE_TIMERS = ('total', 'run', 'wall', 'simulate', 'simulation')
+
+
+class BenchError(Exception):
+    """A failure with a message meant for the user."""
+
+
+def int_list(text):
+    try:
+        values = [int(tok) for tok in text.replace(',', ' ').split()]
+    except ValueError:
+        raise argparse.ArgumentTypeError('expected integers separated by commas: %r' % text)
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError('expected positive integers: %r' % text)
+    return values
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog='See bench/README.md.')
+    p.add_argument('--sizes', type=int_list, default=[4000, 40000, 200000],
+                   help='network sizes N, comma-separated (default 4000,40000,200000)')
+    p.add_argument('--ranks', type=int_list, default=[1, 2],
+                   help='MPI rank counts for condlif, comma-separated (default 1,2)')
+    p.add_argument('--reps', type=int, default=3, help='repetitions per case (default 3)')
+    p.add_argument('--skip-brian2', action='store_true', help='run condlif only')
+    p.add_argument('--skip-condlif', action='store_true', help='run Brian2 only')
+    p.add_argument('--condlif', default=os.path.join(REPO, 'build', 'condlif'),
+                   help='condlif executable (default <repo>/build/condlif)')
+    p.add_argument('--config-dir', default=os.path.join(REPO, 'config', 'bench'),
+                   help='directory of coba_alpha_<N>.cfg (default <repo>/config/bench)')
+    p.add_argument('--mpirun', default='mpirun', help='MPI launcher (default mpirun)')
+    p.add_argument('--python', default='/usr/bin/python3',
+                   help='Python with Brian2 (default /usr/bin/python3)')
+    p.add_argument('--t-stop', type=float, default=1000.0,
+                   help='biological time of the Brian2 runs in ms (default 1000; should match '
+                        'the condlif configs, a mismatch is reported)')
+    p.add_argument('--seed', type=int, default=1, help='seed of the Brian2 runs (default 1)')
+    p.add_argument('--workdir', default='/tmp/condlif_bench',
+                   help='scratch directory for run outputs and Brian2 projects '
+                        '(default /tmp/condlif_bench)')
+    p.add_argument('--out-prefix', default='coba_alpha_bench',
+                   help='write <prefix>.csv and <prefix>.json (default coba_alpha_bench)')
+    p.add_argument('--timeout', type=float, default=None,
+                   help='seconds after which a single run is killed (default: none)')
+    args = p.parse_args(argv)
+    if args.reps < 1:
+        p.error('--reps must be at least 1')
+    if args.skip_brian2 and args.skip_condlif:
+        p.error('--skip-brian2 and --skip-condlif together leave nothing to run')
+    return args
+
+
+# ---------------------------------------------------------------------------------------------
+# condlif run metadata
+
+def _text(value):
+    if isinstance(value, bytes):
+        return value.decode('utf-8', 'replace')
+    if hasattr(value, 'item') and getattr(value, 'shape', None) == ():
+        return _text(value.item())
+    return str(value)
+
+
+def _first_attr(group, keys, what, path):
+    for key in keys:
+        if key in group.attrs:
+            value = group.attrs[key]
+            if hasattr(value, 'shape') and value.shape not in ((), (1,)):
+                raise BenchError('%s: attribute %s/%s: expected a scalar, found shape %s'
+                                 % (path, group.name, key, value.shape))
+            return float(value if not hasattr(value, 'shape') or value.shape == ()
+                         else value[0])
+    raise BenchError('%s: %s missing: none of the attributes %s of group %s (present: %s)'
+                     % (path, what, ', '.join(keys), group.name,
+                        ', '.join(sorted(group.attrs.keys())) or 'none'))
+
+
+def _names(values):
+    return [_text(v) for v in values]
+
+
+def read_condlif_metadata(run_dir):
+    """Reads the run metadata condlif writes into <run_dir>/spikes.h5 (group /condlif).
+
+    All knowledge of the metadata layout is here. Returns a dict: wall_seconds,
+    real_time_factor (None when absent), n_synapses, peak_rss_bytes (max over ranks), t_stop
+    (ms, None when absent), timers {name: {'min', 'mean', 'max'}} (seconds), spike_counts
+    {population: count} and n_ranks (None when absent). Raises BenchError naming the missing
+    key when the layout differs."""
+    import h5py
+    import numpy as np
+    path = os.path.join(run_dir, 'spikes.h5')
+    if not os.path.isfile(path):
+        raise BenchError('%s: not found (condlif wrote no spike file)' % path)
+    with h5py.File(path, 'r') as f:
+        if 'condlif' not in f:
+            raise BenchError('%s: no /condlif group (run metadata); groups present: %s'
+                             % (path, ', '.join(f.keys())))
+        g = f['condlif']
+        meta = {
+            'wall_seconds': _first_attr(g, ('wall_seconds', 'wall_seconds_max'), 'wall time',
+                                        path),
+            'n_synapses': int(_first_attr(g, ('n_synapses', 'synapses', 'local_synapses'),
+                                          'synapse count', path)),
+            'peak_rss_bytes': _first_attr(g, ('peak_rss_bytes', 'peak_rss_bytes_max',
+                                              'peak_rss_max'), 'peak RSS', path),
+        }
+        optional = {'real_time_factor': ('real_time_factor',), 't_stop': ('t_stop', 't_stop_ms'),
+                    'n_ranks': ('n_ranks', 'ranks', 'mpi_size', 'nranks')}
+        for key, names in optional.items():
+            try:
+                meta[key] = _first_attr(g, names, key, path)
+            except BenchError:
+                meta[key] = None
+
+        if 'timers' not in g:
+            raise BenchError('%s: no /condlif/timers (phase timers); members of /condlif: %s'
+                             % (path, ', '.join(g.keys())))
+        tg = g['timers']
+        for key in ('names', 'min', 'mean', 'max'):
+            if key not in tg:
+                raise BenchError('%s: /condlif/timers/%s missing (members: %s)'
+                                 % (path, key, ', '.join(tg.keys())))
+        names = _names(tg['names'][()])
+        stats = {key: np.asarray(tg[key][()], dtype=float).ravel()
+                 for key in ('min', 'mean', 'max')}
+        for key, values in stats.items():
+            if values.size != len(names):
+                raise BenchError('%s: /condlif/timers/%s has %d values for %d names'
+                                 % (path, key, values.size, len(names)))
+        meta['timers'] = {name: {key: float(stats[key][i]) for key in stats}
+                          for i, name in enumerate(names)}
+
+        meta['spike_counts'] = _spike_counts(f, g, path)
+    return meta
+
+
+def _spike_counts(f, g, path):
+    """Spike count per population: /condlif/spike_counts with its population names (an
+    attribute of the dataset or a sibling dataset), else the lengths of the SONATA datasets
+    /spikes/<population>/timestamps."""
+    import numpy as np
+    if 'spike_counts' in g:
+        counts = np.asarray(g['spike_counts'][()]).ravel()
+        names = None
+        ds = g['spike_counts']
+        for key in ('names', 'populations', 'population_names'):
+            if key in ds.attrs:
+                names = _names(ds.attrs[key])
+                break
+        if names is None:
+            for key in ('population_names', 'populations', 'spike_count_names', 'pop_names'):
+                if key in g:
+                    names = _names(g[key][()])
+                    break
+        if names is not None:
+            if len(names) != counts.size:
+                raise BenchError('%s: /condlif/spike_counts has %d values for %d population '
+                                 'names' % (path, counts.size, len(names)))
+            return {n: int(c) for n, c in zip(names, counts)}
+    if 'spikes' not in f:
+        raise BenchError('%s: neither /condlif/spike_counts with population names nor /spikes'
+                         % path)
+    out = {}
+    for name, grp in f['spikes'].items():
+        if 'timestamps' not in grp:
+            raise BenchError('%s: /spikes/%s/timestamps missing' % (path, name))
+        out[name] = int(grp['timestamps'].shape[0])
+    return out
+
+
+def condlif_config_info(cfg_path):
+    """Best-effort reading of a condlif config with python3-libconf: {'neurons': {name: size}
+    of cond_alpha populations, 'sources': {name: size} of spike sources, 't_stop': ms or None}.
+    Returns None when the file cannot be understood (the rate then counts every population)."""
+    try:
+        import libconf
+        with open(cfg_path) as fh:
+            cfg = libconf.load(fh)
+    except Exception:  # noqa: BLE001 -- any parse problem just disables the refinement
+        return None
+    info = {'neurons': {}, 'sources': {}, 't_stop': None}
+
+    def size_of(node):
+        for key in ('size', 'n', 'N', 'count'):
+            if key in node:
+                try:
+                    return int(node[key])
+                except (TypeError, ValueError):
+                    return None
+        return None
+
+    def walk(node, key_name):
+        if isinstance(node, dict):
+            if 'model' in node and isinstance(node['model'], str):
+                name = node.get('name', key_name)
+                size = size_of(node)
+                if isinstance(name, str) and size is not None:
+                    kind = 'neurons' if node['model'] == 'cond_alpha' else 'sources'
+                    info[kind][name] = size
+                return
+            for k, v in node.items():
+                walk(v, k)
+        elif isinstance(node, (list, tuple)):
+            for v in node:
+                walk(v, key_name)
+
+    walk(cfg, None)
+    sim = cfg.get('simulation', {}) if isinstance(cfg, dict) else {}
+    t_stop = sim.get('t_stop') if isinstance(sim, dict) else None
+    if isinstance(t_stop, (int, float)):
+        info['t_stop'] = float(t_stop)
+    elif isinstance(t_stop, str) and t_stop.strip().endswith('ms'):
+        try:
+            info['t_stop'] = float(t_stop.strip()[:-2])
+        except ValueError:
+            pass
+    elif isinstance(t_stop, str) and t_stop.strip().endswith(' s'):
+        try:
+            info['t_stop'] = 1000.0 * float(t_stop.strip()[:-2])
+        except ValueError:
+            pass
+    if not info['neurons']:
+        return None
+    return info
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+
+def run_command(cmd, env, timeout, what):
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, env=env, cwd=REPO, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise BenchError('%s: killed after %.0f s: %s' % (what, timeout, ' '.join(cmd)))
+    except OSError as e:
+        raise BenchError('%s: cannot start %s: %s' % (what, cmd[0], e))
+    elapsed = time.perf_counter() - t0
+    if proc.returncode != 0:
+        tail = proc.stderr.decode('utf-8', 'replace').strip().splitlines()[-20:]
+        raise BenchError('%s failed (exit status %d): %s\n  %s'
+                         % (what, proc.returncode, ' '.join(cmd), '\n  '.join(tail)))
+    return proc, elapsed
+
+
+def run_condlif(args, n, ranks, cfg_path, cfg_info, env):
+    out_dir = os.path.join(args.workdir, 'condlif_N%d_P%d' % (n, ranks))
+    cmd = [args.mpirun, '-n', str(ranks), args.condlif, '--quiet', '--force', '-o', out_dir,
+           cfg_path]
+    _, elapsed = run_command(cmd, env, args.timeout, 'condlif N=%d P=%d' % (n, ranks))
+    meta = read_condlif_metadata(out_dir)
+    timers = meta['timers']
+    build_names = [t for t in timers if t in BUILD_TIMERS]
+    if not build_names:
+        raise BenchError('%s/spikes.h5: no build timer among /condlif/timers/names (%s); '
+                         'expected one of %s' % (out_dir, ', '.join(timers), BUILD_TIMERS))
+    sim_names = [t for t in timers if t not in BUILD_TIMERS and t not in AGGREGATE_TIMERS]
+    if not sim_names:
+        raise BenchError('%s/spikes.h5: no simulation-phase timers (names: %s)'
+                         % (out_dir, ', '.join(timers)))
+    counts = meta['spike_counts']
+    t_stop = meta['t_stop'] if meta['t_stop'] else (cfg_info or {}).get('t_stop')
+    if cfg_info:
+        spikes = sum(c for name, c in counts.items() if name not in cfg_info['sources'])
+        n_neurons = sum(cfg_info['neurons'].values())
+        rate_note = ''
+    else:
+        spikes = sum(counts.values())
+        n_neurons = n
+        rate_note = 'config not understood: rate counts every population'
+    rate = spikes / (n_neurons * t_stop / 1000.0) if t_stop else float('nan')
+    return {
+        'tool': 'condlif', 'n': n, 'ranks': ranks,
+        'sim_seconds': sum(timers[t]['mean'] for t in sim_names),
+        'build_seconds': sum(timers[t]['mean'] for t in build_names),
+        'peak_rss_bytes': meta['peak_rss_bytes'],
+        'mean_rate_hz': rate,
+        'n_spikes': spikes,
+        'n_synapses': meta['n_synapses'],
+        'wall_seconds': meta['wall_seconds'],
+        'real_time_factor': meta['real_time_factor'],
+        't_stop_ms': t_stop,
+        'process_seconds': elapsed,
+        'sim_timers': sim_names,
+        'timers': timers,
+        'spike_counts': counts,
+        'rate_note': rate_note,
+        'output': out_dir,
+    }
+
+
+def run_brian2(args, n, env):
+    cmd = [args.python, BRIAN2_SCRIPT, '--n', str(n), '--t-stop', repr(args.t_stop),
+           '--seed', str(args.seed), '--workdir', os.path.join(args.workdir, 'brian2_N%d' % n),
+           '--json']
+    proc, elapsed = run_command(cmd, env, args.timeout, 'Brian2 N=%d' % n)
+    try:
+        res = json.loads(proc.stdout.decode('utf-8'))
+    except ValueError as e:
+        raise BenchError('Brian2 N=%d: output is not JSON (%s): %r'
+                         % (n, e, proc.stdout[:300]))
+    res.update({'tool': 'brian2', 'n': n, 'ranks': 1,
+                'sim_seconds': res['run_wall_seconds'], 'process_seconds': elapsed})
+    return res
+
+
+# ---------------------------------------------------------------------------------------------
+# Table
+
+def median(values):
+    values = [v for v in values if v is not None and not math.isnan(v)]
+    return statistics.median(values) if values else float('nan')
+
+
+def summarise(runs, sizes, ranks_list):
+    rows = []
+    for n in sizes:
+        b2 = [r for r in runs if r['n'] == n and r['tool'] == 'brian2']
+        b2_sim = median([r['sim_seconds'] for r in b2])
+        cases = [('condlif', p) for p in ranks_list] + [('brian2', 1)]
+        for tool, ranks in cases:
+            sel = [r for r in runs if r['n'] == n and r['tool'] == tool and r['ranks'] == ranks]
+            if not sel:
+                continue
+            sim = [r['sim_seconds'] for r in sel]
+            row = {
+                'n': n, 'tool': tool, 'ranks': ranks, 'reps': len(sel),
+                'sim_s_median': median(sim), 'sim_s_min': min(sim), 'sim_s_max': max(sim),
+                'build_s_median': median([r['build_seconds'] for r in sel]),
+                'peak_rss_mib_median': median([r['peak_rss_bytes'] / 2**20 for r in sel]),
+                'rate_hz_median': median([r['mean_rate_hz'] for r in sel]),
+                'n_synapses': sel[0].get('n_synapses'),
+            }
+            row['speedup_vs_brian2'] = (b2_sim / row['sim_s_median']
+                                        if tool == 'condlif' and b2 else None)
+            rows.append(row)
+    return rows
+
+
+def format_table(rows):
+    head = ('N', 'tool', 'P', 'reps', 'sim s (median [min-max])', 'build s', 'RSS MiB',
+            'rate Hz', 'speed-up')
+    lines = []
+    for r in rows:
+        lines.append((
+            str(r['n']), r['tool'], str(r['ranks']), str(r['reps']),
+            '%.3f [%.3f-%.3f]' % (r['sim_s_median'], r['sim_s_min'], r['sim_s_max']),
+            '%.3f' % r['build_s_median'], '%.1f' % r['peak_rss_mib_median'],
+            '%.2f' % r['rate_hz_median'],
+            '%.2fx' % r['speedup_vs_brian2'] if r['speedup_vs_brian2'] is not None else '-'))
+    widths = [max(len(h), *(len(l[i]) for l in lines)) if lines else len(h)
+              for i, h in enumerate(head)]
+    fmt = '  '.join('%%%ds' % w for w in widths)
+    out = [fmt % head, fmt % tuple('-' * w for w in widths)]
+    out += [fmt % l for l in lines]
+    return '\n'.join(out)
+
+
+def write_outputs(prefix, rows, runs, args, notes):
+    d = os.path.dirname(os.path.abspath(prefix))
+    os.makedirs(d, exist_ok=True)
+    fields = ['n', 'tool', 'ranks', 'reps', 'sim_s_median', 'sim_s_min', 'sim_s_max',
+              'build_s_median', 'peak_rss_mib_median', 'rate_hz_median', 'speedup_vs_brian2',
+              'n_synapses']
+    with open(prefix + '.csv', 'w', newline='') as fh:
+        w = csv.DictWriter(fh, fieldnames=fields)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: ('' if r.get(k) is None else r[k]) for k in fields})
+    doc = {
+        'benchmark': 'COBA-alpha',
+        'date': datetime.datetime.now().isoformat(timespec='seconds'),
+        'host': platform.node(), 'cpus': os.cpu_count(),
+        'args': {k: v for k, v in vars(args).items()},
+        'notes': notes,
+        'table': rows,
+        'runs': runs,
+    }
+    with open(prefix + '.json', 'w') as fh:
+        json.dump(doc, fh, indent=1, default=str)
+
+
+# ---------------------------------------------------------------------------------------------
+
+def check_setup(args):
+    """Fails early, with a clear message, when something needed is missing."""
+    cfgs = {}
+    if not args.skip_condlif:
+        if not os.path.isfile(args.condlif):
+            raise BenchError('condlif executable not found: %s (build it with '
+                             '`cmake -S . -B build && cmake --build build -j2`, pass '
+                             '--condlif PATH, or use --skip-condlif)' % args.condlif)
+        if not os.access(args.condlif, os.X_OK):
+            raise BenchError('condlif is not executable: %s' % args.condlif)
+        args.condlif = os.path.abspath(args.condlif)
+        if shutil.which(args.mpirun) is None:
+            raise BenchError('MPI launcher not found: %s (use --mpirun)' % args.mpirun)
+        for n in args.sizes:
+            cfg = os.path.join(args.config_dir, 'coba_alpha_%d.cfg' % n)
+            if not os.path.isfile(cfg):
+                raise BenchError('config not found for N=%d: %s' % (n, cfg))
+            cfgs[n] = os.path.abspath(cfg)
+        try:
+            import h5py  # noqa: F401
+        except ImportError:
+            raise BenchError('h5py is needed to read condlif output; run with /usr/bin/python3 '
+                             '(Debian python3-h5py)')
+    if not args.skip_brian2:
+        if not os.path.isfile(args.python):
+            raise BenchError('Python for Brian2 not found: %s (use --python)' % args.python)
+        probe = subprocess.run([args.python, '-c', 'import brian2'], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+        if probe.returncode != 0:
+            raise BenchError('%s cannot import brian2 (apt-get install python3-brian, or '
+                             '--skip-brian2): %s' % (args.python,
+                                                     probe.stderr.decode().strip()[-300:]))
+    return cfgs
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    env = dict(os.environ)
+    for key, value in MPI_ENV.items():
+        env.setdefault(key, value)
+    runs, notes = [], []
+    try:
+        cfgs = check_setup(args)
+        os.makedirs(args.workdir, exist_ok=True)
+        cfg_infos = {n: condlif_config_info(c) for n, c in cfgs.items()}
+        for n in args.sizes:
+            for rep in range(args.reps):
+                if not args.skip_condlif:
+                    for ranks in args.ranks:
+                        r = run_condlif(args, n, ranks, cfgs[n], cfg_infos[n], env)
+                        r['rep'] = rep
+                        runs.append(r)
+                        print('N=%-7d rep %d condlif P=%d: sim %.3f s, build %.3f s, %.2f Hz'
+                              % (n, rep, ranks, r['sim_seconds'], r['build_seconds'],
+                                 r['mean_rate_hz']), file=sys.stderr, flush=True)
+                        if r['rate_note'] and r['rate_note'] not in notes:
+                            notes.append(r['rate_note'])
+                        if (r['t_stop_ms'] and not args.skip_brian2
+                                and abs(r['t_stop_ms'] - args.t_stop) > 1e-9):
+                            note = ('N=%d: condlif t_stop %.6g ms differs from Brian2 --t-stop '
+                                    '%.6g ms' % (n, r['t_stop_ms'], args.t_stop))
+                            if note not in notes:
+                                notes.append(note)
+                if not args.skip_brian2:
+                    r = run_brian2(args, n, env)
+                    r['rep'] = rep
+                    runs.append(r)
+                    print('N=%-7d rep %d Brian2: run %.3f s, build %.3f s, %.2f Hz'
+                          % (n, rep, r['sim_seconds'], r['build_seconds'], r['mean_rate_hz']),
+                          file=sys.stderr, flush=True)
+    except BenchError as e:
+        print('run_benchmarks: error: %s' % e, file=sys.stderr)
+        if runs:
+            rows = summarise(runs, args.sizes, args.ranks)
+            write_outputs(args.out_prefix + '.partial', rows, runs, args, notes + [str(e)])
+            print('partial results: %s.partial.{csv,json}' % args.out_prefix, file=sys.stderr)
+        return 1
+    rows = summarise(runs, args.sizes, args.ranks)
+    print(format_table(rows))
+    for note in notes:
+        print('note: ' + note)
+    write_outputs(args.out_prefix, rows, runs, args, notes)
+    print('written: %s.csv, %s.json' % (args.out_prefix, args.out_prefix))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
