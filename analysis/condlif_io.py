@@ -201,12 +201,30 @@ def load_config(path):
         return parse_config(f.read(), path)
 
 
+def _label(element):
+    """The label by which --set addresses an element of a list of groups: its name, else
+    "source->target" (projections) or "type->target" (stimuli)."""
+    if not isinstance(element, dict):
+        return None
+    if "name" in element:
+        return element["name"]
+    first = element.get("source", element.get("type"))
+    return "%s->%s" % (first, element["target"]) if first and "target" in element else None
+
+
 def config_get(cfg, key_path):
-    """The value at a dotted key path (`simulation.output`); KeyError when absent."""
+    """The value at a dotted key path, as condlif's --set addresses it (`simulation.output`,
+    `populations.exc.size`: list elements by label or index); KeyError when absent."""
     node = cfg
     for part in key_path.split("."):
         if isinstance(node, (list, tuple)):
-            node = node[int(part)]
+            match = [e for e in node if _label(e) == part]
+            if match:
+                node = match[0]
+            elif part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                raise KeyError(key_path)
         else:
             node = node[part]
     return node
@@ -214,11 +232,11 @@ def config_get(cfg, key_path):
 
 def config_populations(cfg):
     """[(name, size, model)] of the populations of a parsed config, in file order."""
-    pops = cfg.get("populations", {})
-    if isinstance(pops, (list, tuple)):  # a list of groups that carry their name
-        items = [(p.get("name"), p) for p in pops]
-    else:
+    pops = cfg.get("populations", ())
+    if isinstance(pops, dict):
         items = list(pops.items())
+    else:  # condlif's form: a list of groups that carry their name
+        items = [(p["name"], p) for p in pops]
     return [(name, int(p["size"]), p.get("model", "cond_alpha")) for name, p in items]
 
 

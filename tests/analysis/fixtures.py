@@ -18,11 +18,11 @@ SYNC_N, SYNC_RATE, SYNC_SEED = 30, 15.0, 99
 
 CONFIG_TEXT = """
 simulation = { dt = 0.1; t_stop = 1000.0; seed = 7; };
-populations = {
-  regular = { model = "cond_alpha"; size = 50; };
-  poisson = { model = "cond_alpha"; size = 200; };
-  sync = { model = "cond_alpha"; size = 30; };
-};
+populations = (
+  { name = "regular"; model = "cond_alpha"; size = 50; },
+  { name = "poisson"; model = "cond_alpha"; size = 200; },
+  { name = "sync"; model = "cond_alpha"; size = 30; }
+);
 """
 
 
