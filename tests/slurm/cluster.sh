@@ -7,9 +7,6 @@
 #                       SLURM_CONF and waits until the node is idle. Returns 77 when SLURM cannot
 #                       be had here (message on stderr), 1 when it fails to start.
 #   cluster_stop DIR    stops the three daemons by their PID files (TERM, then KILL after 10 s).
-#   cluster_wait_job ID TIMEOUT
-#                       polls scontrol until job ID has ended; prints its final state and exit
-#                       code ("COMPLETED 0:0"); returns 1 on timeout.
 #
 # Facts behind the settings: /work/shared/notes/slurm-on-one-machine.md (no systemd and no
 # cgroups: proctrack/linuxproc, task/none; the node may declare more CPUs than the machine has).
@@ -182,22 +179,4 @@ cluster_stop() {
     rm -rf "$(cat "$dir/munge-tmpdir")"
     rm -f "$dir/munge-tmpdir"
   fi
-}
-
-cluster_wait_job() {
-  local id=$1 timeout=$2 start line state
-  start=$SECONDS
-  while ((SECONDS - start < timeout)); do
-    line=$(scontrol show job -o "$id" 2>/dev/null)
-    state=$(sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p' <<<"$line")
-    case $state in
-      PENDING | CONFIGURING | RUNNING | COMPLETING | SUSPENDED | "") sleep 0.3 ;;
-      *)
-        echo "$state $(sed -n 's/.* ExitCode=\([0-9:]*\).*/\1/p' <<<"$line")"
-        return 0
-        ;;
-    esac
-  done
-  _cluster_log "job $id still not finished after $timeout s: $line"
-  return 1
 }

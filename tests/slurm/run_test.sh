@@ -25,6 +25,10 @@ PY=/usr/bin/python3
 CFG=$HERE/small.cfg
 # shellcheck source=tests/slurm/cluster.sh
 . "$HERE/cluster.sh"
+# scaling_wait_jobs and scaling_job_result poll scontrol for the jobs' ends.
+SCALING_KIND="slurm-test"
+# shellcheck source=slurm/scaling_lib.sh
+. "$REPO/slurm/scaling_lib.sh"
 
 if [ "${CL_SLURM_INNER:-}" != 1 ]; then
   rm -rf "$WORK"
@@ -77,11 +81,10 @@ expect() {
     cat "$WORK/last.out"
   fi
 }
-# job_result ID: waits for the job and prints "STATE EXIT".
-job_result() { cluster_wait_job "$1" 120 || echo TIMEOUT; }
+# expect_job ID "STATE EXIT": waits for the job (at most 120 s), checks how it ended.
 expect_job() {
-  local res
-  res=$(job_result "$1")
+  local res=TIMEOUT
+  SC_TIMEOUT=120 scaling_wait_jobs "$1" && res=$(scaling_job_result "$1")
   if [ "$res" != "$2" ]; then
     fail "job $1 ended '$res', expected '$2'"
     cat "$WORK"/*-"$1".out 2>/dev/null
