@@ -99,6 +99,16 @@ def _strings(values):
     return [_text(v) for v in np.asarray(values).ravel()]
 
 
+IMAGE_FORMATS = (".png", ".svg", ".pdf")
+
+
+def image_path_error(path):
+    """None when path names a format the plots can write (by extension), else a message."""
+    if os.path.splitext(path)[1].lower() in IMAGE_FORMATS:
+        return None
+    return "%s: the output must end in %s" % (path, ", ".join(IMAGE_FORMATS))
+
+
 def spikes_path(path):
     """The spikes.h5 of a run directory (or path itself when it names a file)."""
     return path if os.path.isfile(path) else os.path.join(path, SPIKES_FILE)
@@ -139,6 +149,11 @@ def read_spikes(path, populations=None):
             sorting = _text(g.attrs["sorting"]) if "sorting" in g.attrs else "none"
             out[name] = Spikes(ids, times, sorting)
         return out
+
+
+def last_spike_time(spikes, default=0.0):
+    """The latest spike time (ms) of {name: Spikes}, default when there is none."""
+    return max((float(s.times.max()) for s in spikes.values() if s.times.size), default=default)
 
 
 # --- Run metadata -------------------------------------------------------------------------------

@@ -19,9 +19,6 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import condlif_io  # noqa: E402
 
-FORMATS = (".png", ".svg", ".pdf")
-
-
 def plot_raster(spikes, sizes, t_start, t_stop, bin_ms, max_neurons, title=None):
     """A figure with a raster and a rate histogram per population of spikes
     ({name: condlif_io.Spikes}); sizes {name: N} (missing: highest id + 1)."""
@@ -90,9 +87,9 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     out = args.output or os.path.join(condlif_io.run_dir(args.run), "raster.png")
-    if os.path.splitext(out)[1].lower() not in FORMATS:
-        print("raster.py: %s: the output must end in %s" % (out, ", ".join(FORMATS)),
-              file=sys.stderr)
+    err = condlif_io.image_path_error(out)
+    if err:
+        print("raster.py: %s" % err, file=sys.stderr)
         return 2
     if args.bin <= 0:
         print("raster.py: --bin must be positive", file=sys.stderr)
@@ -110,8 +107,7 @@ def main(argv=None):
         return 1
     t_stop = args.t_stop if args.t_stop is not None else meta.get("t_stop")
     if t_stop is None:
-        t_stop = max((float(s.times.max()) for s in spikes.values() if s.times.size),
-                     default=args.t_start + 1.0)
+        t_stop = condlif_io.last_spike_time(spikes, default=args.t_start + 1.0)
     if not t_stop > args.t_start:
         print("raster.py: empty window [%g, %g] ms" % (args.t_start, t_stop), file=sys.stderr)
         return 1

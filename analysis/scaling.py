@@ -25,7 +25,6 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import condlif_io  # noqa: E402
 
-FORMATS = (".png", ".svg", ".pdf")
 LOOP_PHASES = ("update", "deliver", "exchange", "write")
 
 
@@ -146,9 +145,9 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     out = args.output or os.path.splitext(args.csv)[0] + ".png"
-    if os.path.splitext(out)[1].lower() not in FORMATS:
-        print("scaling.py: %s: the output must end in %s" % (out, ", ".join(FORMATS)),
-              file=sys.stderr)
+    err = condlif_io.image_path_error(out)
+    if err:
+        print("scaling.py: %s" % err, file=sys.stderr)
         return 2
     phases = [p for p in args.phases.split(",") if p]
     unknown = [p for p in phases if p not in condlif_io.PHASES]

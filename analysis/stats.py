@@ -145,7 +145,7 @@ def main(argv=None):
 
     t_stop = args.t_stop if args.t_stop is not None else meta.get("t_stop")
     if t_stop is None:
-        t_stop = max((float(s.times.max()) for s in spikes.values() if s.times.size), default=0.0)
+        t_stop = condlif_io.last_spike_time(spikes)
         print("stats.py: warning: no t_stop in the metadata; using the last spike time %g ms "
               "(give --t-stop)" % t_stop, file=sys.stderr)
     if not t_stop > args.t_start:

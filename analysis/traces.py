@@ -21,9 +21,6 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import condlif_io  # noqa: E402
 
-FORMATS = (".png", ".svg", ".pdf")
-
-
 def _order(var):
     known = condlif_io.KNOWN_VARIABLES
     return (known.index(var) if var in known else len(known), var)
@@ -108,9 +105,9 @@ def main(argv=None):
 
     rundir = condlif_io.run_dir(args.run)
     out = args.output or os.path.join(rundir, "traces.png")
-    if os.path.splitext(out)[1].lower() not in FORMATS:
-        print("traces.py: %s: the output must end in %s" % (out, ", ".join(FORMATS)),
-              file=sys.stderr)
+    err = condlif_io.image_path_error(out)
+    if err:
+        print("traces.py: %s" % err, file=sys.stderr)
         return 2
     try:
         reports = condlif_io.read_reports(rundir)
