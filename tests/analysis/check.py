@@ -318,11 +318,11 @@ def case_condlif(work, command):
     res = stats_json(rundir)
     pops = res["populations"]
     check({"exc", "inh"} <= set(pops), "stats of exc and inh: %r" % sorted(pops))
-    for name in ("exc", "inh"):
+    for name, size in (("exc", 160), ("inh", 40)):  # as in small.cfg
         g = pops.get(name, {})
         check(g.get("rate_hz", 0) > 0, "%s fires: %r" % (name, g.get("rate_hz")))
-        check(g.get("n_neurons") == condlif_io.population_sizes(rundir).get(name),
-              "%s size from the stored config" % name)
+        check(g.get("n_neurons") == size, "%s: size %d from the configuration stored in the "
+              "run: %r" % (name, size, g.get("n_neurons")))
         check(g.get("n_spikes") == meta["spike_counts"].get(name),
               "%s spike count matches the metadata" % name)
     run("raster.py", rundir)
