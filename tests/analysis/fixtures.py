@@ -1,0 +1,150 @@
+"""Run directories with known content, written with h5py in condlif's layout (SONATA spikes and
+reports, /condlif metadata), for the tests of analysis/."""
+
+import os
+
+import h5py
+import numpy as np
+
+T_STOP = 1000.0  # ms
+
+# Population "regular": neurons 0..39 of 50 fire every 50 ms (20 Hz) from a phase of
+# 3.3 + 0.37 i ms, so no spike is near a multiple of 2 ms or 100 ms (bin edges); 40..49 are silent.
+REG_N, REG_ACTIVE, REG_PERIOD = 50, 40, 50.0
+# Population "poisson": 200 independent Poisson trains at 10 Hz (fixed seed).
+POI_N, POI_RATE, POI_SEED = 200, 10.0, 1234
+# Population "sync": 30 neurons that all fire the same Poisson train at 15 Hz.
+SYNC_N, SYNC_RATE, SYNC_SEED = 30, 15.0, 99
+
+CONFIG_TEXT = """
+simulation = { dt = 0.1; t_stop = 1000.0; seed = 7; };
+populations = (
+  { name = "regular"; model = "cond_alpha"; size = 50; },
+  { name = "poisson"; model = "cond_alpha"; size = 200; },
+  { name = "sync"; model = "cond_alpha"; size = 30; }
+);
+"""
+
+
+def regular_trains():
+    ids, times = [], []
+    for i in range(REG_ACTIVE):
+        t = 3.3 + 0.37 * i + REG_PERIOD * np.arange(int(T_STOP / REG_PERIOD))
+        t = t[t < T_STOP]
+        ids.append(np.full(t.size, i))
+        times.append(t)
+    return np.concatenate(ids), np.concatenate(times)
+
+
+def poisson_trains():
+    rng = np.random.default_rng(POI_SEED)
+    ids, times = [], []
+    for i in range(POI_N):
+        n = rng.poisson(POI_RATE * T_STOP / 1000.0)
+        t = np.sort(rng.uniform(0.0, T_STOP, n))
+        ids.append(np.full(n, i))
+        times.append(t)
+    return np.concatenate(ids), np.concatenate(times)
+
+
+def sync_trains():
+    rng = np.random.default_rng(SYNC_SEED)
+    t = np.sort(rng.uniform(0.0, T_STOP, rng.poisson(SYNC_RATE * T_STOP / 1000.0)))
+    return np.repeat(np.arange(SYNC_N), t.size), np.tile(t, SYNC_N)
+
+
+POPULATIONS = {
+    "regular": (REG_N, regular_trains),
+    "poisson": (POI_N, poisson_trains),
+    "sync": (SYNC_N, sync_trains),
+}
+
+
+def write_spikes(path, pops, meta=None, timers=None, config_text=CONFIG_TEXT):
+    """spikes.h5 with pops {name: (node_ids, times)} sorted by time, and /condlif metadata."""
+    with h5py.File(path, "w") as f:
+        f.attrs["magic"] = np.uint32(0x0A7A)
+        f.attrs["version"] = np.array([0, 1], dtype=np.uint32)
+        sp = f.create_group("spikes")
+        counts = []
+        for name, (ids, times) in pops.items():
+            order = np.argsort(times, kind="stable")
+            g = sp.create_group(name)
+            g.attrs["sorting"] = "by_time"
+            ts = g.create_dataset("timestamps", data=np.asarray(times, dtype=np.float64)[order])
+            ts.attrs["units"] = "ms"
+            g.create_dataset("node_ids", data=np.asarray(ids, dtype=np.uint64)[order])
+            counts.append(len(times))
+        if meta is None:
+            return
+        m = f.create_group("condlif")
+        for k, v in meta.items():
+            m.attrs[k] = v
+        if config_text is not None:
+            m.attrs["resolved_text"] = config_text
+        str_t = h5py.string_dtype()
+        c = m.create_group("spike_counts")
+        c.create_dataset("names", data=np.array(list(pops), dtype=object), dtype=str_t)
+        c.create_dataset("counts", data=np.array(counts, dtype=np.uint64))
+        if timers:
+            t = m.create_group("timers")
+            names = list(timers)
+            t.create_dataset("names", data=np.array(names, dtype=object), dtype=str_t)
+            for k, stat in enumerate(("min", "mean", "max")):
+                t.create_dataset(stat, data=np.array([timers[n][k] for n in names], dtype=float))
+
+
+def standard_meta(n_ranks=1, n_neurons=REG_N + POI_N + SYNC_N, wall=2.0):
+    return {"n_ranks": np.int32(n_ranks), "seed": np.uint64(7), "dt": 0.1, "t_stop": T_STOP,
+            "n_neurons": np.uint64(n_neurons), "n_synapses": np.uint64(1000 * n_neurons),
+            "wall_seconds": wall, "real_time_factor": wall / (T_STOP / 1000.0),
+            "completed": np.int32(1)}
+
+
+def write_report(path, pop, var, units, node_ids, t0, dt, data):
+    """A SONATA report file with one population; data [n_times x len(node_ids)]."""
+    with h5py.File(path, "w") as f:
+        g = f.create_group("report/" + pop)
+        d = g.create_dataset("data", data=np.asarray(data, dtype=np.float32))
+        d.attrs["units"] = units
+        d.attrs["variable"] = var
+        m = g.create_group("mapping")
+        m.create_dataset("node_ids", data=np.asarray(node_ids, dtype=np.uint64))
+        m.create_dataset("index_pointers", data=np.arange(len(node_ids) + 1, dtype=np.uint64))
+        m.create_dataset("element_ids", data=np.zeros(len(node_ids), dtype=np.uint32))
+        tm = m.create_dataset("time", data=np.array([t0, t0 + dt * data.shape[0], dt]))
+        tm.attrs["units"] = "ms"
+
+
+def make_run(rundir, with_reports=True):
+    """A run directory with the three populations above, metadata and (optionally) V_m, g_ex and
+    g_in reports of neurons 0, 3 and 7 of "regular" sampled every 0.5 ms. Returns the spikes
+    {name: (ids, times)}."""
+    os.makedirs(rundir, exist_ok=True)
+    pops = {name: gen() for name, (_, gen) in POPULATIONS.items()}
+    write_spikes(os.path.join(rundir, "spikes.h5"), pops, standard_meta(),
+                 {"build": (0.1, 0.11, 0.12), "update": (1.0, 1.1, 1.2),
+                  "deliver": (0.3, 0.31, 0.32), "exchange": (0.2, 0.25, 0.3),
+                  "write": (0.05, 0.06, 0.07)})
+    if with_reports:
+        rec = [0, 3, 7]
+        dt = 0.5
+        t = np.arange(0.0, T_STOP, dt)
+        ids, times = pops["regular"]
+        vm = np.empty((t.size, len(rec)))
+        gex = np.empty_like(vm)
+        gin = np.empty_like(vm)
+        for c, nid in enumerate(rec):
+            st = times[ids == nid]
+            last = np.concatenate(([-np.inf], st))[np.searchsorted(st, t, side="right")]
+            since = np.where(np.isfinite(last), t - last, t + 20.0)
+            vm[:, c] = -60.0 + 10.0 * (1.0 - np.exp(-since / 15.0))  # rises towards -50 mV
+            phase = np.mod(t + 7.0 * c, 25.0)
+            gex[:, c] = 5.0 * phase / 0.3 * np.exp(1.0 - phase / 0.3) * (phase < 10)
+            gin[:, c] = 20.0 + 5.0 * np.sin(2 * np.pi * t / 100.0 + c)
+        write_report(os.path.join(rundir, "v_V_m.h5"), "regular", "V_m", "mV", rec, 0.0, dt, vm)
+        write_report(os.path.join(rundir, "v_g_ex.h5"), "regular", "g_ex", "nS", rec, 0.0, dt,
+                     gex)
+        write_report(os.path.join(rundir, "v_g_in.h5"), "regular", "g_in", "nS", rec, 0.0, dt,
+                     gin)
+    return pops
