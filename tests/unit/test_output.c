@@ -5,8 +5,8 @@
  *                               back here (spike counts, order, report shape) and removed
  *   test_output write BASE      the run into BASE/run (API checks in BASE/api), left for
  *                               tests/output/check_output.py
- *   test_output abort BASE      the run into BASE/run, stopped by MPI_Abort after the flush at
- *                               ABORT_WINDOW: what was flushed must stay readable
+ *   test_output abort BASE      the run into BASE/run, stopped by MPI_Abort after flush number
+ *                               ABORT_FLUSHES: what was flushed must stay readable
  *
  * The synthetic network is described in tests/output/check_output.py as well (keep the two in
  * step): neuron gid g lives on rank g % P, like condlif's neurons. Population "a" (1000 neurons,
@@ -42,9 +42,10 @@ static int rank_, size_;
 /* ---- the synthetic run (mirrored in tests/output/check_output.py) ----------------------- */
 enum { NA = 1000, NB = 257, NC = 10 };
 enum { FIRST_A = 0, FIRST_B = NA, FIRST_C = NA + NB, N_GIDS = NA + NB + NC };
-#define N_WINDOWS 4000   /* windows of 2 ms: the run lasts 8000 ms */
-#define FLUSH_EVERY 32   /* windows between flushes (64 ms) */
-#define ABORT_WINDOW 512 /* abort mode stops after the flush that ends here (1024 ms) */
+#define N_WINDOWS 4000 /* windows of 2 ms: the run lasts 8000 ms */
+/* Windows between flushes: 32 P (64 P ms), about 1e4 spikes per rank between two flushes. */
+#define FLUSH_EVERY (32 * size_)
+#define ABORT_FLUSHES 4  /* abort mode stops after this many flushes (window 128 P) */
 #define LATE_WINDOW 1000 /* window in which the late spike of c (node 3 at 1 ms) is added */
 #define LATE_NODE 3
 /* Report "a_V_m": nodes i % 3 == 0 of a, sampled at t = 2 j ms (one sample per window). */
@@ -56,8 +57,9 @@ enum { FIRST_A = 0, FIRST_B = NA, FIRST_C = NA + NB, N_GIDS = NA + NB + NC };
 #define RB_TIMES (4 * N_WINDOWS)
 static const uint64_t rb_nodes[] = {0, 4, 8, 101, 256};
 #define RB_N (sizeof rb_nodes / sizeof rb_nodes[0])
-/* Bounds of this rank's buffers with a flush every 64 ms (< 1e4 spikes per rank per flush). */
-#define BUFFERED_BOUND ((size_t)256 << 10)
+/* Bounds of this rank's buffers with about 1e4 spikes (16 bytes each) and 32 P samples per rank
+ * between flushes (at 3 ranks, rank 0 records all 334 columns of a_V_m: 128 KiB of samples). */
+#define BUFFERED_BOUND ((size_t)512 << 10)
 #define ALLOCATED_BOUND ((size_t)2 << 20)
 
 /* Spike k of a neuron: a in 1/32 ms, b in 0.1 ms, c in ms. */
@@ -210,8 +212,8 @@ static void write_meta(cl_output *out, const gen *g, int completed) {
   CHECK(cl_output_write_meta(out, &m) == CL_OK);
 }
 
-/* The synthetic run into dir. In abort mode, the last rank calls MPI_Abort after the flush
- * at ABORT_WINDOW and the metadata (completed = 0). */
+/* The synthetic run into dir. In abort mode, the last rank calls MPI_Abort after flush number
+ * ABORT_FLUSHES and the metadata (completed = 0). */
 static void run(const char *dir, int abort_mode) {
   gen g;
   gen_init(&g);
@@ -241,7 +243,7 @@ static void run(const char *dir, int abort_mode) {
     size_t alloc = cl_output_allocated_bytes(out);
     max_alloc = alloc > max_alloc ? alloc : max_alloc;
     CHECK(alloc <= ALLOCATED_BOUND);
-    if (abort_mode && w + 1 == ABORT_WINDOW) {
+    if (abort_mode && w + 1 == ABORT_FLUSHES * FLUSH_EVERY) {
       write_meta(out, &g, 0);
       MPI_Barrier(MPI_COMM_WORLD);
       gen_window(&g, out, w + 1); /* buffered, never written */
