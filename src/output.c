@@ -565,6 +565,10 @@ static int write_from_rank0(cl_output *o, hid_t ds, hid_t mem_type, const void *
                             const char *what) {
   hid_t fs = H5Dget_space(ds);
   H5_TRY(fs, what);
+  if (H5Sget_simple_extent_npoints(fs) == 0) {
+    H5Sclose(fs); /* nothing to write (parallel HDF5 fails on empty writes) */
+    return CL_OK;
+  }
   hid_t ms = H5Scopy(fs);
   if (ms < 0) {
     H5Sclose(fs);
@@ -1449,6 +1453,17 @@ static int write_meta_group(cl_output *o, const cl_output_meta *m, const uint64_
   return st;
 }
 
+/* Layout of /condlif in spikes.h5 (replaced as a whole when written again):
+ *   attributes  version, git_commit (strings); n_ranks (int32); seed (uint64); dt_ms,
+ *               t_stop_ms (float64); d_min_steps, d_max_steps (int64); n_neurons, n_synapses
+ *               (uint64, synapses summed over ranks); wall_seconds and peak_rss_bytes (float64,
+ *               maxima over ranks); real_time_factor = (t_stop_ms / 1000) / wall_seconds
+ *               (simulated seconds per wall-clock second); completed (uint8 1, only when the
+ *               run reached t_stop)
+ *   config, config_resolved   scalar fixed-length strings: the configuration as given and
+ *                             with defaults and units applied
+ *   spike_counts  compound [n_pops] {name, spikes (uint64, summed over ranks)}
+ *   timers        compound [n_timers] {name, min_s, mean_s, max_s (float64, over ranks)} */
 int cl_output_write_meta(cl_output *out, const cl_output_meta *meta) {
   int st = cl_error_agree(out->comm, check_meta(meta));
   if (st != CL_OK)

@@ -93,7 +93,8 @@ typedef struct {
   int completed;                     /* 1: the run reached t_stop */
 } cl_output_meta;
 
-/* Writes the metadata. Collective. */
+/* Writes the metadata (layout: src/output.c), replacing any written before, and flushes the
+ * file: the `completed` marker is written only when meta->completed is 1. Collective. */
 int cl_output_write_meta(cl_output *out, const cl_output_meta *meta);
 
 /* Flushes what is buffered, closes every file and frees *out (sets it to NULL). Collective. */

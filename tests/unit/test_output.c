@@ -438,13 +438,37 @@ static void api_checks(const char *base) {
   CHECK(st == CL_ERR_USER && same_everywhere(st) && out == NULL);
   cl_error_clear();
 
-  /* With force the files are replaced by this run's. */
+  /* With force the files are replaced by this run's. Metadata without timers, populations or
+   * texts, written twice: the second replaces the first. */
   CHECK(small_open(&out, dir, 1, "rep", NULL) == CL_OK);
+  if (out) {
+    cl_output_meta m = {.t_stop = 10.0, .wall_seconds = 0.0, .completed = 0};
+    CHECK(cl_output_write_meta(out, &m) == CL_OK);
+    m.completed = 1;
+    m.wall_seconds = 2.0;
+    CHECK(cl_output_write_meta(out, &m) == CL_OK);
+    cl_output_meta bad = {.n_timers = 2};
+    st = cl_output_write_meta(out, &bad);
+    CHECK(st == CL_ERR_INTERNAL && same_everywhere(st));
+    cl_error_clear();
+  }
   CHECK(cl_output_close(&out) == CL_OK);
   MPI_Barrier(MPI_COMM_WORLD);
   if (rank_ == 0) {
     CHECK(!same_file(spikes, before, n_before));
     CHECK(ds_len(spikes, "/spikes/p/node_ids") == 0);
+    CHECK(ds_len(spikes, "/condlif/timers") == 0);
+    CHECK(ds_len(spikes, "/condlif/spike_counts") == 0);
+    hid_t f = H5Fopen(spikes, H5F_ACC_RDONLY, H5P_DEFAULT);
+    CHECK(f >= 0 && H5Aexists_by_name(f, "condlif", "completed", H5P_DEFAULT) > 0);
+    double rtf = 0;
+    hid_t a =
+        f >= 0 ? H5Aopen_by_name(f, "condlif", "real_time_factor", H5P_DEFAULT, H5P_DEFAULT) : -1;
+    CHECK(a >= 0 && H5Aread(a, H5T_NATIVE_DOUBLE, &rtf) >= 0 && rtf == 0.005);
+    if (a >= 0)
+      H5Aclose(a);
+    if (f >= 0)
+      H5Fclose(f);
   }
   free(before);
 
