@@ -3,19 +3,20 @@
  * Decisions that the layout leaves open:
  *
  * - Run directory. Rank 0 checks it and creates it with its parents. The files are first
- *   created under temporary names (".<name>.partial") and renamed into place only once every
- *   file was created on every rank, so a failed open never replaces files of an earlier run;
- *   directories and temporary files it created are removed again on failure. With force, the
- *   files of this run replace those of the same name; other files in the directory are left.
+ *   created under temporary names (".<name>.partial") and renamed into place by rank 0 only
+ *   once every file was created on every rank, so a failed open leaves the files of an earlier
+ *   run as they were (short of a rename that fails after others succeeded); the directories
+ *   and temporary files it created are removed again on failure. With force, the files of this
+ *   run replace those of the same name; other files in the directory are left alone.
  *
  * - Spike order. Each flush sorts the spikes it appends by (time, node id) over all ranks: a
  *   sample sort (splitters from regularly spaced samples of every rank's buffer, one
  *   MPI_Alltoallv, then a radix sort on each rank), after which rank r's block precedes rank
  *   r+1's. As long as every flush holds no spike earlier than the latest one already written,
  *   the whole dataset is sorted by time and `sorting` says "by_time"; otherwise it is set to
- *   "none" for good. The order, and with it the file's content, does not depend on the rank
- *   count. `sorting` is an HDF5 enum {none = 0, by_id = 1, by_time = 2} on int8, as in
- *   libsonata.
+ *   "none" for good. A population that stays "by_time" thus holds its spikes ordered by
+ *   (time, node id), the same bytes whatever the rank count and the flush points. `sorting` is
+ *   an HDF5 enum {none = 0, by_id = 1, by_time = 2} on int8, as libsonata reads it.
  *
  * - Report columns. The columns of data are the recorded node ids in ascending order over all
  *   ranks (mapping/node_ids is sorted and carries the attribute sorted = 1). At each flush the
