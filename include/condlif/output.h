@@ -62,8 +62,15 @@ int cl_output_add_sample(cl_output *out, size_t r, const float *values);
 /* Appends everything buffered to the files and flushes them. Collective. */
 int cl_output_flush(cl_output *out);
 
-/* Bytes currently buffered on this rank (for tests of bounded memory). */
+/* Bytes currently buffered on this rank (for tests of bounded memory): the spikes and samples
+ * added since the last flush; 0 right after a flush. Not collective. */
 size_t cl_output_buffered_bytes(const cl_output *out);
+
+/* Bytes this rank holds allocated for buffers that grow with the data (spike and sample buffers
+ * and the scratch space of flushes; the fixed per-report plans are not counted). They grow
+ * geometrically to the largest amount buffered between two flushes and are kept for reuse, so
+ * they stay bounded by a small multiple of that. Not collective. */
+size_t cl_output_allocated_bytes(const cl_output *out);
 
 /* Run metadata, written under /condlif in spikes.h5. Local values are reduced over ranks. */
 typedef struct {
@@ -86,7 +93,8 @@ typedef struct {
   int completed;                     /* 1: the run reached t_stop */
 } cl_output_meta;
 
-/* Writes the metadata. Collective. */
+/* Writes the metadata (layout: src/output.c), replacing any written before, and flushes the
+ * file: the `completed` marker is written only when meta->completed is 1. Collective. */
 int cl_output_write_meta(cl_output *out, const cl_output_meta *meta);
 
 /* Flushes what is buffered, closes every file and frees *out (sets it to NULL). Collective. */
