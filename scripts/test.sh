@@ -14,8 +14,8 @@ cmake --build build -j "$jobs"
 cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DCONDLIF_WERROR=ON \
       -DCONDLIF_SANITIZE=ON -DCMAKE_C_FLAGS_DEBUG="-O1 -g" >/dev/null
 cmake --build build-sanitize -j "$jobs"
-# Leak checking is off: Open MPI's dlopen'ed components leave allocations whose stacks point
-# into unloaded modules (or libc only), which no suppression can match.
-export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
+# fast_unwind_on_malloc=0: full stacks, so leaks inside Open MPI match tests/lsan.supp.
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0
+export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-sanitize && ctest --output-on-failure -j "$jobs" --timeout 900 -LE 'bench|slurm')
