@@ -45,30 +45,38 @@
 /* Largest h G / C_m integrated with RK4 (the convexity bound, see above). */
 #define CL_Z_RK4_MAX 1.0
 
+/* a * b + c, fused where the target has a fast FMA. Both passes use it for the same
+ * expressions, so they agree to the bit either way. */
+#ifdef FP_FAST_FMA
+#define MADD(a, b, c) fma((a), (b), (c))
+#else
+#define MADD(a, b, c) ((a) * (b) + (c))
+#endif
+
 /* Indices of the kernel's constants in cl_neuron_kernel.c. */
 enum {
-  K_AEX,    /* exp(-h/tau_ex) */
-  K_AEX_H,  /* exp(-h/(2 tau_ex)) */
-  K_HEX,    /* h/tau_ex */
-  K_HEX_H,  /* h/(2 tau_ex) */
-  K_AIN,    /* exp(-h/tau_in) */
-  K_AIN_H,  /* exp(-h/(2 tau_in)) */
-  K_HIN,    /* h/tau_in */
-  K_HIN_H,  /* h/(2 tau_in) */
-  K_HC,     /* h/C_m (1/nS: multiplies a conductance (nS) into z, a current (pA) into mV) */
-  K_ZL,     /* h g_L / C_m */
-  K_AL,     /* h (g_L E_L + I_e) / C_m (mV) */
-  K_HC_EEX, /* h E_ex / C_m */
-  K_HC_EIN, /* h E_in / C_m */
-  K_VTH0,   /* V_th in precise mode (spike at t_n when V starts there), +inf in grid mode */
-  K_NREF,   /* round(t_ref/h): refractory steps in grid mode */
-  K_TFULL,  /* 1: refractory for the whole step when t_ref_end >= t_{n+1} (precise), else > t_n */
+  K_AEX,     /* exp(-h/tau_ex) */
+  K_AEX_H,   /* exp(-h/(2 tau_ex)) */
+  K_AHEX,    /* exp(-h/tau_ex) h/tau_ex */
+  K_AHEX_H,  /* exp(-h/(2 tau_ex)) h/(2 tau_ex) */
+  K_AIN,     /* exp(-h/tau_in) */
+  K_AIN_H,   /* exp(-h/(2 tau_in)) */
+  K_AHIN,    /* exp(-h/tau_in) h/tau_in */
+  K_AHIN_H,  /* exp(-h/(2 tau_in)) h/(2 tau_in) */
+  K_HC,      /* h/C_m (1/nS: multiplies a conductance (nS) into z, a current (pA) into mV) */
+  K_ZL,      /* h g_L / C_m */
+  K_AL,      /* h (g_L E_L + I_e) / C_m (mV) */
+  K_HC_EEX,  /* h E_ex / C_m */
+  K_HC_EIN,  /* h E_in / C_m */
+  K_VTH0,    /* V_th in precise mode (spike at t_n when V starts there), +inf in grid mode */
+  K_NREF,    /* round(t_ref/h): refractory steps in grid mode */
+  K_PRECISE, /* 1 in precise mode, 0 in grid mode */
   K_COUNT
 };
 
 void cl_neuron_params_default(cl_neuron_params *p) {
   p->C_m = 250.0;
-  p->g_L = 250.0 / 15.0; /* tau_m = 15 ms: 16.6667 nS */
+  p->g_L = 16.6667; /* NEST's literal: tau_m = 15 ms */
   p->E_L = -70.0;
   p->E_ex = 0.0;
   p->E_in = -85.0;
@@ -136,12 +144,12 @@ void cl_neuron_kernel_init(cl_neuron_kernel *k, const cl_neuron_params *p, doubl
   double *c = k->c;
   c[K_AEX] = exp(-dt / p->tau_ex);
   c[K_AEX_H] = exp(-0.5 * dt / p->tau_ex);
-  c[K_HEX] = dt / p->tau_ex;
-  c[K_HEX_H] = 0.5 * dt / p->tau_ex;
+  c[K_AHEX] = c[K_AEX] * (dt / p->tau_ex);
+  c[K_AHEX_H] = c[K_AEX_H] * (0.5 * dt / p->tau_ex);
   c[K_AIN] = exp(-dt / p->tau_in);
   c[K_AIN_H] = exp(-0.5 * dt / p->tau_in);
-  c[K_HIN] = dt / p->tau_in;
-  c[K_HIN_H] = 0.5 * dt / p->tau_in;
+  c[K_AHIN] = c[K_AIN] * (dt / p->tau_in);
+  c[K_AHIN_H] = c[K_AIN_H] * (0.5 * dt / p->tau_in);
   c[K_HC] = dt / p->C_m;
   c[K_ZL] = dt * p->g_L / p->C_m;
   c[K_AL] = dt * (p->g_L * p->E_L + p->I_e) / p->C_m;
@@ -149,7 +157,7 @@ void cl_neuron_kernel_init(cl_neuron_kernel *k, const cl_neuron_params *p, doubl
   c[K_HC_EIN] = dt * p->E_in / p->C_m;
   c[K_VTH0] = p->mode == CL_THRESHOLD_PRECISE ? p->V_th : INFINITY;
   c[K_NREF] = round(p->t_ref / dt);
-  c[K_TFULL] = p->mode == CL_THRESHOLD_PRECISE;
+  c[K_PRECISE] = p->mode == CL_THRESHOLD_PRECISE;
 }
 
 void cl_neuron_state_clear_refractory(cl_neuron_state *s) {
@@ -161,17 +169,45 @@ void cl_neuron_state_clear_refractory(cl_neuron_state *s) {
  * a, b given at s = 0, 1/2, 1. Shared by both passes so that they agree to the bit. */
 static inline double rk4(double V, double a0, double b0, double ah, double bh, double a1,
                          double b1) {
-  double k1 = a0 - b0 * V;
-  double k2 = ah - bh * (V + 0.5 * k1);
-  double k3 = ah - bh * (V + 0.5 * k2);
-  double k4 = a1 - b1 * (V + k3);
-  return V + (k1 + 2.0 * (k2 + k3) + k4) * (1.0 / 6.0);
+  double k1 = MADD(-b0, V, a0);
+  double k2 = MADD(-bh, MADD(0.5, k1, V), ah);
+  double k3 = MADD(-bh, MADD(0.5, k2, V), ah);
+  double k4 = MADD(-b1, V + k3, a1);
+  return MADD(MADD(2.0, k2 + k3, k1 + k4), 1.0 / 6.0, V);
+}
+
+/* The full step's coefficients from the conductances at t_n (inputs added): g at t_{n+1} and
+ * a, b (without the stimulus) at t_n, t_n + h/2, t_{n+1}. Shared by both passes. */
+typedef struct {
+  double ge1, gi1;
+  double a0, b0, ah, bh, a1, b1;
+} full_step;
+
+static inline __attribute__((always_inline)) full_step
+full_coefficients(const double *c, double ge, double xe, double gi, double xi) {
+  full_step f;
+  double geh = MADD(c[K_AHEX_H], xe, c[K_AEX_H] * ge);
+  double gih = MADD(c[K_AHIN_H], xi, c[K_AIN_H] * gi);
+  f.ge1 = MADD(c[K_AHEX], xe, c[K_AEX] * ge);
+  f.gi1 = MADD(c[K_AHIN], xi, c[K_AIN] * gi);
+  f.a0 = MADD(c[K_HC_EEX], ge, MADD(c[K_HC_EIN], gi, c[K_AL]));
+  f.ah = MADD(c[K_HC_EEX], geh, MADD(c[K_HC_EIN], gih, c[K_AL]));
+  f.a1 = MADD(c[K_HC_EEX], f.ge1, MADD(c[K_HC_EIN], f.gi1, c[K_AL]));
+  f.b0 = MADD(c[K_HC], ge + gi, c[K_ZL]);
+  f.bh = MADD(c[K_HC], geh + gih, c[K_ZL]);
+  f.b1 = MADD(c[K_HC], f.ge1 + f.gi1, c[K_ZL]);
+  return f;
+}
+
+/* Whether a step with these z = b values needs the exponential update. */
+static inline _Bool is_huge(double b0, double bh, double b1) {
+  return (b0 > CL_Z_RK4_MAX) | (bh > CL_Z_RK4_MAX) | (b1 > CL_Z_RK4_MAX);
 }
 
 /* V over one (sub)step: RK4 when z <= CL_Z_RK4_MAX at all three points, else the exponential
  * update with the midpoint's V_inf = a/b and z = b. */
 static double advance(double V, double a0, double b0, double ah, double bh, double a1, double b1) {
-  if (!(b0 > CL_Z_RK4_MAX || bh > CL_Z_RK4_MAX || b1 > CL_Z_RK4_MAX))
+  if (!is_huge(b0, bh, b1))
     return rk4(V, a0, b0, ah, bh, a1, b1);
   double V_inf = ah / bh;
   return V_inf + (V - V_inf) * exp(-bh);
@@ -221,20 +257,19 @@ static double first_root(double c0, double c1, double c2, double c3) {
   double s = lo - flo * (hi - lo) / (fhi - flo);
   if (!(s > lo && s < hi))
     s = 0.5 * (lo + hi);
-  for (int it = 0; it < 100; it++) {
+  for (int it = 0; it < 60; it++) {
     double f = Q(s);
-    if (f >= 0.0)
+    if (f == 0.0)
+      return s;
+    if (f > 0.0)
       hi = s;
     else
       lo = s;
-    double df = (3.0 * c3 * s + 2.0 * c2) * s + c1;
-    double next = s - f / df;
+    double next = s - f / ((3.0 * c3 * s + 2.0 * c2) * s + c1);
     if (!(next > lo && next < hi))
       next = 0.5 * (lo + hi);
-    if (fabs(next - s) <= 1e-16 || hi - lo <= 1e-16) {
-      s = next;
-      break;
-    }
+    if (fabs(next - s) <= 1e-15) /* 1e-16 ms at dt = 0.1 ms */
+      return next;
     s = next;
   }
 #undef Q
@@ -244,47 +279,48 @@ static double first_root(double c0, double c1, double c2, double c3) {
 /* The step's data of one neuron for the general path. */
 typedef struct {
   double ge, xe, gi, xi; /* conductances at t_n, inputs added */
-  double ge1, gi1;       /* at t_{n+1} */
-  double gL_EL_Ie;       /* g_L E_L + I_e (pA) */
   double I0, Ih, I1;     /* stimulus at t_n, t_n + h/2, t_{n+1} (pA) */
+  full_step f;           /* the full step's coefficients */
 } neuron_step;
 
-/* a = L A / C and b = L G / C at time u in the step, for a sub-interval of length L. */
-static void coefficients_at(const cl_neuron_kernel *k, const neuron_step *d, double u, double L,
-                            double *a, double *b) {
+/* a = L A / C and b = L G / C at time u in the step, for a sub-interval with LC = L / C_m:
+ * the conductances propagated exactly from t_n with the decay factors ee = exp(-u/tau_ex),
+ * ei = exp(-u/tau_in); the stimulus from its quadratic. */
+static void coefficients_at(const cl_neuron_kernel *k, const neuron_step *d, double u, double LC,
+                            double ee, double ei, double *a, double *b) {
   const cl_neuron_params *p = &k->p;
-  double h = k->dt, s = u / h;
-  double ge = exp(-u / p->tau_ex) * (d->ge + (u / p->tau_ex) * d->xe);
-  double gi = exp(-u / p->tau_in) * (d->gi + (u / p->tau_in) * d->xi);
+  double s = u / k->dt;
+  double ge = ee * (d->ge + (u / p->tau_ex) * d->xe);
+  double gi = ei * (d->gi + (u / p->tau_in) * d->xi);
   double I = d->I0 + s * (4.0 * d->Ih - 3.0 * d->I0 - d->I1) +
              s * s * (2.0 * d->I0 - 4.0 * d->Ih + 2.0 * d->I1);
-  double LC = L / p->C_m;
-  *a = LC * (d->gL_EL_Ie + ge * p->E_ex + gi * p->E_in + I);
+  *a = LC * (p->g_L * p->E_L + p->I_e + ge * p->E_ex + gi * p->E_in + I);
   *b = LC * (p->g_L + ge + gi);
 }
 
-/* Advances V from t_n + u to t_{n+1}. The full step (u = 0) uses the vector pass's formulas;
- * *a1, *b1 and *a0, *b0 return the coefficients at both ends (for Hermite slopes). */
+/* Advances V from t_n + u to t_{n+1}; *a0, *b0, *a1, *b1 return the coefficients at both ends
+ * (for the Hermite slopes). The full step (u = 0) is the vector pass's arithmetic; a partial
+ * one needs exp(-u/tau) per receptor (the midpoint's factor is sqrt(exp(-u/tau) exp(-h/tau))). */
 static double integrate(const cl_neuron_kernel *k, const neuron_step *d, double u, double V,
                         double *a0, double *b0, double *a1, double *b1) {
-  const double *c = k->c;
+  const cl_neuron_params *p = &k->p;
   double ah, bh;
   if (u == 0.0) {
-    double geh = c[K_AEX_H] * (d->ge + c[K_HEX_H] * d->xe);
-    double gih = c[K_AIN_H] * (d->gi + c[K_HIN_H] * d->xi);
-    *a0 = c[K_AL] + c[K_HC_EEX] * d->ge + c[K_HC_EIN] * d->gi + c[K_HC] * d->I0;
-    *b0 = c[K_ZL] + c[K_HC] * (d->ge + d->gi);
-    ah = c[K_AL] + c[K_HC_EEX] * geh + c[K_HC_EIN] * gih + c[K_HC] * d->Ih;
-    bh = c[K_ZL] + c[K_HC] * (geh + gih);
-    *a1 = c[K_AL] + c[K_HC_EEX] * d->ge1 + c[K_HC_EIN] * d->gi1 + c[K_HC] * d->I1;
-    *b1 = c[K_ZL] + c[K_HC] * (d->ge1 + d->gi1);
+    const double hc = k->c[K_HC];
+    *a0 = MADD(hc, d->I0, d->f.a0);
+    ah = MADD(hc, d->Ih, d->f.ah);
+    *a1 = MADD(hc, d->I1, d->f.a1);
+    *b0 = d->f.b0;
+    bh = d->f.bh;
+    *b1 = d->f.b1;
   } else {
-    double L = fmax(k->dt - u, 0.0);
-    coefficients_at(k, d, u, L, a0, b0);
-    coefficients_at(k, d, 0.5 * (u + k->dt), L, &ah, &bh);
-    double LC = L / k->p.C_m;
-    *a1 = LC * (d->gL_EL_Ie + d->ge1 * k->p.E_ex + d->gi1 * k->p.E_in + d->I1);
-    *b1 = LC * (k->p.g_L + d->ge1 + d->gi1);
+    double LC = fmax(k->dt - u, 0.0) / p->C_m;
+    double ee = exp(-u / p->tau_ex), ei = exp(-u / p->tau_in);
+    coefficients_at(k, d, u, LC, ee, ei, a0, b0);
+    coefficients_at(k, d, 0.5 * (u + k->dt), LC, sqrt(ee * k->c[K_AEX]), sqrt(ei * k->c[K_AIN]),
+                    &ah, &bh);
+    *a1 = LC * (p->g_L * p->E_L + p->I_e + d->f.ge1 * p->E_ex + d->f.gi1 * p->E_in + d->I1);
+    *b1 = LC * (p->g_L + d->f.ge1 + d->f.gi1);
   }
   return advance(V, *a0, *b0, ah, bh, *a1, *b1);
 }
@@ -300,28 +336,26 @@ static int step_general(const cl_neuron_kernel *k, cl_neuron_state *st, size_t i
   d.xe = st->x_ex[i];
   d.xi = st->x_in[i];
   if (in->in_ex) {
-    d.xe += M_E * in->in_ex[i];
+    d.xe = MADD(M_E, in->in_ex[i], d.xe);
     in->in_ex[i] = 0.0;
   }
   if (in->in_in) {
-    d.xi += M_E * in->in_in[i];
+    d.xi = MADD(M_E, in->in_in[i], d.xi);
     in->in_in[i] = 0.0;
   }
   d.ge = st->g_ex[i];
   d.gi = st->g_in[i];
-  d.ge1 = c[K_AEX] * (d.ge + c[K_HEX] * d.xe);
-  d.gi1 = c[K_AIN] * (d.gi + c[K_HIN] * d.xi);
-  d.gL_EL_Ie = p->g_L * p->E_L + p->I_e;
   d.I0 = in->I0 ? in->I0[i] : 0.0;
-  d.Ih = in->Ih ? in->Ih[i] : 0.0;
-  d.I1 = in->I1 ? in->I1[i] : 0.0;
-  st->g_ex[i] = d.ge1;
+  d.Ih = in->I0 ? in->Ih[i] : 0.0;
+  d.I1 = in->I0 ? in->I1[i] : 0.0;
+  d.f = full_coefficients(c, d.ge, d.xe, d.gi, d.xi);
+  st->g_ex[i] = d.f.ge1;
   st->x_ex[i] = c[K_AEX] * d.xe;
-  st->g_in[i] = d.gi1;
+  st->g_in[i] = d.f.gi1;
   st->x_in[i] = c[K_AIN] * d.xi;
 
   double V = st->V_m[i], tre = st->t_ref_end[i];
-  const int precise = p->mode == CL_THRESHOLD_PRECISE;
+  const int precise = c[K_PRECISE] != 0.0;
   if (precise ? tre >= t1 : tre > t0)
     return 0;                           /* refractory for the whole step: V stays at V_reset */
   double u = tre > t0 ? tre - t0 : 0.0; /* precise mode: refractoriness ends inside the step */
@@ -351,8 +385,7 @@ static int step_general(const cl_neuron_kernel *k, cl_neuron_state *st, size_t i
       double da = V - p->V_th, db = V1 - p->V_th;
       double ma = a0 - b0 * V, mb = a1 - b1 * V1;
       double sroot = first_root(da, ma, 3.0 * (db - da) - 2.0 * ma - mb, 2.0 * (da - db) + ma + mb);
-      double ts = u + sroot * (h - u);
-      *t_spike = t0 + ts;
+      *t_spike = t0 + (u + sroot * (h - u));
       tre = *t_spike + p->t_ref;
       V1 = p->V_reset;
       if (tre < t1)
@@ -368,61 +401,50 @@ static int step_general(const cl_neuron_kernel *k, cl_neuron_state *st, size_t i
  * the common case and writes flag[j] = 1 (state untouched) for the neurons pass two must redo.
  * Returns nonzero when any neuron is flagged. The has_* arguments are constants after inlining,
  * so each input combination gets its own loop. */
-static inline __attribute__((always_inline)) int
-block_pass(const cl_neuron_kernel *k, size_t m, double t0, double t1, double *restrict V_m,
+static inline __attribute__((always_inline)) int64_t
+block_pass(const double *c, double V_th, size_t m, double t0, double t_full, double *restrict V_m,
            double *restrict g_ex, double *restrict x_ex, double *restrict g_in,
            double *restrict x_in, const double *restrict t_ref_end, double *restrict in_ex,
            double *restrict in_in, const double *restrict I0, const double *restrict Ih,
-           const double *restrict I1, unsigned char *restrict flag, const int has_ex,
-           const int has_in, const int has_I) {
-  const double *c = k->c;
-  const double aex = c[K_AEX], aex_h = c[K_AEX_H], hex = c[K_HEX], hex_h = c[K_HEX_H];
-  const double ain = c[K_AIN], ain_h = c[K_AIN_H], hin = c[K_HIN], hin_h = c[K_HIN_H];
-  const double hc = c[K_HC], zl = c[K_ZL], al = c[K_AL], hc_eex = c[K_HC_EEX], hc_ein = c[K_HC_EIN];
-  const double vth0 = c[K_VTH0], vth = k->p.V_th;
-  /* Refractory for the whole step from t_full on; between t0 and t_full it ends inside. */
-  const double t_full = c[K_TFULL] != 0.0 ? t1 : nextafter(t0, INFINITY);
-  int any = 0;
+           const double *restrict I1, int64_t *restrict flag, const int has_ex, const int has_in,
+           const int has_I) {
+  const double aex = c[K_AEX], ain = c[K_AIN], hc = c[K_HC];
+  const double vth0 = c[K_VTH0], vth = V_th;
+  int64_t any = 0;
   /* The arrays never overlap (restrict is lost when GCC inlines, hence the pragma). */
 #pragma GCC ivdep
+#pragma GCC unroll 1
   for (size_t j = 0; j < m; j++) {
     double ine = has_ex ? in_ex[j] : 0.0;
     double ini = has_in ? in_in[j] : 0.0;
     double xe0 = x_ex[j], xi0 = x_in[j];
-    double xe = has_ex ? xe0 + M_E * ine : xe0;
-    double xi = has_in ? xi0 + M_E * ini : xi0;
+    double xe = has_ex ? MADD(M_E, ine, xe0) : xe0;
+    double xi = has_in ? MADD(M_E, ini, xi0) : xi0;
     double ge = g_ex[j], gi = g_in[j];
-    double geh = aex_h * (ge + hex_h * xe), ge1 = aex * (ge + hex * xe);
-    double gih = ain_h * (gi + hin_h * xi), gi1 = ain * (gi + hin * xi);
-    double a0 = al + hc_eex * ge + hc_ein * gi;
-    double ah = al + hc_eex * geh + hc_ein * gih;
-    double a1 = al + hc_eex * ge1 + hc_ein * gi1;
+    full_step f = full_coefficients(c, ge, xe, gi, xi);
     if (has_I) {
-      a0 += hc * I0[j];
-      ah += hc * Ih[j];
-      a1 += hc * I1[j];
+      f.a0 = MADD(hc, I0[j], f.a0);
+      f.ah = MADD(hc, Ih[j], f.ah);
+      f.a1 = MADD(hc, I1[j], f.a1);
     }
-    double b0 = zl + hc * (ge + gi);
-    double bh = zl + hc * (geh + gih);
-    double b1 = zl + hc * (ge1 + gi1);
     double V = V_m[j];
     double tre = t_ref_end[j];
-    int refr = tre >= t_full;
-    int partial = (tre > t0) & (tre < t_full);
-    int huge = (b0 > CL_Z_RK4_MAX) | (bh > CL_Z_RK4_MAX) | (b1 > CL_Z_RK4_MAX);
-    double Vn = refr ? V : rk4(V, a0, b0, ah, bh, a1, b1);
-    int f = partial | ((refr ^ 1) & (huge | (V >= vth0) | (Vn >= vth)));
-    flag[j] = (unsigned char)f;
-    any |= f;
-    V_m[j] = f ? V : Vn;
-    g_ex[j] = f ? ge : ge1;
-    x_ex[j] = f ? xe0 : aex * xe;
-    g_in[j] = f ? gi : gi1;
-    x_in[j] = f ? xi0 : ain * xi;
+    _Bool refr = tre >= t_full;
+    _Bool partial = (tre > t0) & (!refr);
+    double Vn = rk4(V, f.a0, f.b0, f.ah, f.bh, f.a1, f.b1);
+    _Bool fl = partial | ((!refr) & (is_huge(f.b0, f.bh, f.b1) | (V >= vth0) | (Vn >= vth)));
+    Vn = refr ? V : Vn;
+    flag[j] = fl;
+    any |= fl;
+    V_m[j] = fl ? V : Vn;
+    g_ex[j] = fl ? ge : f.ge1;
+    x_ex[j] = fl ? xe0 : aex * xe;
+    g_in[j] = fl ? gi : f.gi1;
+    x_in[j] = fl ? xi0 : ain * xi;
     if (has_ex)
-      in_ex[j] = f ? ine : 0.0;
+      in_ex[j] = fl ? ine : 0.0;
     if (has_in)
-      in_in[j] = f ? ini : 0.0;
+      in_in[j] = fl ? ini : 0.0;
   }
   return any;
 }
@@ -433,32 +455,29 @@ step_all(const cl_neuron_kernel *k, cl_neuron_state *s, int64_t step, const cl_n
          uint32_t *spike_idx, double *spike_t, const int has_ex, const int has_in,
          const int has_I) {
   const double t0 = (double)step * k->dt, t1 = (double)(step + 1) * k->dt;
+  /* Refractory for the whole step from t_full on; between t0 and t_full it ends inside. */
+  const double t_full = k->c[K_PRECISE] != 0.0 ? t1 : nextafter(t0, INFINITY);
+  double c[K_COUNT]; /* a local copy, which the stores of pass one provably do not alias */
+  memcpy(c, k->c, sizeof c);
   const size_t n = s->n;
   size_t nspikes = 0;
-  unsigned char flag[CL_BLOCK + 8];
+  int64_t flag[CL_BLOCK]; /* as wide as a double: one vector lane per neuron in pass one */
   for (size_t b = 0; b < n; b += CL_BLOCK) {
     size_t m = n - b < CL_BLOCK ? n - b : CL_BLOCK;
-    int any =
-        block_pass(k, m, t0, t1, s->V_m + b, s->g_ex + b, s->x_ex + b, s->g_in + b, s->x_in + b,
-                   s->t_ref_end + b, has_ex ? in->in_ex + b : NULL, has_in ? in->in_in + b : NULL,
-                   has_I ? in->I0 + b : NULL, has_I ? in->Ih + b : NULL, has_I ? in->I1 + b : NULL,
-                   flag, has_ex, has_in, has_I);
+    int64_t any = block_pass(c, k->p.V_th, m, t0, t_full, s->V_m + b, s->g_ex + b, s->x_ex + b,
+                             s->g_in + b, s->x_in + b, s->t_ref_end + b,
+                             has_ex ? in->in_ex + b : NULL, has_in ? in->in_in + b : NULL,
+                             has_I ? in->I0 + b : NULL, has_I ? in->Ih + b : NULL,
+                             has_I ? in->I1 + b : NULL, flag, has_ex, has_in, has_I);
     if (!any)
       continue;
-    memset(flag + m, 0, sizeof flag - m);
-    /* Pass two: the flagged neurons in increasing index, eight flags per word. */
-    for (size_t w = 0; w < m; w += 8) {
-      uint64_t word;
-      memcpy(&word, flag + w, sizeof word);
-      while (word) {
-        size_t j = w + (size_t)(__builtin_ctzll(word) >> 3);
-        word &= word - 1;
-        double ts;
-        if (step_general(k, s, b + j, step, in, &ts)) {
-          spike_idx[nspikes] = (uint32_t)(b + j);
-          spike_t[nspikes] = ts;
-          nspikes++;
-        }
+    /* Pass two: the flagged neurons in increasing index. */
+    for (size_t j = 0; j < m; j++) {
+      double ts;
+      if (flag[j] && step_general(k, s, b + j, step, in, &ts)) {
+        spike_idx[nspikes] = (uint32_t)(b + j);
+        spike_t[nspikes] = ts;
+        nspikes++;
       }
     }
   }

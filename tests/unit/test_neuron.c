@@ -622,8 +622,8 @@ static void test_short_refractory(void) {
 static void test_params(void) {
   cl_neuron_params d;
   cl_neuron_params_default(&d);
-  CHECK(d.C_m == 250 && fabs(d.g_L - 16.6667) < 1e-4 && d.E_L == -70 && d.E_ex == 0 &&
-            d.E_in == -85 && d.V_th == -55 && d.V_reset == -60 && d.t_ref == 2 && d.tau_ex == 0.2 &&
+  CHECK(d.C_m == 250 && d.g_L == 16.6667 && d.E_L == -70 && d.E_ex == 0 && d.E_in == -85 &&
+            d.V_th == -55 && d.V_reset == -60 && d.t_ref == 2 && d.tau_ex == 0.2 &&
             d.tau_in == 2.0 && d.I_e == 0 && d.mode == CL_THRESHOLD_PRECISE,
         "defaults differ from NEST's iaf_cond_alpha");
   const char *key = NULL;
