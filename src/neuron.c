@@ -71,6 +71,7 @@ enum {
   K_VTH0,    /* V_th in precise mode (spike at t_n when V starts there), +inf in grid mode */
   K_NREF,    /* round(t_ref/h): refractory steps in grid mode */
   K_PRECISE, /* 1 in precise mode, 0 in grid mode */
+  K_FLUSH,   /* steps between flushes of tiny conductances (see flush_tiny) */
   K_COUNT
 };
 
@@ -158,6 +159,9 @@ void cl_neuron_kernel_init(cl_neuron_kernel *k, const cl_neuron_params *p, doubl
   c[K_VTH0] = p->mode == CL_THRESHOLD_PRECISE ? p->V_th : INFINITY;
   c[K_NREF] = round(p->t_ref / dt);
   c[K_PRECISE] = p->mode == CL_THRESHOLD_PRECISE;
+  /* Between flushes a conductance falls at most by exp(-steps h / tau_min) >= exp(-200), so
+   * from CL_G_TINY it stays far above the subnormal range (2.2e-308). */
+  c[K_FLUSH] = fmin(64.0, fmax(1.0, floor(200.0 * fmin(p->tau_ex, p->tau_in) / dt)));
 }
 
 void cl_neuron_state_clear_refractory(cl_neuron_state *s) {
@@ -197,6 +201,17 @@ full_coefficients(const double *c, double ge, double xe, double gi, double xi) {
   f.bh = MADD(c[K_HC], geh + gih, c[K_ZL]);
   f.b1 = MADD(c[K_HC], f.ge1 + f.gi1, c[K_ZL]);
   return f;
+}
+
+/* Conductances (nS) below this magnitude are set to zero every c[K_FLUSH] steps. Without input
+ * a conductance decays into subnormal numbers after some thousand time constants, and
+ * arithmetic on those is many times slower; a periodic sweep over the block just updated (still
+ * in L1) costs nothing in the step's loop. */
+#define CL_G_TINY 1e-200
+
+static inline __attribute__((always_inline)) void flush_tiny(double *restrict g, size_t m) {
+  for (size_t j = 0; j < m; j++)
+    g[j] = fabs(g[j]) < CL_G_TINY ? 0.0 : g[j];
 }
 
 /* Whether a step with these z = b values needs the exponential update. */
@@ -460,6 +475,7 @@ step_all(const cl_neuron_kernel *k, cl_neuron_state *s, int64_t step, const cl_n
   double c[K_COUNT]; /* a local copy, which the stores of pass one provably do not alias */
   memcpy(c, k->c, sizeof c);
   const size_t n = s->n;
+  const int flush = step % (int64_t)c[K_FLUSH] == 0;
   size_t nspikes = 0;
   int64_t flag[CL_BLOCK]; /* as wide as a double: one vector lane per neuron in pass one */
   for (size_t b = 0; b < n; b += CL_BLOCK) {
@@ -469,16 +485,20 @@ step_all(const cl_neuron_kernel *k, cl_neuron_state *s, int64_t step, const cl_n
                              has_ex ? in->in_ex + b : NULL, has_in ? in->in_in + b : NULL,
                              has_I ? in->I0 + b : NULL, has_I ? in->Ih + b : NULL,
                              has_I ? in->I1 + b : NULL, flag, has_ex, has_in, has_I);
-    if (!any)
-      continue;
     /* Pass two: the flagged neurons in increasing index. */
-    for (size_t j = 0; j < m; j++) {
+    for (size_t j = 0; any && j < m; j++) {
       double ts;
       if (flag[j] && step_general(k, s, b + j, step, in, &ts)) {
         spike_idx[nspikes] = (uint32_t)(b + j);
         spike_t[nspikes] = ts;
         nspikes++;
       }
+    }
+    if (flush) {
+      flush_tiny(s->g_ex + b, m);
+      flush_tiny(s->x_ex + b, m);
+      flush_tiny(s->g_in + b, m);
+      flush_tiny(s->x_in + b, m);
     }
   }
   return nspikes;

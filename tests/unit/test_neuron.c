@@ -619,6 +619,39 @@ static void test_short_refractory(void) {
   CHECK(total >= 99, "rate not capped at one spike per step: %zu spikes in 100 steps", total);
 }
 
+/* A conductance left without input decays to exactly zero without passing through subnormal
+ * numbers (which would slow the arithmetic down many times). */
+static void test_no_subnormals(void) {
+  cl_neuron_params p;
+  cl_neuron_params_default(&p);
+  p.tau_ex = 0.2;
+  p.tau_in = 5.0;
+  const double dt = 0.1;
+  cl_neuron_kernel k;
+  cl_neuron_kernel_init(&k, &p, dt);
+  double V = p.E_L, ge = 0, xe = 0, gi = 0, xi = 0, tre;
+  cl_neuron_state s = {1, &V, &ge, &xe, &gi, &xi, &tre};
+  cl_neuron_state_clear_refractory(&s);
+  double iex = 3.0, iin = 3.0;
+  cl_neuron_input in = {&iex, &iin, NULL, NULL, NULL};
+  uint32_t idx;
+  double ts;
+  size_t subnormal = 0;
+  int step;
+  /* from 3 nS to below 1e-308 takes 710 time constants: 36000 steps for tau_in = 5 ms */
+  for (step = 0; step < 40000; step++) {
+    cl_neuron_step(&k, &s, step, &in, &idx, &ts);
+    double v[5] = {V, ge, xe, gi, xi};
+    for (int j = 0; j < 5; j++)
+      if (fpclassify(v[j]) == FP_SUBNORMAL)
+        subnormal++;
+  }
+  CHECK(subnormal == 0, "%zu subnormal state values", subnormal);
+  CHECK(ge == 0 && xe == 0 && gi == 0 && xi == 0, "conductances %g %g %g %g not flushed", ge, xe,
+        gi, xi);
+  CHECK(fabs(V - p.E_L) < 1e-9, "V = %.12f did not relax to E_L", V);
+}
+
 static void test_params(void) {
   cl_neuron_params d;
   cl_neuron_params_default(&d);
@@ -684,6 +717,7 @@ int main(void) {
   test_scenario_bc();
   test_robust();
   test_short_refractory();
+  test_no_subnormals();
   test_population_equals_single();
   if (failures)
     fprintf(stderr, "test_neuron: %d check(s) failed\n", failures);
