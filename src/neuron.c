@@ -24,7 +24,7 @@
  *  - Grid mode: V >= V_th at the end of the step spikes at t_{n+1}; V is reset there and held for
  *    round(t_ref/h) whole steps (NEST's iaf_cond_alpha and Brian2 do the same).
  *  Only V at step ends is checked: a crossing that returns below threshold inside one step is
- *  not seen (as in NEST's grid-based and precise models).
+ *  not seen (NEST's grid-based models behave alike).
  *
  * The step runs over blocks of CL_BLOCK neurons. A first loop without branches (vectorised)
  * integrates every neuron that is neither spiking, nor partly refractory, nor at z > 1, and
@@ -228,13 +228,17 @@ static double advance(double V, double a0, double b0, double ah, double bh, doub
   return V_inf + (V - V_inf) * exp(-bh);
 }
 
-/* Smallest s in [0, 1] with q(s) = c0 + c1 s + c2 s^2 + c3 s^3 = 0, given q(0) < 0 <= q(1). */
-static double first_root(double c0, double c1, double c2, double c3) {
+static inline double cubic(const double q[4], double s) {
+  return ((q[3] * s + q[2]) * s + q[1]) * s + q[0];
+}
+
+/* Smallest s in [0, 1] with q(s) = q0 + q1 s + q2 s^2 + q3 s^3 = 0, given q(0) < 0 <= q(1). */
+static double first_root(const double q[4]) {
   /* Split [0, 1] at the roots of q' into monotone pieces and take the first piece where q
    * changes sign; q has exactly one root there. */
   double cuts[4] = {0.0, 1.0, 1.0, 1.0};
   int ncut = 1;
-  double qa = 3.0 * c3, qb = 2.0 * c2, qc = c1; /* q'(s) = qa s^2 + qb s + qc */
+  double qa = 3.0 * q[3], qb = 2.0 * q[2], qc = q[1]; /* q'(s) = qa s^2 + qb s + qc */
   double r[2];
   int nr = 0;
   if (qa != 0.0) {
@@ -258,36 +262,34 @@ static double first_root(double c0, double c1, double c2, double c3) {
     if (r[j] > 0.0 && r[j] < 1.0)
       cuts[ncut++] = r[j];
   cuts[ncut++] = 1.0;
-#define Q(s) (((c3 * (s) + c2) * (s) + c1) * (s) + c0)
   double lo = 0.0, hi = 1.0;
   for (int j = 0; j + 1 < ncut; j++) {
-    if (Q(cuts[j + 1]) >= 0.0) {
+    if (cubic(q, cuts[j + 1]) >= 0.0) {
       lo = cuts[j];
       hi = cuts[j + 1];
       break;
     }
   }
   /* Newton safeguarded by bisection on [lo, hi], where q(lo) < 0 <= q(hi). */
-  double flo = Q(lo), fhi = Q(hi);
+  double flo = cubic(q, lo), fhi = cubic(q, hi);
   double s = lo - flo * (hi - lo) / (fhi - flo);
   if (!(s > lo && s < hi))
     s = 0.5 * (lo + hi);
   for (int it = 0; it < 60; it++) {
-    double f = Q(s);
+    double f = cubic(q, s);
     if (f == 0.0)
       return s;
     if (f > 0.0)
       hi = s;
     else
       lo = s;
-    double next = s - f / ((3.0 * c3 * s + 2.0 * c2) * s + c1);
+    double next = s - f / ((qa * s + qb) * s + qc);
     if (!(next > lo && next < hi))
       next = 0.5 * (lo + hi);
     if (fabs(next - s) <= 1e-15) /* 1e-16 ms at dt = 0.1 ms */
       return next;
     s = next;
   }
-#undef Q
   return s;
 }
 
@@ -399,7 +401,8 @@ static int step_general(const cl_neuron_kernel *k, cl_neuron_state *st, size_t i
       /* Hermite cubic in s in [0, 1] over [u, h], with slopes times the interval length. */
       double da = V - p->V_th, db = V1 - p->V_th;
       double ma = a0 - b0 * V, mb = a1 - b1 * V1;
-      double sroot = first_root(da, ma, 3.0 * (db - da) - 2.0 * ma - mb, 2.0 * (da - db) + ma + mb);
+      const double q[4] = {da, ma, 3.0 * (db - da) - 2.0 * ma - mb, 2.0 * (da - db) + ma + mb};
+      double sroot = first_root(q);
       *t_spike = t0 + (u + sroot * (h - u));
       tre = *t_spike + p->t_ref;
       V1 = p->V_reset;
