@@ -431,7 +431,6 @@ block_pass(const double *c, double V_th, size_t m, double t0, double t_full, dou
   int64_t any = 0;
   /* The arrays never overlap (restrict is lost when GCC inlines, hence the pragma). */
 #pragma GCC ivdep
-#pragma GCC unroll 1
   for (size_t j = 0; j < m; j++) {
     double ine = has_ex ? in_ex[j] : 0.0;
     double ini = has_in ? in_in[j] : 0.0;
