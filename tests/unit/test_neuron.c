@@ -1,0 +1,725 @@
+/* neuron: the cond_alpha kernel against the high-precision reference solutions
+ * (CL_REFERENCE_DIR, scenarios A, B, C of its README), exact alpha peaks, refractoriness,
+ * robustness under huge conductances, parameter checks, and position independence. */
+#include "condlif/neuron.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "condlif/error.h"
+
+static int failures;
+#define CHECK(cond, ...)                                                                           \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);                     \
+      fprintf(stderr, __VA_ARGS__);                                                                \
+      fputc('\n', stderr);                                                                         \
+      failures++;                                                                                  \
+    }                                                                                              \
+  } while (0)
+
+/* ---- reference data ---- */
+
+typedef struct {
+  size_t n;
+  double *t, *v, *ge, *xe, *gi, *xi;
+} trace;
+
+static int read_trace(const char *name, trace *tr) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s", CL_REFERENCE_DIR, name);
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    fprintf(stderr, "cannot open %s\n", path);
+    failures++;
+    return -1;
+  }
+  char line[512];
+  size_t cap = 1024;
+  memset(tr, 0, sizeof *tr);
+  double **cols[6] = {&tr->t, &tr->v, &tr->ge, &tr->xe, &tr->gi, &tr->xi};
+  for (int c = 0; c < 6; c++)
+    *cols[c] = malloc(cap * sizeof(double));
+  if (!fgets(line, sizeof line, f)) { /* header */
+    fclose(f);
+    return -1;
+  }
+  while (fgets(line, sizeof line, f)) {
+    double v[6];
+    if (sscanf(line, "%lf,%lf,%lf,%lf,%lf,%lf", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
+      continue;
+    if (tr->n == cap) {
+      cap *= 2;
+      for (int c = 0; c < 6; c++)
+        *cols[c] = realloc(*cols[c], cap * sizeof(double));
+    }
+    for (int c = 0; c < 6; c++)
+      (*cols[c])[tr->n] = v[c];
+    tr->n++;
+  }
+  fclose(f);
+  return 0;
+}
+
+static void free_trace(trace *tr) {
+  free(tr->t);
+  free(tr->v);
+  free(tr->ge);
+  free(tr->xe);
+  free(tr->gi);
+  free(tr->xi);
+}
+
+static size_t read_spikes(const char *name, double *t, size_t cap) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s", CL_REFERENCE_DIR, name);
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    fprintf(stderr, "cannot open %s\n", path);
+    failures++;
+    return 0;
+  }
+  char line[256];
+  size_t n = 0;
+  while (fgets(line, sizeof line, f))
+    if (line[0] != '#' && n < cap && sscanf(line, "%lf", &t[n]) == 1)
+      n++;
+  fclose(f);
+  return n;
+}
+
+/* ---- one-neuron simulations of the scenarios ---- */
+
+typedef struct {
+  double t, w;
+  int inh;
+} input_spike;
+
+/* Inputs of A and B: excitatory 10, 12, ..., 48 ms (20 nS); inhibitory 60, 65, 70 ms (40 nS). */
+static size_t ab_inputs(input_spike *in) {
+  size_t n = 0;
+  for (int j = 0; j < 20; j++)
+    in[n++] = (input_spike){10.0 + 2.0 * j, 20.0, 0};
+  for (int j = 0; j < 3; j++)
+    in[n++] = (input_spike){60.0 + 5.0 * j, 40.0, 1};
+  return n;
+}
+
+static cl_neuron_params ab_params(void) {
+  cl_neuron_params p = {.C_m = 200,
+                        .g_L = 10,
+                        .E_L = -60,
+                        .E_ex = 0,
+                        .E_in = -80,
+                        .V_th = -50,
+                        .V_reset = -60,
+                        .t_ref = 5,
+                        .tau_ex = 5,
+                        .tau_in = 10,
+                        .I_e = 0,
+                        .mode = CL_THRESHOLD_PRECISE};
+  return p;
+}
+
+static cl_neuron_params c_params(void) {
+  cl_neuron_params p = {.C_m = 198,
+                        .g_L = 9.9,
+                        .E_L = -70,
+                        .E_ex = 0,
+                        .E_in = -85,
+                        .V_th = -55,
+                        .V_reset = -70,
+                        .t_ref = 5,
+                        .tau_ex = 5,
+                        .tau_in = 10,
+                        .I_e = 0,
+                        .mode = CL_THRESHOLD_PRECISE};
+  return p;
+}
+
+static double c_current(double t) { return 200.0 + 150.0 * sin(2.0 * M_PI * 0.005 * t); }
+
+typedef struct {
+  size_t nsteps;
+  double *v, *ge, *xe, *gi, *xi; /* nsteps + 1 samples at t_k = k dt */
+  double spikes[256];
+  size_t nspikes;
+  int max_per_step; /* most spikes seen in one step (must be <= 1) */
+} run;
+
+static void free_run(run *r) {
+  free(r->v);
+  free(r->ge);
+  free(r->xe);
+  free(r->gi);
+  free(r->xi);
+}
+
+/* Simulates one neuron from V0 for T ms at step dt with the given input spikes (on the grid)
+ * and, when sine is set, scenario C's current through I0/Ih/I1. */
+static run simulate(const cl_neuron_params *p, double dt, double T, double V0,
+                    const input_spike *inputs, size_t ninputs, int sine) {
+  cl_neuron_kernel k;
+  const char *key = NULL;
+  char msg[256];
+  int rc = cl_neuron_params_check(p, dt, &key, msg, sizeof msg);
+  CHECK(rc == CL_OK, "parameters rejected: %s: %s", key ? key : "?", msg);
+  cl_neuron_kernel_init(&k, p, dt);
+  run r = {0};
+  r.nsteps = (size_t)llround(T / dt);
+  double **cols[5] = {&r.v, &r.ge, &r.xe, &r.gi, &r.xi};
+  for (int c = 0; c < 5; c++)
+    *cols[c] = calloc(r.nsteps + 1, sizeof(double));
+  double V = V0, ge = 0, xe = 0, gi = 0, xi = 0, tre;
+  cl_neuron_state s = {1, &V, &ge, &xe, &gi, &xi, &tre};
+  cl_neuron_state_clear_refractory(&s);
+  double in_ex, in_in, I0, Ih, I1;
+  cl_neuron_input in = {&in_ex, &in_in, NULL, NULL, NULL};
+  if (sine) {
+    in.I0 = &I0;
+    in.Ih = &Ih;
+    in.I1 = &I1;
+  }
+  /* input sums per step: spikes at t_k arrive at the start of step k */
+  double *ex_at = calloc(r.nsteps + 1, sizeof(double));
+  double *in_at = calloc(r.nsteps + 1, sizeof(double));
+  for (size_t j = 0; j < ninputs; j++) {
+    size_t step = (size_t)llround(inputs[j].t / dt);
+    if (step <= r.nsteps)
+      (inputs[j].inh ? in_at : ex_at)[step] += inputs[j].w;
+  }
+  uint32_t idx;
+  double ts;
+  r.v[0] = V;
+  r.xe[0] = M_E * ex_at[0];
+  r.xi[0] = M_E * in_at[0];
+  for (size_t step = 0; step < r.nsteps; step++) {
+    in_ex = ex_at[step];
+    in_in = in_at[step];
+    double t0 = (double)step * dt;
+    I0 = c_current(t0);
+    Ih = c_current(t0 + 0.5 * dt);
+    I1 = c_current(t0 + dt);
+    size_t ns = cl_neuron_step(&k, &s, (int64_t)step, &in, &idx, &ts);
+    CHECK(in_ex == 0 && in_in == 0, "inputs not consumed at step %zu", step);
+    if (ns > (size_t)r.max_per_step)
+      r.max_per_step = (int)ns;
+    if (ns == 1 && r.nspikes < 256) {
+      CHECK(idx == 0, "spike index %u", idx);
+      CHECK(ts > t0 - 1e-12 && ts <= t0 + dt + 1e-12, "spike at %.12f outside step [%g, %g]", ts,
+            t0, t0 + dt);
+      r.spikes[r.nspikes++] = ts;
+    }
+    r.v[step + 1] = V;
+    r.ge[step + 1] = ge;
+    r.gi[step + 1] = gi;
+    /* the reference is right-continuous: its x at t_k includes the jump of spikes at t_k */
+    r.xe[step + 1] = xe + M_E * ex_at[step + 1];
+    r.xi[step + 1] = xi + M_E * in_at[step + 1];
+  }
+  free(ex_at);
+  free(in_at);
+  return r;
+}
+
+/* Largest |V - V_ref| over samples k (reference row k * stride) before t_end; *at: its time. */
+static double v_error(const run *r, const trace *tr, size_t stride, double dt, double t_end,
+                      double *at) {
+  double err = 0;
+  for (size_t k = 0; k <= r->nsteps && k * stride < tr->n; k++) {
+    double t = (double)k * dt;
+    if (t >= t_end)
+      break;
+    double e = fabs(r->v[k] - tr->v[k * stride]);
+    if (e > err) {
+      err = e;
+      *at = t;
+    }
+  }
+  return err;
+}
+
+static double max_abs(const double *x, size_t n) {
+  double m = 0;
+  for (size_t i = 0; i < n; i++)
+    m = fmax(m, fabs(x[i]));
+  return m;
+}
+
+static double col_rel_error(const double *sim, const double *ref, size_t n, size_t stride) {
+  double err = 0, scale = max_abs(ref, n);
+  for (size_t k = 0; k * stride < n; k++)
+    err = fmax(err, fabs(sim[k] - ref[k * stride]));
+  return err / scale;
+}
+
+static void test_scenario_a(void) {
+  trace tr;
+  if (read_trace("A_trace.csv", &tr))
+    return;
+  input_spike inputs[32];
+  size_t ni = ab_inputs(inputs);
+  cl_neuron_params p = ab_params();
+  p.V_th = 1e9; /* threshold disabled */
+  double err[2];
+  const double dts[2] = {0.1, 0.2};
+  for (int d = 0; d < 2; d++) {
+    run r = simulate(&p, dts[d], 100.0, -60.0, inputs, ni, 0);
+    size_t stride = (size_t)llround(dts[d] / 0.1);
+    double at = 0;
+    err[d] = v_error(&r, &tr, stride, dts[d], INFINITY, &at);
+    printf("A dt=%.1f: max |V error| = %.3e mV (at %.1f ms)\n", dts[d], err[d], at);
+    CHECK(r.nspikes == 0, "A: %zu spikes with the threshold disabled", r.nspikes);
+    if (d == 0) {
+      CHECK(err[0] <= 5e-7, "A: max |V error| %.3e mV > 5e-7 at %.1f ms", err[0], at);
+      double eg[4] = {col_rel_error(r.ge, tr.ge, tr.n, 1), col_rel_error(r.xe, tr.xe, tr.n, 1),
+                      col_rel_error(r.gi, tr.gi, tr.n, 1), col_rel_error(r.xi, tr.xi, tr.n, 1)};
+      const char *names[4] = {"g_ex", "x_ex", "g_in", "x_in"};
+      for (int c = 0; c < 4; c++) {
+        printf("A dt=0.1: %s max relative error %.3e\n", names[c], eg[c]);
+        CHECK(eg[c] <= 1e-9, "A: %s relative error %.3e > 1e-9", names[c], eg[c]);
+      }
+    }
+    free_run(&r);
+  }
+  printf("A: error ratio dt 0.2 / 0.1 = %.1f\n", err[1] / err[0]);
+  CHECK(err[1] >= 10.0 * err[0], "A: error falls only %.1fx from dt 0.2 to 0.1", err[1] / err[0]);
+  free_trace(&tr);
+}
+
+/* Spike times of a run against the reference; returns the largest time error. */
+static double compare_spikes(const char *what, const run *r, const double *ref, size_t nref,
+                             double tol) {
+  CHECK(r->nspikes == nref, "%s: %zu spikes, reference has %zu", what, r->nspikes, nref);
+  CHECK(r->max_per_step <= 1, "%s: %d spikes in one step", what, r->max_per_step);
+  double err = 0;
+  for (size_t j = 0; j < r->nspikes && j < nref; j++)
+    err = fmax(err, fabs(r->spikes[j] - ref[j]));
+  if (tol > 0)
+    CHECK(err <= tol, "%s: spike time error %.3e ms > %.1e", what, err, tol);
+  return err;
+}
+
+/* V is held at V_reset for t_ref after each spike (precise: samples in (t*, t* + t_ref];
+ * grid: round(t_ref/dt) steps after the spike's step) while the conductances evolve. */
+static void check_refractory(const char *what, const run *r, const cl_neuron_params *p, double dt,
+                             int has_inputs) {
+  size_t held = 0, moved = 0;
+  for (size_t j = 0; j < r->nspikes; j++) {
+    double ts = r->spikes[j];
+    double t_end =
+        p->mode == CL_THRESHOLD_PRECISE ? ts + p->t_ref : ts + round(p->t_ref / dt) * dt - 1e-9;
+    for (size_t k = 1; k <= r->nsteps; k++) {
+      double t = (double)k * dt;
+      if (t < ts - 1e-12 || t > t_end)
+        continue;
+      held++;
+      CHECK(r->v[k] == p->V_reset, "%s: V = %.9f at %.1f ms, refractory after spike %.6f", what,
+            r->v[k], t, ts);
+      if (r->ge[k] != r->ge[k - 1] || r->gi[k] != r->gi[k - 1])
+        moved++;
+    }
+  }
+  if (r->nspikes)
+    CHECK(held > 0 && (moved > 0 || !has_inputs), "%s: %zu refractory samples, %zu with changing g",
+          what, held, moved);
+}
+
+static void test_scenario_bc(void) {
+  const struct {
+    const char *name, *trace_file, *spikes_file;
+    int sine;
+    double T, V0;
+    size_t nspikes;
+  } sc[2] = {{"B", "B_trace.csv", "B_spikes.txt", 0, 200.0, -60.0, 14},
+             {"C", "C_trace.csv", "C_spikes.txt", 1, 1000.0, -70.0, 29}};
+  input_spike inputs[32];
+  for (int c = 0; c < 2; c++) {
+    trace tr;
+    if (read_trace(sc[c].trace_file, &tr))
+      return;
+    double ref[64];
+    size_t nref = read_spikes(sc[c].spikes_file, ref, 64);
+    CHECK(nref == sc[c].nspikes, "%s: reference has %zu spikes", sc[c].name, nref);
+    size_t ni = sc[c].sine ? 0 : ab_inputs(inputs);
+    cl_neuron_params p = sc[c].sine ? c_params() : ab_params();
+    if (!sc[c].sine)
+      p.I_e = 250.0;
+    for (int mode = 0; mode < 2; mode++) {
+      p.mode = mode ? CL_THRESHOLD_GRID : CL_THRESHOLD_PRECISE;
+      const char *mname = mode ? "grid" : "precise";
+      char what[64];
+      snprintf(what, sizeof what, "%s %s", sc[c].name, mname);
+      run r = simulate(&p, 0.1, sc[c].T, sc[c].V0, inputs, ni, sc[c].sine);
+      double terr = compare_spikes(what, &r, ref, nref, mode ? 0.0 : 1e-5);
+      double at = 0;
+      /* precise: the whole trace; grid: before the first spike (afterwards it lags by design) */
+      double t_end = mode ? ref[0] : INFINITY;
+      double verr = v_error(&r, &tr, 1, 0.1, t_end, &at);
+      printf("%s dt=0.1: %zu spikes, max spike time error %.3e ms, max |V error| %.3e mV "
+             "(at %.1f ms%s)\n",
+             what, r.nspikes, terr, verr, at, mode ? ", before the first spike" : "");
+      /* precise: largest right after refractoriness ends, where V rises at ~35 mV/ms and a
+       * spike time error of ~2e-7 ms shifts the whole rise */
+      CHECK(verr <= (mode ? 1e-6 : 2e-5), "%s: V error %.3e mV at %.1f ms", what, verr, at);
+      check_refractory(what, &r, &p, 0.1, ni > 0);
+      free_run(&r);
+    }
+    free_trace(&tr);
+  }
+}
+
+/* One spike of weight w: g peaks at exactly w at t = tau (on the grid), x decays as w e. */
+static void test_alpha_peak(void) {
+  const double w = 7.25, dt = 0.1;
+  for (int rec = 0; rec < 2; rec++) {
+    cl_neuron_params p;
+    cl_neuron_params_default(&p);
+    p.tau_ex = 0.2;
+    p.tau_in = 2.0;
+    p.V_th = 1e9;
+    cl_neuron_kernel k;
+    cl_neuron_kernel_init(&k, &p, dt);
+    double V = p.E_L, ge = 0, xe = 0, gi = 0, xi = 0, tre;
+    cl_neuron_state s = {1, &V, &ge, &xe, &gi, &xi, &tre};
+    cl_neuron_state_clear_refractory(&s);
+    double win = w, zero = 0;
+    cl_neuron_input in = {rec ? &zero : &win, rec ? &win : &zero, NULL, NULL, NULL};
+    uint32_t idx;
+    double ts, gmax = 0, tmax = 0;
+    double tau = rec ? p.tau_in : p.tau_ex;
+    for (int step = 0; step < 200; step++) {
+      cl_neuron_step(&k, &s, step, &in, &idx, &ts);
+      double g = rec ? gi : ge, t = (step + 1) * dt;
+      if (g > gmax) {
+        gmax = g;
+        tmax = t;
+      }
+      double exact = w * (t / tau) * exp(1 - t / tau);
+      CHECK(fabs(g - exact) <= 1e-12 * w, "%s: g(%.1f) = %.17g, exact %.17g", rec ? "in" : "ex", t,
+            g, exact);
+    }
+    printf("alpha %s: peak %.17g nS at %.1f ms (w = %g, tau = %g)\n", rec ? "in" : "ex", gmax, tmax,
+           w, tau);
+    CHECK(fabs(gmax - w) <= 1e-12 * w, "alpha %s: peak %.17g, expected %g", rec ? "in" : "ex", gmax,
+          w);
+    CHECK(fabs(tmax - tau) < 1e-9, "alpha %s: peak at %g ms, expected %g", rec ? "in" : "ex", tmax,
+          tau);
+  }
+}
+
+/* ---- robustness, mixed populations ---- */
+
+static uint64_t splitmix(uint64_t *x) {
+  uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+static double uniform(uint64_t *x) { return (double)(splitmix(x) >> 11) * 0x1.0p-53; }
+
+/* Inputs up to 1e5 nS (ex and in, in bursts): V stays finite and inside the range of the
+ * reversal potentials, E_L and V_reset, in both modes, without threshold (so that V is driven
+ * towards E_ex and E_in) and for several step sizes. */
+static void test_robust(void) {
+  const size_t n = 200;
+  const double dts[3] = {0.01, 0.1, 0.5};
+  const char *names[3] = {"precise", "grid", "no threshold"};
+  for (int mode = 0; mode < 3; mode++)
+    for (int d = 0; d < 3; d++) {
+      cl_neuron_params p;
+      cl_neuron_params_default(&p);
+      p.mode = mode == 1 ? CL_THRESHOLD_GRID : CL_THRESHOLD_PRECISE;
+      if (mode == 2)
+        p.V_th = 1e9;
+      double dt = dts[d];
+      cl_neuron_kernel k;
+      cl_neuron_kernel_init(&k, &p, dt);
+      double lo = fmin(fmin(p.E_in, p.V_reset), p.E_L);
+      double hi = fmax(fmax(p.E_ex, p.V_reset), p.E_L);
+      double *a = calloc(8 * n, sizeof(double));
+      double *V = a, *ge = a + n, *xe = a + 2 * n, *gi = a + 3 * n, *xi = a + 4 * n,
+             *tre = a + 5 * n, *iex = a + 6 * n, *iin = a + 7 * n;
+      uint32_t *idx = malloc(n * sizeof *idx);
+      double *ts = malloc(n * sizeof *ts);
+      cl_neuron_state s = {n, V, ge, xe, gi, xi, tre};
+      cl_neuron_state_clear_refractory(&s);
+      uint64_t seed = 12345 + (uint64_t)(10 * mode + d);
+      for (size_t i = 0; i < n; i++)
+        V[i] = lo + (hi - lo) * uniform(&seed);
+      cl_neuron_input in = {iex, iin, NULL, NULL, NULL};
+      double vmin = INFINITY, vmax = -INFINITY;
+      size_t nspikes = 0, bad = 0;
+      for (int step = 0; step < 2000; step++) {
+        for (size_t i = 0; i < n; i++) {
+          /* bursts: neuron-dependent phases of 20 steps with heavy input of either kind */
+          int phase = (int)((step / 20 + i) % 4);
+          double big = pow(10.0, 5.0 * uniform(&seed)); /* 1 .. 1e5 nS */
+          iex[i] = (phase == 0 || phase == 3) && uniform(&seed) < 0.5 ? big : 0.0;
+          iin[i] = (phase == 1 || phase == 3) && uniform(&seed) < 0.5 ? big : 0.0;
+          if (i % 7 == 0)
+            iex[i] = 1e5; /* relentless */
+        }
+        nspikes += cl_neuron_step(&k, &s, step, &in, idx, ts);
+        for (size_t i = 0; i < n; i++) {
+          if (!isfinite(V[i]) || V[i] < lo - 1e-9 || V[i] > hi + 1e-9 || !isfinite(ge[i]) ||
+              !isfinite(gi[i]))
+            bad++;
+          vmin = fmin(vmin, V[i]);
+          vmax = fmax(vmax, V[i]);
+        }
+      }
+      printf("robust %s dt=%.2f: V in [%.6f, %.6f] (allowed [%g, %g]), %zu spikes\n", names[mode],
+             dt, vmin, vmax, lo, hi, nspikes);
+      CHECK(bad == 0, "robust %s dt=%g: %zu neuron-steps with V outside [%g, %g] or not finite",
+            names[mode], dt, bad, lo, hi);
+      CHECK(mode == 2 ? nspikes == 0 : nspikes > 0, "robust %s: %zu spikes", names[mode], nspikes);
+      if (mode == 2)
+        CHECK(vmin < lo + 1.0 && vmax > hi - 1.0,
+              "robust: V in [%g, %g] did not approach the "
+              "reversal potentials",
+              vmin, vmax);
+      free(a);
+      free(idx);
+      free(ts);
+    }
+}
+
+/* A population of neurons in every regime (quiet, spiking, refractory, huge conductances,
+ * partial refractoriness, current input, t_ref below dt) gives bit for bit the results of each
+ * neuron simulated alone: the vector pass and the rare pass agree, and a neuron's result does
+ * not depend on its position in the arrays. */
+static void test_population_equals_single(void) {
+  const size_t n = 157; /* three blocks, not a multiple of any vector width */
+  const int nsteps = 3000;
+  for (int mode = 0; mode < 2; mode++)
+    for (int t_ref_case = 0; t_ref_case < 2; t_ref_case++) {
+      cl_neuron_params p;
+      cl_neuron_params_default(&p);
+      p.mode = mode ? CL_THRESHOLD_GRID : CL_THRESHOLD_PRECISE;
+      p.t_ref = t_ref_case ? 0.04 : 2.0; /* below dt, or several steps */
+      const double dt = 0.1;
+      cl_neuron_kernel k;
+      cl_neuron_kernel_init(&k, &p, dt);
+      double *a = calloc(11 * n, sizeof(double));
+      double *V = a, *ge = a + n, *xe = a + 2 * n, *gi = a + 3 * n, *xi = a + 4 * n,
+             *tre = a + 5 * n, *iex = a + 6 * n, *iin = a + 7 * n, *I0 = a + 8 * n, *Ih = a + 9 * n,
+             *I1 = a + 10 * n;
+      double *single = calloc(11 * n, sizeof(double)); /* the same, each neuron alone */
+      uint32_t *idx = malloc(n * sizeof *idx);
+      double *ts = malloc(n * sizeof *ts);
+      cl_neuron_state s = {n, V, ge, xe, gi, xi, tre};
+      cl_neuron_state_clear_refractory(&s);
+      uint64_t seed = 777 + (uint64_t)(2 * mode + t_ref_case);
+      for (size_t i = 0; i < n; i++) {
+        V[i] = -75.0 + 25.0 * uniform(&seed); /* some start above threshold */
+        if (i % 11 == 3)
+          tre[i] = 0.35 + 0.5 * uniform(&seed); /* refractory at the start */
+      }
+      memcpy(single, a, 6 * n * sizeof(double));
+      cl_neuron_input in = {iex, iin, I0, Ih, I1};
+      size_t total = 0, mismatches = 0;
+      for (int step = 0; step < nsteps; step++) {
+        for (size_t i = 0; i < n; i++) {
+          double rate = (double)(i % 5) * 0.15;
+          iex[i] = uniform(&seed) < rate ? 10.0 * uniform(&seed) : 0.0;
+          iin[i] = uniform(&seed) < rate ? 15.0 * uniform(&seed) : 0.0;
+          if (i % 13 == 5 && step % 300 < 30)
+            iex[i] += 2e4; /* bursts of huge conductance */
+          double amp = (double)(i % 3) * 150.0;
+          double t0 = step * dt;
+          I0[i] = amp * (1 + sin(0.01 * (double)i * t0));
+          Ih[i] = amp * (1 + sin(0.01 * (double)i * (t0 + 0.5 * dt)));
+          I1[i] = amp * (1 + sin(0.01 * (double)i * (t0 + dt)));
+        }
+        double *sv = single;
+        for (size_t i = 0; i < n; i++) { /* each neuron alone first (inputs are read-only) */
+          double e = iex[i], ii = iin[i];
+          cl_neuron_state one = {1,
+                                 sv + i,
+                                 sv + n + i,
+                                 sv + 2 * n + i,
+                                 sv + 3 * n + i,
+                                 sv + 4 * n + i,
+                                 sv + 5 * n + i};
+          cl_neuron_input in1 = {&e, &ii, I0 + i, Ih + i, I1 + i};
+          uint32_t id1;
+          double t1;
+          size_t ns1 = cl_neuron_step(&k, &one, step, &in1, &id1, &t1);
+          /* stash the single run's spike (time, or NAN) in its otherwise unused columns */
+          sv[6 * n + i] = ns1 ? t1 : NAN;
+          CHECK(ns1 == 0 || id1 == 0, "single neuron: spike index %u", id1);
+        }
+        size_t ns = cl_neuron_step(&k, &s, step, &in, idx, ts);
+        total += ns;
+        for (size_t j = 1; j < ns; j++)
+          CHECK(idx[j] > idx[j - 1], "spike list not in increasing index order at step %d", step);
+        size_t j = 0;
+        for (size_t i = 0; i < n; i++) {
+          int spiked = j < ns && idx[j] == i;
+          double t_pop = spiked ? ts[j++] : NAN;
+          double t_one = sv[6 * n + i];
+          int same_spike = spiked ? t_one == t_pop : isnan(t_one);
+          int same_state = V[i] == sv[i] && ge[i] == sv[n + i] && xe[i] == sv[2 * n + i] &&
+                           gi[i] == sv[3 * n + i] && xi[i] == sv[4 * n + i] &&
+                           tre[i] == sv[5 * n + i];
+          if (!same_spike || !same_state) {
+            if (mismatches++ < 5)
+              fprintf(stderr,
+                      "neuron %zu step %d: population V %.17g spike %.17g, alone V "
+                      "%.17g spike %.17g\n",
+                      i, step, V[i], t_pop, sv[i], t_one);
+          }
+          CHECK(iex[i] == 0 && iin[i] == 0, "inputs of neuron %zu not consumed", i);
+        }
+      }
+      printf("population vs single (%s, t_ref %g): %zu spikes, %zu mismatches\n",
+             mode ? "grid" : "precise", p.t_ref, total, mismatches);
+      CHECK(mismatches == 0, "%zu neuron-steps differ between population and single runs",
+            mismatches);
+      CHECK(total > 100, "too few spikes (%zu) to exercise the rare path", total);
+      free(a);
+      free(single);
+      free(idx);
+      free(ts);
+    }
+}
+
+/* t_ref below dt: at most one spike per step, a second crossing fires at the next step's
+ * start; the rate is capped at 1/dt. */
+static void test_short_refractory(void) {
+  cl_neuron_params p;
+  cl_neuron_params_default(&p);
+  p.t_ref = 0.0;
+  p.I_e = 1e5; /* crosses threshold several times per step */
+  const double dt = 0.1;
+  cl_neuron_kernel k;
+  cl_neuron_kernel_init(&k, &p, dt);
+  double V = p.E_L, ge = 0, xe = 0, gi = 0, xi = 0, tre;
+  cl_neuron_state s = {1, &V, &ge, &xe, &gi, &xi, &tre};
+  cl_neuron_state_clear_refractory(&s);
+  cl_neuron_input in = {NULL, NULL, NULL, NULL, NULL};
+  uint32_t idx;
+  double ts, last = -INFINITY;
+  size_t total = 0;
+  for (int step = 0; step < 100; step++) {
+    size_t ns = cl_neuron_step(&k, &s, step, &in, &idx, &ts);
+    CHECK(ns <= 1, "%zu spikes in one step", ns);
+    if (ns) {
+      CHECK(ts > last && ts >= step * dt && ts <= (step + 1) * dt,
+            "spike at %.12f after %.12f, step %d", ts, last, step);
+      last = ts;
+      total++;
+    }
+  }
+  printf("t_ref = 0, I_e = 1e5 pA: %zu spikes in 100 steps\n", total);
+  CHECK(total >= 99, "rate not capped at one spike per step: %zu spikes in 100 steps", total);
+}
+
+/* A conductance left without input decays to exactly zero without passing through subnormal
+ * numbers (which would slow the arithmetic down many times). */
+static void test_no_subnormals(void) {
+  cl_neuron_params p;
+  cl_neuron_params_default(&p);
+  p.tau_ex = 0.2;
+  p.tau_in = 5.0;
+  const double dt = 0.1;
+  cl_neuron_kernel k;
+  cl_neuron_kernel_init(&k, &p, dt);
+  double V = p.E_L, ge = 0, xe = 0, gi = 0, xi = 0, tre;
+  cl_neuron_state s = {1, &V, &ge, &xe, &gi, &xi, &tre};
+  cl_neuron_state_clear_refractory(&s);
+  double iex = 3.0, iin = 3.0;
+  cl_neuron_input in = {&iex, &iin, NULL, NULL, NULL};
+  uint32_t idx;
+  double ts;
+  size_t subnormal = 0;
+  int step;
+  /* from 3 nS to below 1e-308 takes 710 time constants: 36000 steps for tau_in = 5 ms */
+  for (step = 0; step < 40000; step++) {
+    cl_neuron_step(&k, &s, step, &in, &idx, &ts);
+    double v[5] = {V, ge, xe, gi, xi};
+    for (int j = 0; j < 5; j++)
+      if (fpclassify(v[j]) == FP_SUBNORMAL)
+        subnormal++;
+  }
+  CHECK(subnormal == 0, "%zu subnormal state values", subnormal);
+  CHECK(ge == 0 && xe == 0 && gi == 0 && xi == 0, "conductances %g %g %g %g not flushed", ge, xe,
+        gi, xi);
+  CHECK(fabs(V - p.E_L) < 1e-9, "V = %.12f did not relax to E_L", V);
+}
+
+static void test_params(void) {
+  cl_neuron_params d;
+  cl_neuron_params_default(&d);
+  CHECK(d.C_m == 250 && d.g_L == 16.6667 && d.E_L == -70 && d.E_ex == 0 && d.E_in == -85 &&
+            d.V_th == -55 && d.V_reset == -60 && d.t_ref == 2 && d.tau_ex == 0.2 &&
+            d.tau_in == 2.0 && d.I_e == 0 && d.mode == CL_THRESHOLD_PRECISE,
+        "defaults differ from NEST's iaf_cond_alpha");
+  const char *key = NULL;
+  char msg[256];
+  CHECK(cl_neuron_params_check(&d, 0.1, &key, msg, sizeof msg) == CL_OK, "defaults rejected");
+  const struct {
+    const char *key;
+    size_t off;
+    double value;
+    double dt;
+  } cases[] = {
+      {"C_m", offsetof(cl_neuron_params, C_m), 0.0, 0.1},
+      {"C_m", offsetof(cl_neuron_params, C_m), -1.0, 0.1},
+      {"g_L", offsetof(cl_neuron_params, g_L), 0.0, 0.1},
+      {"tau_ex", offsetof(cl_neuron_params, tau_ex), 0.0, 0.1},
+      {"tau_in", offsetof(cl_neuron_params, tau_in), -2.0, 0.1},
+      {"t_ref", offsetof(cl_neuron_params, t_ref), -0.1, 0.1},
+      {"V_reset", offsetof(cl_neuron_params, V_reset), -55.0, 0.1},
+      {"V_reset", offsetof(cl_neuron_params, V_reset), -40.0, 0.1},
+      {"E_in", offsetof(cl_neuron_params, E_in), 0.0, 0.1},
+      {"E_in", offsetof(cl_neuron_params, E_in), 10.0, 0.1},
+      {"E_L", offsetof(cl_neuron_params, E_L), NAN, 0.1},
+      {"E_ex", offsetof(cl_neuron_params, E_ex), INFINITY, 0.1},
+      {"V_th", offsetof(cl_neuron_params, V_th), -INFINITY, 0.1},
+      {"I_e", offsetof(cl_neuron_params, I_e), NAN, 0.1},
+      {"C_m", offsetof(cl_neuron_params, C_m), INFINITY, 0.1},
+      {"dt", 0, 0.0, 0.0},
+      {"dt", 0, 0.0, -0.1},
+      {"dt", 0, 0.0, NAN},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    cl_neuron_params p = d;
+    if (strcmp(cases[c].key, "dt") != 0)
+      *(double *)((char *)&p + cases[c].off) = cases[c].value;
+    key = NULL;
+    msg[0] = '\0';
+    int rc = cl_neuron_params_check(&p, cases[c].dt, &key, msg, sizeof msg);
+    CHECK(rc == CL_ERR_USER, "case %zu (%s): status %d", c, cases[c].key, rc);
+    CHECK(key && strcmp(key, cases[c].key) == 0, "case %zu: bad key %s, expected %s", c,
+          key ? key : "(null)", cases[c].key);
+    CHECK(strstr(msg, "given; expected") != NULL && strstr(msg, cases[c].key) != NULL,
+          "case %zu: message \"%s\"", c, msg);
+  }
+  cl_neuron_params p = d;
+  p.mode = (cl_threshold_mode)7;
+  CHECK(cl_neuron_params_check(&p, 0.1, &key, msg, sizeof msg) == CL_ERR_USER &&
+            strcmp(key, "mode") == 0,
+        "an unknown threshold mode was accepted");
+  p = d;
+  p.t_ref = 0.0;
+  CHECK(cl_neuron_params_check(&p, 0.1, &key, msg, sizeof msg) == CL_OK, "t_ref = 0 rejected");
+}
+
+int main(void) {
+  test_params();
+  test_alpha_peak();
+  test_scenario_a();
+  test_scenario_bc();
+  test_robust();
+  test_short_refractory();
+  test_no_subnormals();
+  test_population_equals_single();
+  if (failures)
+    fprintf(stderr, "test_neuron: %d check(s) failed\n", failures);
+  return failures != 0;
+}
