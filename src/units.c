@@ -9,13 +9,17 @@
 #include "condlif/error.h"
 
 static const char *const dim_names[CL_NDIMS] = {
-    "dimensionless number", "time",  "voltage",  "capacitance",
+    "dimensionless number", "time",    "voltage",   "capacitance",
     "conductance",          "current", "frequency", "angle",
 };
 static const char *const dim_units[CL_NDIMS] = {"", "ms", "mV", "pF", "nS", "pA", "Hz", "rad"};
 
-const char *cl_units_dim_name(cl_dim d) { return d < CL_NDIMS ? dim_names[d] : "?"; }
-const char *cl_units_canonical(cl_dim d) { return d < CL_NDIMS ? dim_units[d] : "?"; }
+const char *cl_units_dim_name(cl_dim d) {
+  return d < CL_NDIMS ? dim_names[d] : "?";
+}
+const char *cl_units_canonical(cl_dim d) {
+  return d < CL_NDIMS ? dim_units[d] : "?";
+}
 
 /* Base units: factor from the unprefixed unit to the canonical one. */
 static const struct {
@@ -34,9 +38,9 @@ static const struct {
   const char *symbol;
   double factor;
 } prefixes[] = {
-    {"G", 1e9},  {"M", 1e6},  {"k", 1e3},       {"m", 1e-3},       {"u", 1e-6},
-    {"n", 1e-9}, {"p", 1e-12}, {"f", 1e-15},    {"\xc2\xb5", 1e-6}, /* micro sign */
-    {"\xce\xbc", 1e-6},                                           /* Greek mu */
+    {"G", 1e9},         {"M", 1e6},   {"k", 1e3},   {"m", 1e-3},        {"u", 1e-6},
+    {"n", 1e-9},        {"p", 1e-12}, {"f", 1e-15}, {"\xc2\xb5", 1e-6}, /* micro sign */
+    {"\xce\xbc", 1e-6},                                                 /* Greek mu */
 };
 
 int cl_units_find(const char *symbol, cl_dim *dim, double *factor) {
@@ -166,11 +170,10 @@ int cl_units_parse(const char *text, cl_dim expected, double *value, char *msg, 
   }
   if (dim != expected) {
     if (expected == CL_DIM_NONE)
-      snprintf(msg, msglen, "a %s (%s) where a plain number is expected", dim_names[dim],
-               unit);
+      snprintf(msg, msglen, "a %s (%s) where a plain number is expected", dim_names[dim], unit);
     else
-      snprintf(msg, msglen, "a %s (%s) is not a %s (%s)", dim_names[dim], unit,
-               dim_names[expected], dim_units[expected]);
+      snprintf(msg, msglen, "a %s (%s) is not a %s (%s)", dim_names[dim], unit, dim_names[expected],
+               dim_units[expected]);
     return CL_ERR_USER;
   }
   double v = scale(num, factor);
@@ -183,9 +186,21 @@ int cl_units_parse(const char *text, cl_dim expected, double *value, char *msg, 
 }
 
 void cl_units_format_double(double v, char *buf, size_t len) {
-  for (int prec = 1; prec <= 17; prec++) {
+  int prec = 1;
+  for (; prec < 17; prec++) {
     snprintf(buf, len, "%.*g", prec, v);
     if (strtod(buf, NULL) == v)
-      return;
+      break;
+  }
+  snprintf(buf, len, "%.*g", prec, v);
+  /* Plain decimal notation for ordinary magnitudes ("200", "0.001", not "2e+02"). */
+  double a = fabs(v);
+  if (strpbrk(buf, "eE") && a >= 1e-5 && a < 1e16) {
+    int e10 = (int)floor(log10(a));
+    int decimals = prec - 1 - e10;
+    char alt[64];
+    snprintf(alt, sizeof alt, "%.*f", decimals > 0 ? decimals : 0, v);
+    if (strtod(alt, NULL) == v && strlen(alt) < len)
+      snprintf(buf, len, "%s", alt);
   }
 }
