@@ -63,6 +63,9 @@ static int unknown_option(const char *arg) {
   const char *eq = strchr(arg, '=');
   size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
   snprintf(name, sizeof name, "%.*s", (int)(n < 63 ? n : 63), arg);
+  for (size_t i = 0; long_opts[i] && eq; i++)
+    if (strcmp(name, long_opts[i]) == 0)
+      return CL_ERROR(CL_ERR_USER, "option %s takes no value; see condlif --help", name);
   const char *best = NULL;
   size_t bd = 3;
   for (size_t i = 0; long_opts[i]; i++) {
@@ -139,7 +142,8 @@ static int parse(int argc, char **argv, cl_cli *out) {
       else
         return CL_ERROR(CL_ERR_USER, "option %s needs a directory; see condlif --help", arg);
       if (!val[0])
-        return CL_ERROR(CL_ERR_USER, "option %s needs a non-empty directory name", arg);
+        return CL_ERROR(CL_ERR_USER, "option %s needs a non-empty directory name",
+                        arg[1] == 'o' ? "-o" : "--output");
       out->output = val;
     } else if (strcmp(arg, "--set") == 0 || strncmp(arg, "--set=", 6) == 0) {
       if (arg[5] == '=')

@@ -49,6 +49,12 @@ static int is_projection_list(const config_setting_t *list) {
   return p && config_setting_is_root(p) && config_setting_name(list) &&
          strcmp(config_setting_name(list), "projections") == 0;
 }
+static int is_report_list(const config_setting_t *list) {
+  const config_setting_t *p = config_setting_parent(list);
+  return p && config_setting_name(p) && strcmp(config_setting_name(p), "recording") == 0 &&
+         config_setting_parent(p) && config_setting_is_root(config_setting_parent(p)) &&
+         config_setting_name(list) && strcmp(config_setting_name(list), "reports") == 0;
+}
 static int is_stimulus_list(const config_setting_t *list) {
   const config_setting_t *p = config_setting_parent(list);
   return p && config_setting_is_root(p) && config_setting_name(list) &&
@@ -82,6 +88,9 @@ static int raw_label(const config_setting_t *list, const config_setting_t *e, ch
   if (proj && config_setting_lookup_string(e, "source", &a) &&
       config_setting_lookup_string(e, "target", &b) && valid_name(a, 0) && valid_name(b, 0))
     return snprintf(buf, len, "%s->%s", a, b) > 0;
+  if (is_report_list(list) && config_setting_lookup_string(e, "population", &a) &&
+      valid_name(a, 0))
+    return snprintf(buf, len, "%s", a) > 0;
   if (stim && config_setting_lookup_string(e, "type", &a) &&
       config_setting_lookup_string(e, "target", &b) && valid_name(a, 0) && valid_name(b, 0))
     return snprintf(buf, len, "%s->%s", a, b) > 0;
@@ -216,12 +225,11 @@ static void describe(const config_setting_t *s, char *buf, size_t len) {
   }
 }
 
-/* "got <value>: expected <what>[ (<why>)]" at setting s. */
+/* "got <value>: expected <what>[: <why>]" at setting s. */
 static int fail_value(parser *P, const config_setting_t *s, const char *what, const char *why) {
   char got[256];
   describe(s, got, sizeof got);
-  return fail(P, s, NULL, "got %s: expected %s%s%s%s", got, what, why ? " (" : "", why ? why : "",
-              why ? ")" : "");
+  return fail(P, s, NULL, "got %s: expected %s%s%s", got, what, why ? ": " : "", why ? why : "");
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -324,6 +332,18 @@ static const char *suggest(const char *word, const char *const *cands) {
   }
   const char *best = NULL;
   size_t bestd = 0, lw = strlen(word);
+  /* a unique candidate that starts with word ("V" -> "V_m") */
+  for (size_t i = 0; cands[i] && lw > 0; i++) {
+    if (strncmp(cands[i], word, lw) == 0 && strlen(cands[i]) > lw) {
+      if (best) {
+        best = NULL;
+        break;
+      }
+      best = cands[i];
+    }
+  }
+  if (best)
+    return best;
   for (size_t i = 0; cands[i]; i++) {
     size_t d = edit_distance(word, cands[i]);
     size_t lim = lw / 3 > 1 ? lw / 3 : 1;
@@ -359,9 +379,16 @@ static int check_keys(parser *P, const config_setting_t *g, const char *const *a
     const char *key = config_setting_name(m);
     if (!key || in_list(key, allowed))
       continue;
-    for (size_t o = 0; o < n_others; o++)
-      if (in_list(key, others[o].keys))
-        return fail(P, m, NULL, "unknown key in %s (it is a key of %s)", what, others[o].what);
+    char owners[512] = "";
+    for (size_t o = 0; o < n_others; o++) {
+      if (in_list(key, others[o].keys)) {
+        if (owners[0])
+          append(owners, sizeof owners, " and of ");
+        append(owners, sizeof owners, others[o].what);
+      }
+    }
+    if (owners[0])
+      return fail(P, m, NULL, "unknown key in %s (it is a key of %s)", what, owners);
     const char *s = suggest(key, allowed);
     if (s)
       return fail(P, m, NULL, "unknown key in %s (did you mean %s?)", what, s);
@@ -389,8 +416,8 @@ static void expect_text(cl_dim dim, int range, char *buf, size_t len) {
   else if (dim == CL_DIM_NONE)
     snprintf(buf, len, "a number%s", cmp);
   else
-    snprintf(buf, len, "%s %s%s (number in %s, or a string with a unit)", dim_article(dim),
-             cl_units_dim_name(dim), cmp, cl_units_canonical(dim));
+    snprintf(buf, len, "%s %s%s (%s)", dim_article(dim), cl_units_dim_name(dim), cmp,
+             cl_units_canonical(dim));
 }
 
 static int in_range(double v, int range) {
@@ -1877,6 +1904,8 @@ static int parse_projection(parser *P, config_setting_t *e, size_t i) {
   pr->delay = (cl_dist){CL_DIST_CONST, CL_DEFAULT_DELAY, 0, CL_DEFAULT_DELAY, CL_DEFAULT_DELAY};
   CL_CALL(dist_member(P, e, "delay", CL_DIM_TIME, R_POS, 0, &pr->delay));
   const config_setting_t *sd = config_setting_get_member(e, "delay");
+  if (pr->delay.kind == CL_DIST_LOGNORMAL && cfg->sim.min_delay > 0)
+    pr->delay.lo = cfg->sim.min_delay; /* shorter draws are clamped to it */
   if (!isfinite(pr->delay.hi)) {
     if (cfg->sim.max_delay > 0)
       pr->delay.hi = cfg->sim.max_delay; /* longer draws are clamped to it */

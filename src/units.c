@@ -169,11 +169,8 @@ int cl_units_parse(const char *text, cl_dim expected, double *value, char *msg, 
     return CL_ERR_USER;
   }
   if (dim != expected) {
-    if (expected == CL_DIM_NONE)
-      snprintf(msg, msglen, "a %s (%s) where a plain number is expected", dim_names[dim], unit);
-    else
-      snprintf(msg, msglen, "a %s (%s) is not a %s (%s)", dim_names[dim], unit, dim_names[expected],
-               dim_units[expected]);
+    snprintf(msg, msglen, "%s is a unit of %s%s", unit, dim_names[dim],
+             expected == CL_DIM_NONE ? "; a plain number is expected" : "");
     return CL_ERR_USER;
   }
   double v = scale(num, factor);

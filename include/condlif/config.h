@@ -28,8 +28,9 @@ typedef enum { CL_RECEPTOR_EX = 0, CL_RECEPTOR_IN = 1 } cl_receptor;
  *   NORMAL:    mean a, sd b, redrawn until inside [lo, hi] (lo/hi may be -/+INFINITY)
  *   LOGNORMAL: exp(N(a, b)): a, b are mu and sigma of the underlying normal of the value in
  *              canonical units (the file gives the mean and sd of the value itself, or mu
- *              and sigma); lo = 0, hi = INFINITY, except for a delay, whose hi is
- *              simulation.max_delay (longer draws are clamped to it)
+ *              and sigma); lo = 0, hi = INFINITY, except for a delay, whose lo and hi
+ *              are simulation.min_delay (if given) and max_delay (draws outside are
+ *              clamped to them)
  * For every kind, [lo, hi] bounds the values that can be drawn (CONST: lo = hi = a; UNIFORM:
  * lo = a, hi = b). */
 typedef enum { CL_DIST_CONST = 0, CL_DIST_UNIFORM, CL_DIST_NORMAL, CL_DIST_LOGNORMAL } cl_dist_kind;

@@ -33,8 +33,8 @@ int cl_units_find(const char *symbol, cl_dim *dim, double *factor);
 
 /* Parses "<number>[ ]<unit>" (surrounding blanks allowed; no unit: canonical) into *value in
  * canonical units, checking that the unit has dimension expected. On failure returns
- * CL_ERR_USER and writes the reason ("a voltage (mV) is not a conductance", "unknown unit
- * \"nX\"", "not a number") into msg; records no error (the caller adds file, line and key). */
+ * CL_ERR_USER and writes the reason ("mV is a unit of voltage", "unknown unit \"nX\"", "not
+ * a number") into msg; records no error (the caller adds file, line and key). */
 int cl_units_parse(const char *text, cl_dim expected, double *value, char *msg, size_t msglen);
 
 /* Shortest "%.*g" representation of v that reads back as exactly v (at most 17 digits). */
