@@ -352,10 +352,11 @@ int cl_check_print(FILE *f, const cl_config *cfg, int nranks) {
   cl_config_delay_steps(cfg, &dmin, &dmax);
   uint64_t steps = n_steps(cfg);
   fprintf(f, "\ndelays and exchange\n");
-  fprintf(f, "  D_min %lld steps (%s ms)%s, D_max %lld steps (%s ms)%s\n", (long long)dmin,
-          g6((double)dmin * sim->dt, a, sizeof a), sim->min_delay > 0 ? " (given)" : "",
-          (long long)dmax, g6((double)dmax * sim->dt, b, sizeof b),
-          sim->max_delay > 0 ? " (given)" : "");
+  fprintf(f, "  D_min %lld steps (%s ms, %s), D_max %lld steps (%s ms, %s)\n", (long long)dmin,
+          g6((double)dmin * sim->dt, a, sizeof a),
+          sim->min_delay > 0 ? "simulation.min_delay" : "shortest delay", (long long)dmax,
+          g6((double)dmax * sim->dt, b, sizeof b),
+          sim->max_delay > 0 ? "simulation.max_delay" : "longest delay");
   fprintf(f, "  spikes are exchanged every %s ms (D_min): %llu exchanges in the run\n",
           g6((double)dmin * sim->dt, a, sizeof a),
           (unsigned long long)((steps + (uint64_t)dmin - 1) / (uint64_t)dmin));

@@ -88,8 +88,7 @@ static int raw_label(const config_setting_t *list, const config_setting_t *e, ch
   if (proj && config_setting_lookup_string(e, "source", &a) &&
       config_setting_lookup_string(e, "target", &b) && valid_name(a, 0) && valid_name(b, 0))
     return snprintf(buf, len, "%s->%s", a, b) > 0;
-  if (is_report_list(list) && config_setting_lookup_string(e, "population", &a) &&
-      valid_name(a, 0))
+  if (is_report_list(list) && config_setting_lookup_string(e, "population", &a) && valid_name(a, 0))
     return snprintf(buf, len, "%s", a) > 0;
   if (stim && config_setting_lookup_string(e, "type", &a) &&
       config_setting_lookup_string(e, "target", &b) && valid_name(a, 0) && valid_name(b, 0))
@@ -2308,7 +2307,7 @@ static void warn_drive(parser *P, size_t i) {
   if (!(d.psp_peak > 0) || d.targets_reaching >= 1 || d.synapses <= 0)
     return;
   char w[32], psp[32], gap[32], n[32], k[32];
-  fmt_num(d.weight, w, sizeof w);
+  snprintf(w, sizeof w, "%.4g", d.weight);
   snprintf(psp, sizeof psp, "%.3g", d.psp_peak);
   const cl_neuron_params *p = &tgt->params;
   snprintf(gap, sizeof gap, "%.3g", p->V_th - (p->E_L + p->I_e / p->g_L));
@@ -2316,8 +2315,8 @@ static void warn_drive(parser *P, size_t i) {
   if (isfinite(d.n_threshold)) {
     snprintf(n, sizeof n, "%.0f", ceil(d.n_threshold - 1e-9));
     warn(P, P->proj_settings[i], NULL,
-         "its target cannot reach threshold from it: one input of %s nS moves a %s neuron at "
-         "rest by %s mV, V_th is %s mV away and takes %s coincident inputs, but a target "
+         "its target cannot reach threshold from it: one input of %s nS moves a neuron of %s "
+         "at rest by %s mV, V_th is %s mV away and takes %s coincident inputs, but a target "
          "receives about %s (see condlif --check)",
          w, tgt->name, psp, gap, n, k);
   } else {

@@ -209,17 +209,20 @@ double cl_config_dist_mean(const cl_dist *d);
 
 /* What one projection can do to its target, from rest (V_rest = E_L + I_e/g_L). */
 typedef struct {
-  double indegree;    /* expected synapses per target neuron */
-  double synapses;    /* expected synapses in all */
-  double weight;      /* nS, mean peak conductance */
-  double psp_peak;    /* mV: peak of the potential change from one input of the mean weight,
-                       * linearised around rest (driving force E_rev - V_rest); < 0 inhibits */
-  double psp_time;    /* ms after the spike's arrival at which that peak occurs */
-  double psp_peak_full; /* mV: the same with the full conductance dynamics (the synaptic
-                         * conductance shunts the membrane and the driving force shrinks) */
-  double n_threshold; /* coincident inputs of the mean weight that take the target from rest
-                       * to V_th (full conductance dynamics; not rounded); INFINITY when no
-                       * number suffices, 0 when the target is above V_th at rest */
+  double indegree; /* expected synapses per target neuron */
+  double synapses; /* expected synapses in all */
+  double weight;   /* nS, mean peak conductance */
+  /* mV: peak of the potential change from one input of the mean weight, linearised around
+   * rest (driving force E_rev - V_rest); < 0 inhibits */
+  double psp_peak;
+  double psp_time; /* ms after the spike's arrival at which that peak occurs */
+  /* mV: the same with the full conductance dynamics (the synaptic conductance shunts the
+   * membrane and the driving force shrinks) */
+  double psp_peak_full;
+  /* coincident inputs of the mean weight that take the target from rest to V_th (full
+   * conductance dynamics; not rounded); INFINITY when no number suffices, 0 when the target
+   * is above V_th at rest */
+  double n_threshold;
   double targets_reaching; /* expected number of targets whose in-degree is >= n_threshold */
 } cl_projection_drive;
 

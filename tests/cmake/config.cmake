@@ -2,6 +2,15 @@
 # configuration of tests/config/bad exits with status 2 and prints "condlif: error: file:line:
 # key...", the shipped configurations pass --check without warnings, and --check reports that
 # the Brian2 forum weight cannot make n2 of the seed network fire.
+# The collective load (rank 0 reads and broadcasts, every rank parses and agrees) at 2 and 3
+# ranks: test_config checks that every rank gets the same configuration and the same errors.
+foreach(np 2 3)
+  cl_mpi_command(cl_mpi ${np})
+  add_test(NAME config.mpi.test_config.${np} COMMAND ${cl_mpi} $<TARGET_FILE:test_config>)
+  set_tests_properties(config.mpi.test_config.${np} PROPERTIES LABELS "mpi;config"
+                       PROCESSORS ${np} ENVIRONMENT "${CL_MPI_ENV}")
+endforeach()
+
 if(TARGET condlif)
   set(CL_RUN_CONDLIF ${CMAKE_SOURCE_DIR}/tests/config/run_condlif.cmake)
 
@@ -41,7 +50,7 @@ if(TARGET condlif)
     ARGS --check config/coba_alpha.cfg
     EXPECT "exc (cond_alpha, 3200 neurons" "inh (cond_alpha, 800 neurons"
            "tau_m = C_m/g_L = 20 ms" "synapses: 204800 expected (64 per target neuron)"
-           "total: 320800 synapses expected" "D_min 10 steps (1 ms)" "1000 exchanges")
+           "total: 320800 synapses expected" "D_min 10 steps (1 ms, shortest delay)" "1000 exchanges")
   cl_add_condlif_test(config.check.seed_brian2_weight 0
     ARGS --check config/seed_two_populations.cfg
          --set "projections.n1->n2.weight=0.018393972058572117 nS"

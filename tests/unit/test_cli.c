@@ -8,17 +8,18 @@
 #include "condlif/error.h"
 
 static int failures;
-#define CHECK(cond)                                                                           \
-  do {                                                                                        \
-    if (!(cond)) {                                                                            \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                \
-      failures++;                                                                             \
-    }                                                                                         \
+#define CHECK(cond)                                                                                \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                     \
+      failures++;                                                                                  \
+    }                                                                                              \
   } while (0)
 
 #define ARGV(...) ((char *[]){"condlif", __VA_ARGS__, NULL})
 #define ARGC(...) ((int)(sizeof((char *[]){"condlif", __VA_ARGS__}) / sizeof(char *)))
-#define PARSE(cli, ...) (cl_error_clear(), cl_cli_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), (cli)))
+#define PARSE(cli, ...)                                                                            \
+  (cl_error_clear(), cl_cli_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), (cli)))
 
 /* Parsing must fail with a user error mentioning part, and leave the struct empty. */
 static void bad(int argc, char **argv, const char *part, int line) {
@@ -26,8 +27,8 @@ static void bad(int argc, char **argv, const char *part, int line) {
   cl_error_clear();
   int st = cl_cli_parse(argc, argv, &c);
   if (st != CL_ERR_USER || !strstr(cl_error_message(), part) || c.sets || c.config_path) {
-    fprintf(stderr, "%s:%d: status %d, message \"%s\", want a user error with \"%s\"\n",
-            __FILE__, line, st, cl_error_message(), part);
+    fprintf(stderr, "%s:%d: status %d, message \"%s\", want a user error with \"%s\"\n", __FILE__,
+            line, st, cl_error_message(), part);
     failures++;
   }
 }
@@ -91,8 +92,8 @@ int main(void) {
   FILE *f = open_memstream(&buf, &len);
   cl_cli_usage(f);
   fclose(f);
-  const char *opts[] = {"--help", "--version", "--check", "--output", "--set", "--force",
-                        "--quiet", "--progress", "-o", "-q", "-h"};
+  const char *opts[] = {"--help",  "--version",  "--check", "--output", "--set", "--force",
+                        "--quiet", "--progress", "-o",      "-q",       "-h"};
   for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
     CHECK(strstr(buf, opts[i]) != NULL);
   free(buf);

@@ -17,21 +17,21 @@
 #include "condlif/error.h"
 
 static int failures;
-#define CHECK(cond)                                                                           \
-  do {                                                                                        \
-    if (!(cond)) {                                                                            \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                \
-      failures++;                                                                             \
-    }                                                                                         \
+#define CHECK(cond)                                                                                \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                     \
+      failures++;                                                                                  \
+    }                                                                                              \
   } while (0)
-#define CHECK_MSG(cond, ...)                                                                  \
-  do {                                                                                        \
-    if (!(cond)) {                                                                            \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
-      fprintf(stderr, __VA_ARGS__);                                                           \
-      fputc('\n', stderr);                                                                    \
-      failures++;                                                                             \
-    }                                                                                         \
+#define CHECK_MSG(cond, ...)                                                                       \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);                     \
+      fprintf(stderr, __VA_ARGS__);                                                                \
+      fputc('\n', stderr);                                                                         \
+      failures++;                                                                                  \
+    }                                                                                              \
   } while (0)
 
 #define DIR_CONFIG CL_SOURCE_DIR "/tests/config"
@@ -78,11 +78,26 @@ static void expect_error(const char *text, const char *const *sets, size_t nsets
               line, cl_error_message(), parts[i]);
   CHECK(cfg.populations == NULL && cfg.text == NULL && cfg.n_populations == 0);
 }
-#define EXPECT_ERROR(text, ...)                                                               \
+#define EXPECT_ERROR(text, ...)                                                                    \
   expect_error((text), NULL, 0, (const char *const[]){__VA_ARGS__, NULL}, __LINE__)
-#define EXPECT_SET_ERROR(text, set, ...)                                                      \
-  expect_error((text), (const char *const[]){set}, 1, (const char *const[]){__VA_ARGS__, NULL}, \
+#define EXPECT_SET_ERROR(text, set, ...)                                                           \
+  expect_error((text), (const char *const[]){set}, 1, (const char *const[]){__VA_ARGS__, NULL},    \
                __LINE__)
+
+/* Field by field (memcmp would also compare padding). */
+static int same_params(const cl_neuron_params *a, const cl_neuron_params *b) {
+  return a->C_m == b->C_m && a->g_L == b->g_L && a->E_L == b->E_L && a->E_ex == b->E_ex &&
+         a->E_in == b->E_in && a->V_th == b->V_th && a->V_reset == b->V_reset &&
+         a->t_ref == b->t_ref && a->tau_ex == b->tau_ex && a->tau_in == b->tau_in &&
+         a->I_e == b->I_e && a->mode == b->mode;
+}
+
+static int same_sim(const cl_simulation_config *a, const cl_simulation_config *b) {
+  return a->dt == b->dt && a->t_stop == b->t_stop && a->seed == b->seed &&
+         a->min_delay == b->min_delay && a->max_delay == b->max_delay &&
+         !strcmp(a->output, b->output) && a->spike_flush_interval == b->spike_flush_interval &&
+         a->report_flush_interval == b->report_flush_interval && a->mode == b->mode;
+}
 
 /* ------------------------------------------------------------------------------------------ */
 
@@ -207,8 +222,7 @@ static void test_all_sections(void) {
   CHECK(r[3].weight.kind == CL_DIST_NORMAL && r[3].weight.lo == 0 && isinf(r[3].weight.hi));
   CHECK(r[4].rule == CL_RULE_ALL_TO_ALL && r[4].delay.a == 1); /* default delay 1 ms */
   CHECK(r[5].rule == CL_RULE_ONE_TO_ONE && r[5].delay.kind == CL_DIST_LOGNORMAL);
-  CHECK(r[5].delay.a == 0.5 && r[5].delay.b == 0.1 && r[5].delay.lo == 0.5 &&
-        r[5].delay.hi == 4);
+  CHECK(r[5].delay.a == 0.5 && r[5].delay.b == 0.1 && r[5].delay.lo == 0.5 && r[5].delay.hi == 4);
 
   CHECK(c.n_reports == 2);
   CHECK(strcmp(c.reports[0].name, "vm") == 0 && c.reports[0].population == 0);
@@ -239,8 +253,8 @@ static void test_defaults(void) {
   cl_neuron_params_default(&d);
   /* NEST's iaf_cond_alpha */
   CHECK(d.C_m == 250 && d.g_L == 16.6667 && d.E_L == -70 && d.E_ex == 0 && d.E_in == -85);
-  CHECK(d.V_th == -55 && d.V_reset == -60 && d.t_ref == 2 && d.tau_ex == 0.2 &&
-        d.tau_in == 2 && d.I_e == 0);
+  CHECK(d.V_th == -55 && d.V_reset == -60 && d.t_ref == 2 && d.tau_ex == 0.2 && d.tau_in == 2 &&
+        d.I_e == 0);
   CHECK(c.sim.dt == 0.1 && c.sim.t_stop == 50 && c.sim.seed == 12345);
   CHECK(c.sim.min_delay == 0 && c.sim.max_delay == 0);
   CHECK(strcmp(c.sim.output, "condlif_run") == 0);
@@ -248,7 +262,7 @@ static void test_defaults(void) {
   CHECK(c.sim.mode == CL_THRESHOLD_PRECISE);
   const cl_population_config *a = &c.populations[0];
   CHECK(a->model == CL_MODEL_COND_ALPHA && a->record_spikes == 0);
-  CHECK(memcmp(&a->params, &d, sizeof d) == 0);
+  CHECK(same_params(&a->params, &d));
   CHECK(a->init[CL_VAR_V_M].kind == CL_DIST_CONST && a->init[CL_VAR_V_M].a == -70);
   const cl_projection_config *p = &c.projections[0];
   CHECK(p->allow_autapses == 1 && p->allow_multapses == 1);
@@ -331,13 +345,14 @@ static void test_bad_directory(void) {
       snprintf(prefix, sizeof prefix, "%s:%d: ", path, mark);
     else
       snprintf(prefix, sizeof prefix, "--set: ");
-    CHECK_MSG(strncmp(msg, prefix, strlen(prefix)) == 0, "%s: message \"%s\" does not start with "
-                                                         "\"%s\"",
+    CHECK_MSG(strncmp(msg, prefix, strlen(prefix)) == 0,
+              "%s: message \"%s\" does not start with "
+              "\"%s\"",
               de->d_name, msg, prefix);
     CHECK_MSG(nexp > 0, "%s: no expect line", de->d_name);
     for (int k = 0; k < nexp; k++)
-      CHECK_MSG(strstr(msg, expects[k]) != NULL, "%s: message \"%s\" lacks \"%s\"", de->d_name,
-                msg, expects[k]);
+      CHECK_MSG(strstr(msg, expects[k]) != NULL, "%s: message \"%s\" lacks \"%s\"", de->d_name, msg,
+                expects[k]);
     free(text);
   }
   closedir(dir);
@@ -383,7 +398,8 @@ static void test_errors_inline(void) {
   EXPECT_ERROR("simulation = { t_stop = 10.0; };\npopulations = ( { name = \"a\"; size = 2; } );\n"
                "stimuli = ( { type = \"poisson\"; target = \"a\"; rate = 5.0; weight = 1.0;\n"
                "  receptor = \"excitatory\"; times = [1.0]; } );\n",
-               "t.cfg:4: stimuli.poisson->a.times", "piecewise stimuli and of spike_generator stimuli");
+               "t.cfg:4: stimuli.poisson->a.times",
+               "piecewise stimuli and of spike_generator stimuli");
   EXPECT_ERROR("simulation = { t_stop = 10.0; };\npopulations = ( { name = \"s\"; model = "
                "\"spike_source\"; size = 2;\n  trains = ( [1.0], [2.0], [3.0] ); } );\n",
                "t.cfg:3: populations.s.trains", "one train per source (size = 2)");
@@ -438,8 +454,9 @@ static void test_overrides(void) {
     cl_config_destroy(&c);
   }
   /* g_L replaces a tau_m of the file and the other way round */
-  const char *text_tau = "simulation = { t_stop = 10.0; };\n"
-                         "populations = ( { name = \"a\"; size = 2; C_m = 200.0; tau_m = 20.0; } );\n";
+  const char *text_tau =
+      "simulation = { t_stop = 10.0; };\n"
+      "populations = ( { name = \"a\"; size = 2; C_m = 200.0; tau_m = 20.0; } );\n";
   const char *set_gl[] = {"populations.a.g_L=5 nS"};
   st = parse_set(text_tau, set_gl, 1, &c);
   CHECK_MSG(st == CL_OK, "%s", cl_error_message());
@@ -448,21 +465,19 @@ static void test_overrides(void) {
     cl_config_destroy(&c);
   }
   /* errors are located at --set and pass the same checks */
-  EXPECT_SET_ERROR(base, "populations.exc.C_m=-5 pF", "--set: populations.exc.C_m",
-                   "got \"-5 pF\"", "a capacitance > 0");
+  EXPECT_SET_ERROR(base, "populations.exc.C_m=-5 pF", "--set: populations.exc.C_m", "got \"-5 pF\"",
+                   "a capacitance > 0");
   EXPECT_SET_ERROR(base, "projections.exc->inh.p=2", "--set: projections.exc->inh.p", "got 2");
   EXPECT_SET_ERROR(base, "populations.exc.C_mm=5", "--set: populations.exc.C_mm",
                    "did you mean C_m?");
   EXPECT_SET_ERROR(base, "populations.foo.C_m=5", "--set populations.foo.C_m=5",
                    "populations.foo: no such element");
   EXPECT_SET_ERROR(base, "populations.[7].C_m=5", "populations.[7]: no such element");
-  EXPECT_SET_ERROR(base, "simulation.t_stop", "--set simulation.t_stop",
-                   "expected key.path=value");
+  EXPECT_SET_ERROR(base, "simulation.t_stop", "--set simulation.t_stop", "expected key.path=value");
   EXPECT_SET_ERROR(base, "simulation..t_stop=5", "separated by '.'");
   EXPECT_SET_ERROR(base, "populations.exc.size.x=5", "populations.exc.size: only keys of groups");
   EXPECT_SET_ERROR(base, "populations=5", "--set: populations", "a list");
-  EXPECT_SET_ERROR(base, "simulation.dt=0.1 mV", "--set: simulation.dt",
-                   "mV is a unit of voltage");
+  EXPECT_SET_ERROR(base, "simulation.dt=0.1 mV", "--set: simulation.dt", "mV is a unit of voltage");
 }
 
 /* Runs parse with warn = 1 and returns what it printed on stderr (static buffer). */
@@ -491,16 +506,16 @@ static const char *warnings_of(const char *text, int *status) {
 
 static void test_warnings(void) {
   int st;
-  const char *w = warnings_of(
-      "simulation = { t_stop = 10.0; dt = 0.1; };\n"
-      "populations = ( { name = \"a\"; size = 20; E_L = -70.0;\n"
-      "  E_in = -60.0;\n"
-      "  V_reset = -50.0; V_th = -55.0;\n"
-      "  t_ref = 0.05; record_spikes = true; } );\n"
-      "projections = ( { source = \"a\"; target = \"a\"; receptor = \"excitatory\";\n"
-      "  rule = \"fixed_indegree\"; k = 2; weight = 0.01;\n"
-      "  delay = 0.05; } );\n",
-      &st);
+  const char *w =
+      warnings_of("simulation = { t_stop = 10.0; dt = 0.1; };\n"
+                  "populations = ( { name = \"a\"; size = 20; E_L = -70.0;\n"
+                  "  E_in = -60.0;\n"
+                  "  V_reset = -50.0; V_th = -55.0;\n"
+                  "  t_ref = 0.05; record_spikes = true; } );\n"
+                  "projections = ( { source = \"a\"; target = \"a\"; receptor = \"excitatory\";\n"
+                  "  rule = \"fixed_indegree\"; k = 2; weight = 0.01;\n"
+                  "  delay = 0.05; } );\n",
+                  &st);
   CHECK(st == CL_OK);
   CHECK_MSG(strstr(w, "w.cfg:3: warning: populations.a.E_in: E_in (-60 mV) is above E_L") != NULL,
             "%s", w);
@@ -548,7 +563,7 @@ static int same_sel(const cl_selection *a, const cl_selection *b) {
   return a->all == b->all && (a->all || (a->n == b->n && !memcmp(a->ids, b->ids, a->n * 8)));
 }
 static int same_config(const cl_config *x, const cl_config *y) {
-  int ok = !memcmp(&x->sim, &y->sim, sizeof x->sim) && x->n_total == y->n_total &&
+  int ok = same_sim(&x->sim, &y->sim) && x->n_total == y->n_total &&
            x->n_populations == y->n_populations && x->n_stimuli == y->n_stimuli &&
            x->n_projections == y->n_projections && x->n_reports == y->n_reports;
   for (size_t i = 0; ok && i < x->n_populations; i++) {
@@ -557,7 +572,7 @@ static int same_config(const cl_config *x, const cl_config *y) {
          a->first_gid == b->first_gid && a->record_spikes == b->record_spikes &&
          a->rate == b->rate && a->start == b->start && a->stop == b->stop;
     if (ok && a->model == CL_MODEL_COND_ALPHA) {
-      ok = !memcmp(&a->params, &b->params, sizeof a->params);
+      ok = same_params(&a->params, &b->params);
       for (int v = 0; ok && v < CL_NVARS; v++)
         ok = same_dist(&a->init[v], &b->init[v]);
     }
@@ -569,10 +584,10 @@ static int same_config(const cl_config *x, const cl_config *y) {
     const cl_stimulus_config *a = &x->stimuli[i], *b = &y->stimuli[i];
     ok = !strcmp(a->name, b->name) && a->kind == b->kind && a->target == b->target &&
          same_sel(&a->sel, &b->sel) && a->start == b->start && a->stop == b->stop &&
-         a->amplitude == b->amplitude && a->offset == b->offset &&
-         a->frequency == b->frequency && a->phase == b->phase && a->n_points == b->n_points &&
-         a->series_dt == b->series_dt && !strcmp(a->path, b->path) && a->rate == b->rate &&
-         a->weight == b->weight && a->receptor == b->receptor &&
+         a->amplitude == b->amplitude && a->offset == b->offset && a->frequency == b->frequency &&
+         a->phase == b->phase && a->n_points == b->n_points && a->series_dt == b->series_dt &&
+         !strcmp(a->path, b->path) && a->rate == b->rate && a->weight == b->weight &&
+         a->receptor == b->receptor &&
          (!a->times || !memcmp(a->times, b->times, a->n_points * 8)) &&
          (!a->values || !memcmp(a->values, b->values, a->n_points * 8));
   }
@@ -666,8 +681,7 @@ static void test_hdf5_timeseries(void) {
   CHECK_MSG(st == CL_OK, "%s", cl_error_message());
   if (st == CL_OK) {
     const cl_stimulus_config *s = &c.stimuli[0];
-    CHECK(s->n_points == 5 && s->values[0] == 500 && s->values[2] == -2000 &&
-          s->values[4] == 250);
+    CHECK(s->n_points == 5 && s->values[0] == 500 && s->values[2] == -2000 && s->values[4] == 250);
     CHECK(s->series_dt == 0.2 && strcmp(s->path, path) == 0);
     cl_config_destroy(&c);
   }
@@ -717,8 +731,8 @@ static void test_seed_threshold(void) {
     int nw = cl_check_print(f, &c, 1);
     fclose(f);
     CHECK(nw == 1);
-    CHECK_MSG(strstr(buf, "warning: n2 cannot reach threshold from this projection") != NULL,
-              "%s", buf);
+    CHECK_MSG(strstr(buf, "warning: n2 cannot reach threshold from this projection") != NULL, "%s",
+              buf);
     free(buf);
     cl_config_destroy(&c);
   }
@@ -766,12 +780,49 @@ static void test_psp(void) {
   cl_config_destroy(&c);
 }
 
+/* FNV-1a of a string, to compare texts across ranks. */
+static uint64_t hash(const char *s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+  return h;
+}
+
+/* The same value on every rank. */
+static int same_on_all_ranks(uint64_t v) {
+  uint64_t lo, hi;
+  MPI_Allreduce(&v, &lo, 1, MPI_UINT64_T, MPI_MIN, MPI_COMM_WORLD);
+  MPI_Allreduce(&v, &hi, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD);
+  return lo == hi;
+}
+
+/* cl_config_load is collective: rank 0 reads, every rank parses; every rank returns the same
+ * status and message (run at several rank counts by tests/cmake/config.cmake). */
 static void test_load(void) {
   cl_config c;
   cl_error_clear();
   int st = cl_config_load(DIR_CONFIG "/no_such.cfg", NULL, 0, 0, &c);
   CHECK(st == CL_ERR_USER);
   CHECK(strstr(cl_error_message(), "no_such.cfg: cannot read the configuration") != NULL);
+  CHECK(same_on_all_ranks(hash(cl_error_message())));
+  cl_error_clear();
+  st = cl_config_load(DIR_CONFIG "/bad/k_above_source_size.cfg", NULL, 0, 0, &c);
+  CHECK(st == CL_ERR_USER && strstr(cl_error_message(), "k_above_source_size.cfg:17: "));
+  CHECK(same_on_all_ranks(hash(cl_error_message())) && same_on_all_ranks((uint64_t)st));
+  cl_error_clear();
+  cl_config_override ov = {"populations.exc.size=0"};
+  st = cl_config_load(CL_SOURCE_DIR "/config/coba_alpha.cfg", &ov, 1, 0, &c);
+  CHECK(st == CL_ERR_USER && strstr(cl_error_message(), "--set: populations.exc.size: got 0"));
+  CHECK(same_on_all_ranks(hash(cl_error_message())));
+  cl_error_clear();
+  st = cl_config_load(DIR_CONFIG "/all_sections.cfg", NULL, 0, 0, &c);
+  CHECK_MSG(st == CL_OK, "%s", cl_error_message());
+  if (st == CL_OK) {
+    char *res = cl_config_resolved_text(&c);
+    CHECK(res && same_on_all_ranks(hash(res)));
+    free(res);
+    cl_config_destroy(&c);
+  }
   cl_error_clear();
   st = cl_config_load(DIR_CONFIG, NULL, 0, 0, &c);
   CHECK(st == CL_ERR_USER && strstr(cl_error_message(), "is a directory"));

@@ -9,12 +9,12 @@
 #include "condlif/error.h"
 
 static int failures;
-#define CHECK(cond)                                                                           \
-  do {                                                                                        \
-    if (!(cond)) {                                                                            \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                \
-      failures++;                                                                             \
-    }                                                                                         \
+#define CHECK(cond)                                                                                \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                     \
+      failures++;                                                                                  \
+    }                                                                                              \
   } while (0)
 
 /* Parses text as dim and compares with want exactly. */
@@ -34,8 +34,8 @@ static void bad(const char *text, cl_dim dim, const char *what) {
   char msg[256] = "";
   int st = cl_units_parse(text, dim, &v, msg, sizeof msg);
   if (st != CL_ERR_USER || !strstr(msg, what) || v != 42) {
-    fprintf(stderr, "  \"%s\": status %d, message \"%s\", want one containing \"%s\"\n", text,
-            st, msg, what);
+    fprintf(stderr, "  \"%s\": status %d, message \"%s\", want one containing \"%s\"\n", text, st,
+            msg, what);
     failures++;
   }
 }
@@ -92,10 +92,17 @@ int main(void) {
   CHECK(strcmp(cl_units_dim_name(CL_DIM_CAPACITANCE), "capacitance") == 0);
   /* shortest round-trip formatting, plain notation for ordinary magnitudes */
   char buf[64];
-  const double vals[] = {200, 0.1, -70, 1.4715177646857693, 1e-7, 1e300, 0.018393972058572117,
-                         123456789012.5, -0.0};
-  const char *want[] = {"200", "0.1", "-70", "1.4715177646857693", "1e-07", "1e+300",
-                        "0.018393972058572117", "123456789012.5", "-0"};
+  const double vals[] = {
+      200, 0.1, -70, 1.4715177646857693, 1e-7, 1e300, 0.018393972058572117, 123456789012.5, -0.0};
+  const char *want[] = {"200",
+                        "0.1",
+                        "-70",
+                        "1.4715177646857693",
+                        "1e-07",
+                        "1e+300",
+                        "0.018393972058572117",
+                        "123456789012.5",
+                        "-0"};
   for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
     cl_units_format_double(vals[i], buf, sizeof buf);
     if (strcmp(buf, want[i]) != 0 || strtod(buf, NULL) != vals[i]) {
