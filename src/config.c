@@ -795,7 +795,7 @@ static int cmp_u64(const void *a, const void *b) {
 
 /* One item of a selection: an id, "first-last" (inclusive) or "id". */
 static int sel_item(parser *P, const config_setting_t *s, uint64_t size, const char *what,
-                    uint64_t **ids, size_t *n, size_t *cap) {
+                    uint64_t **ids, size_t *n, size_t *cap, int *whole) {
   if (config_setting_type(s) == CONFIG_TYPE_STRING) {
     const char *str = config_setting_get_string(s);
     char *end;
@@ -814,6 +814,10 @@ static int sel_item(parser *P, const config_setting_t *s, uint64_t size, const c
       char why[96];
       snprintf(why, sizeof why, "the population has ids 0 to %llu", (unsigned long long)size - 1);
       return fail_value(P, s, what, why);
+    }
+    if (a == 0 && b == size - 1) { /* the whole population: no list of ids */
+      *whole = 1;
+      return CL_OK;
     }
     for (uint64_t i = a; i <= b; i++)
       CL_CALL(push_id(ids, n, cap, i));
@@ -841,21 +845,25 @@ static int selection_member(parser *P, const config_setting_t *g, uint64_t size,
     return CL_OK;
   uint64_t *ids = NULL;
   size_t n = 0, cap = 0;
-  int st = CL_OK;
+  int st = CL_OK, whole = 0;
   if (config_setting_is_array(s) || config_setting_is_list(s)) {
     int len = config_setting_length(s);
     if (len == 0)
       st = fail_value(P, s, what, "empty");
     for (int i = 0; i < len && st == CL_OK; i++)
-      st = sel_item(P, config_setting_get_elem(s, (unsigned)i), size, what, &ids, &n, &cap);
+      st = sel_item(P, config_setting_get_elem(s, (unsigned)i), size, what, &ids, &n, &cap, &whole);
   } else if (config_setting_is_group(s)) {
     st = fail_value(P, s, what, NULL);
   } else {
-    st = sel_item(P, s, size, what, &ids, &n, &cap);
+    st = sel_item(P, s, size, what, &ids, &n, &cap, &whole);
   }
   if (st != CL_OK) {
     free(ids);
     return st;
+  }
+  if (whole) {
+    free(ids);
+    return CL_OK;
   }
   qsort(ids, n, sizeof *ids, cmp_u64);
   size_t u = 0;
@@ -1949,11 +1957,27 @@ static int parse_projections(parser *P, config_setting_t *root) {
   return CL_OK;
 }
 
-/* simulation.min_delay / max_delay, when given, bound every projection's delays. */
+/* Longest delay a synapse can store, in steps (16-bit delays of the synapse store). */
+#define CL_MAX_DELAY_STEPS 65535
+
+/* simulation.min_delay / max_delay, when given, bound every projection's delays; no delay may
+ * exceed CL_MAX_DELAY_STEPS. */
 static int check_delay_bounds(parser *P) {
   const cl_config *cfg = P->cfg;
   double dt = cfg->sim.dt;
   const config_setting_t *sim = config_lookup(&P->lc, "simulation");
+  char lim[64];
+  snprintf(lim, sizeof lim, "at most %d steps of dt (%.6g ms)", CL_MAX_DELAY_STEPS,
+           CL_MAX_DELAY_STEPS * dt);
+  if (cfg->sim.max_delay > 0 &&
+      cl_config_delay_to_steps(cfg->sim.max_delay, dt) > CL_MAX_DELAY_STEPS)
+    return fail_value(P, config_setting_get_member(sim, "max_delay"), lim, NULL);
+  for (size_t i = 0; i < cfg->n_projections; i++)
+    if (cl_config_delay_to_steps(cfg->projections[i].delay.hi, dt) > CL_MAX_DELAY_STEPS) {
+      const config_setting_t *sd = config_setting_get_member(P->proj_settings[i], "delay");
+      return sd ? fail_value(P, sd, lim, NULL)
+                : fail(P, P->proj_settings[i], "delay", "the default delay of 1 ms is %s", lim);
+    }
   for (size_t i = 0; i < cfg->n_projections; i++) {
     const cl_projection_config *pr = &cfg->projections[i];
     int64_t lo = cl_config_delay_to_steps(pr->delay.lo, dt),

@@ -194,8 +194,9 @@ void cl_config_destroy(cl_config *cfg);
 
 /* --- Additions (config module): helpers shared by the engine, --check and the warnings. --- */
 
-/* Steps of a delay (ms) for time step dt (ms): max(1, round(delay/dt)), rounding halves away
- * from zero. Every delay, drawn or constant, is rounded this way. Not collective. */
+/* Steps of a delay (ms) for time step dt (ms): max(1, round(delay/dt)), halves rounding up.
+ * Every delay, drawn or constant, should be rounded this way. Validation ensures that no
+ * delay exceeds 65535 steps. Not collective. */
 int64_t cl_config_delay_to_steps(double delay, double dt);
 
 /* The smallest and largest delay in steps any synapse can have: simulation.min_delay and

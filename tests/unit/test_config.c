@@ -417,6 +417,21 @@ static void test_errors_inline(void) {
                "projections = ( { source = \"a\"; target = \"a\"; receptor = \"excitatory\";\n"
                "  rule = \"fixed_indegree\"; k = 1; allow_autapses = false; weight = 1.0; } );\n",
                "t.cfg:4: projections.a->a.k", "no partner");
+  /* a range covering the whole population is "all" */
+  cl_config c;
+  int st = parse(
+      "simulation = { t_stop = 10.0; };\npopulations = ( { name = \"a\"; size = 3; } );\n"
+      "stimuli = ( { type = \"dc\"; target = \"a\"; amplitude = 1.0; neurons = (\"0-2\", 1); },\n"
+      "  { type = \"dc\"; target = \"a\"; amplitude = 1.0; neurons = [2, 0, 1, 1]; },\n"
+      "  { type = \"dc\"; target = \"a\"; amplitude = 1.0; neurons = [2, 0, 2]; } );\n",
+      &c);
+  CHECK_MSG(st == CL_OK, "%s", cl_error_message());
+  if (st == CL_OK) {
+    CHECK(c.stimuli[0].sel.all && !c.stimuli[0].sel.ids && c.stimuli[1].sel.all);
+    CHECK(!c.stimuli[2].sel.all && c.stimuli[2].sel.n == 2 && c.stimuli[2].sel.ids[0] == 0 &&
+          c.stimuli[2].sel.ids[1] == 2);
+    cl_config_destroy(&c);
+  }
   /* neuron parameter checks name the parameter, also when it is a default */
   EXPECT_ERROR("simulation = { t_stop = 10.0; };\npopulations = ( { name = \"a\"; size = 2;\n"
                "  tau_ex = 0.0; } );\n",
