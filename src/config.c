@@ -982,8 +982,8 @@ static const char *const keys_cond_alpha[] = {
     "tau_in", "I_e",   "threshold_mode", "init",          NULL};
 static const char *const keys_poisson_source[] = {"name", "model", "size", "record_spikes",
                                                   "rate", "start", "stop", NULL};
-static const char *const keys_spike_source[] = {"name",    "model", "size",   "record_spikes",
-                                                "indices", "times", "trains", NULL};
+static const char *const keys_spike_source[] = {
+    "name", "model", "size", "record_spikes", "indices", "times", "trains", "spikes", NULL};
 static const keyset pop_keysets[] = {
     {"a cond_alpha population", keys_cond_alpha},
     {"a poisson_source population", keys_poisson_source},
@@ -1125,13 +1125,19 @@ static int parse_spike_source(parser *P, config_setting_t *e, cl_population_conf
                               int size_given) {
   const config_setting_t *tr = config_setting_get_member(e, "trains"),
                          *ix = config_setting_get_member(e, "indices"),
-                         *tm = config_setting_get_member(e, "times");
-  if (tr && (ix || tm))
-    return fail(P, tr, NULL, "give either trains or indices and times, not both");
-  if (!tr && !(ix && tm))
+                         *tm = config_setting_get_member(e, "times"),
+                         *sp = config_setting_get_member(e, "spikes");
+  int forms = (tr != NULL) + (ix || tm) + (sp != NULL);
+  if (forms > 1)
+    return fail(P, sp ? sp : tr, NULL,
+                "give one of trains, spikes, or indices and times; not several");
+  if (!tr && !sp && !(ix && tm))
     return fail(P, (ix || tm) ? (ix ? ix : tm) : e, (ix || tm) ? NULL : "trains",
-                "missing: expected trains = ( [t, ...], ... ) (one array of times per source) "
-                "or indices = [...] and times = [...] of equal length");
+                "missing: expected trains = ( [t, ...], ... ) (one array of times per source), "
+                "spikes = ( (id, t), ... ), or indices = [...] and times = [...] of equal "
+                "length");
+  if (!size_given && !tr)
+    return fail(P, e, "size", "missing: expected the number of sources (ids are < size)");
   id_time *spk = NULL;
   size_t n = 0;
   int st = CL_OK;
@@ -1171,11 +1177,27 @@ static int parse_spike_source(parser *P, config_setting_t *e, cl_population_conf
       }
       free(t);
     }
-  } else {
-    if (!size_given) {
-      free(spk);
-      return fail(P, e, "size", "missing: expected the number of sources (indices are < size)");
+  } else if (sp) {
+    const char *pw = "a list ( (id, t), ... ) of spikes";
+    if (!config_setting_is_list(sp) && !config_setting_is_array(sp))
+      return fail_value(P, sp, pw, NULL);
+    n = (size_t)config_setting_length(sp);
+    spk = cl_malloc(n * sizeof *spk);
+    CL_ALLOC_CHECK(spk);
+    char w[96];
+    snprintf(w, sizeof w, "a source id in [0, %llu]", (unsigned long long)pop->size - 1);
+    for (size_t j = 0; j < n && st == CL_OK; j++) {
+      const config_setting_t *pj = config_setting_get_elem(sp, (unsigned)j);
+      if (!(config_setting_is_list(pj) || config_setting_is_array(pj)) ||
+          config_setting_length(pj) != 2) {
+        st = fail_value(P, pj, "a pair (id, t) of a source id and a spike time", NULL);
+        break;
+      }
+      st = u_get(P, config_setting_get_elem(pj, 0), 0, pop->size - 1, w, &spk[j].id);
+      if (st == CL_OK)
+        st = q_get(P, config_setting_get_elem(pj, 1), CL_DIM_TIME, R_NONNEG, &spk[j].t);
     }
+  } else {
     size_t ni = 0, nt = 0;
     double *t = NULL;
     CL_CALL(q_array(P, tm, CL_DIM_TIME, R_NONNEG, &nt, &t));

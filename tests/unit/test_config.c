@@ -432,6 +432,35 @@ static void test_errors_inline(void) {
           c.stimuli[2].sel.ids[1] == 2);
     cl_config_destroy(&c);
   }
+  /* spike_source as (id, time) pairs */
+  st = parse("simulation = { t_stop = 10.0; };\n"
+             "populations = ( { name = \"g\"; model = \"spike_source\"; size = 3;\n"
+             "  spikes = ( (2, 4.0), (0, \"1 ms\"), [2.0, 3.0] ); } );\n",
+             &c);
+  CHECK_MSG(st == CL_OK, "%s", cl_error_message());
+  if (st == CL_OK) {
+    const cl_population_config *g = &c.populations[0];
+    CHECK(g->spike_ptr[0] == 0 && g->spike_ptr[1] == 1 && g->spike_ptr[2] == 1 &&
+          g->spike_ptr[3] == 3);
+    CHECK(g->spike_times[0] == 1 && g->spike_times[1] == 3 && g->spike_times[2] == 4);
+    cl_config_destroy(&c);
+  }
+  EXPECT_ERROR("simulation = { t_stop = 10.0; };\n"
+               "populations = ( { name = \"g\"; model = \"spike_source\"; size = 3;\n"
+               "  spikes = ( (2, 4.0), (3, 1.0) ); } );\n",
+               "t.cfg:3: populations.g.spikes.[1].[0]", "got 3", "a source id in [0, 2]");
+  EXPECT_ERROR("simulation = { t_stop = 10.0; };\n"
+               "populations = ( { name = \"g\"; model = \"spike_source\"; size = 3;\n"
+               "  spikes = ( (2, 4.0, 1.0) ); } );\n",
+               "t.cfg:3: populations.g.spikes.[0]", "a pair (id, t)");
+  EXPECT_ERROR("simulation = { t_stop = 10.0; };\n"
+               "populations = ( { name = \"g\"; model = \"spike_source\";\n"
+               "  spikes = ( (0, 4.0) ); } );\n",
+               "t.cfg:2: populations.g.size", "missing");
+  EXPECT_ERROR("simulation = { t_stop = 10.0; };\n"
+               "populations = ( { name = \"g\"; model = \"spike_source\"; size = 1;\n"
+               "  trains = ( [1.0] ); spikes = ( (0, 4.0) ); } );\n",
+               "t.cfg:3: populations.g.spikes", "give one of trains, spikes, or indices");
   /* neuron parameter checks name the parameter, also when it is a default */
   EXPECT_ERROR("simulation = { t_stop = 10.0; };\npopulations = ( { name = \"a\"; size = 2;\n"
                "  tau_ex = 0.0; } );\n",
