@@ -27,6 +27,15 @@ static const char *g6(double v, char *buf, size_t len) {
   return buf;
 }
 
+/* A count: exact when whole, else 6 significant digits. */
+static const char *count(double v, char *buf, size_t len) {
+  if (v == floor(v) && fabs(v) < 1e15)
+    snprintf(buf, len, "%.0f", v);
+  else
+    snprintf(buf, len, "%.6g", v);
+  return buf;
+}
+
 static const char *bytes(double b, char *buf, size_t len) {
   const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
   int k = 0;
@@ -257,7 +266,7 @@ static int print_projection(FILE *f, const cl_config *cfg, size_t i, double *tot
           (p->rule >= CL_RULE_FIXED_INDEGREE && p->rule <= CL_RULE_FIXED_TOTAL_NUMBER)
               ? (p->allow_multapses ? ", multapses" : ", no multapses")
               : "");
-  fprintf(f, "      synapses: %s expected (%s per target neuron)\n", g6(d.synapses, a, sizeof a),
+  fprintf(f, "      synapses: %s expected (%s per target neuron)\n", count(d.synapses, a, sizeof a),
           g6(d.indegree, b, sizeof b));
   fprintf(f, "      weight (peak conductance): %s\n", dist_text(&p->weight, "nS", buf, sizeof buf));
   int64_t lo = cl_config_delay_to_steps(p->delay.lo, cfg->sim.dt),
@@ -346,7 +355,7 @@ int cl_check_print(FILE *f, const cl_config *cfg, int nranks) {
   fprintf(f, "\nprojections: %zu\n", cfg->n_projections);
   for (size_t i = 0; i < cfg->n_projections; i++)
     warnings += print_projection(f, cfg, i, &total);
-  fprintf(f, "  total: %s synapses expected\n", g6(total, a, sizeof a));
+  fprintf(f, "  total: %s synapses expected\n", count(total, a, sizeof a));
 
   int64_t dmin, dmax;
   cl_config_delay_steps(cfg, &dmin, &dmax);
@@ -393,7 +402,7 @@ int cl_check_print(FILE *f, const cl_config *cfg, int nranks) {
   cl_check_memory_estimate(cfg, nranks, &m);
   fprintf(f, "\nmemory per rank on %d rank%s (estimate)\n", nranks, nranks > 1 ? "s" : "");
   fprintf(f, "  synapses         %12s  (9 B x %s synapses / %d)\n", bytes(m.synapses, a, sizeof a),
-          g6(total, b, sizeof b), nranks);
+          count(total, b, sizeof b), nranks);
   fprintf(f, "  source offsets   %12s  (8 B per source gid, on every rank)\n",
           bytes(m.csr_offsets, a, sizeof a));
   fprintf(f, "  neuron state     %12s  (6 doubles per neuron)\n", bytes(m.state, a, sizeof a));

@@ -1064,15 +1064,6 @@ static int parse_cond_alpha(parser *P, config_setting_t *e, cl_population_config
          "E_in (%s mV) is above E_L (%s mV): inhibitory inputs depolarise the neuron at rest", a,
          b);
   }
-  if (p->V_reset >= p->V_th) {
-    fmt_num(p->V_reset, a, sizeof a);
-    fmt_num(p->V_th, b, sizeof b);
-    const config_setting_t *s = param_setting(e, "V_reset", &mkey);
-    warn(P, s, mkey,
-         "V_reset (%s mV) is not below V_th (%s mV): the neuron fires again as soon as its "
-         "refractory period ends",
-         a, b);
-  }
   if (p->t_ref < sim->dt) {
     fmt_num(p->t_ref, a, sizeof a);
     fmt_num(sim->dt, b, sizeof b);
