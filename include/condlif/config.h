@@ -27,7 +27,12 @@ typedef enum { CL_RECEPTOR_EX = 0, CL_RECEPTOR_IN = 1 } cl_receptor;
  *   UNIFORM:   uniform on [a, b)
  *   NORMAL:    mean a, sd b, redrawn until inside [lo, hi] (lo/hi may be -/+INFINITY)
  *   LOGNORMAL: exp(N(a, b)): a, b are mu and sigma of the underlying normal of the value in
- *              canonical units (the file gives the mean and sd of the value itself) */
+ *              canonical units (the file gives the mean and sd of the value itself, or mu
+ *              and sigma); lo = 0, hi = INFINITY, except for a delay, whose lo and hi
+ *              are simulation.min_delay (if given) and max_delay (draws outside are
+ *              clamped to them)
+ * For every kind, [lo, hi] bounds the values that can be drawn (CONST: lo = hi = a; UNIFORM:
+ * lo = a, hi = b). */
 typedef enum { CL_DIST_CONST = 0, CL_DIST_UNIFORM, CL_DIST_NORMAL, CL_DIST_LOGNORMAL } cl_dist_kind;
 typedef struct {
   cl_dist_kind kind;
@@ -186,5 +191,43 @@ int cl_config_find_population(const cl_config *cfg, const char *name);
 
 /* Frees everything cfg owns and zeroes it. */
 void cl_config_destroy(cl_config *cfg);
+
+/* --- Additions (config module): helpers shared by the engine, --check and the warnings. --- */
+
+/* Steps of a delay (ms) for time step dt (ms): max(1, round(delay/dt)), halves rounding up.
+ * Every delay, drawn or constant, should be rounded this way. Validation ensures that no
+ * delay exceeds 65535 steps. Not collective. */
+int64_t cl_config_delay_to_steps(double delay, double dt);
+
+/* The smallest and largest delay in steps any synapse can have: simulation.min_delay and
+ * max_delay when given, else the bounds of the projections' delay distributions (lo and hi
+ * of each cl_dist, rounded as above). Without projections: the given values, else the steps
+ * of 1 ms (at least one step). d_min <= d_max. Not collective. */
+void cl_config_delay_steps(const cl_config *cfg, int64_t *d_min, int64_t *d_max);
+
+/* Mean of a distribution (of NORMAL and LOGNORMAL truncated to [lo, hi]). */
+double cl_config_dist_mean(const cl_dist *d);
+
+/* What one projection can do to its target, from rest (V_rest = E_L + I_e/g_L). */
+typedef struct {
+  double indegree; /* expected synapses per target neuron */
+  double synapses; /* expected synapses in all */
+  double weight;   /* nS, mean peak conductance */
+  /* mV: peak of the potential change from one input of the mean weight, linearised around
+   * rest (driving force E_rev - V_rest); < 0 inhibits */
+  double psp_peak;
+  double psp_time; /* ms after the spike's arrival at which that peak occurs */
+  /* mV: the same with the full conductance dynamics (the synaptic conductance shunts the
+   * membrane and the driving force shrinks) */
+  double psp_peak_full;
+  /* coincident inputs of the mean weight that take the target from rest to V_th (full
+   * conductance dynamics; not rounded); INFINITY when no number suffices, 0 when the target
+   * is above V_th at rest */
+  double n_threshold;
+  double targets_reaching; /* expected number of targets whose in-degree is >= n_threshold */
+} cl_projection_drive;
+
+/* Fills *out for projection i of a validated cfg. Not collective. */
+void cl_config_projection_drive(const cl_config *cfg, size_t i, cl_projection_drive *out);
 
 #endif

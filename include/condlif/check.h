@@ -1,0 +1,34 @@
+/* The --check report: what a configuration will build and cost, without simulating.
+ *
+ * Prints the populations and their resolved parameters (defaults marked), derived membrane
+ * time constants, stimuli, the expected synapse counts, delays and the exchange schedule, an
+ * estimate of the memory per rank, and for every projection the peak postsynaptic potential
+ * at rest and the number of coincident inputs that reach threshold, compared with the
+ * expected in-degree. */
+#ifndef CONDLIF_CHECK_H
+#define CONDLIF_CHECK_H
+
+#include <stdio.h>
+
+#include "condlif/config.h"
+
+/* Memory estimate of one rank (bytes, averages over ranks; round-robin placement keeps the
+ * ranks within one neuron per population of each other). */
+typedef struct {
+  double synapses;       /* 9 bytes per synapse (target index, weight, delay, receptor) */
+  double csr_offsets;    /* 8 bytes per source gid of any projection, on every rank */
+  double state;          /* 6 doubles per cond_alpha neuron */
+  double ring_buffers;   /* (D_min + D_max) slots x 2 receptors x 8 bytes per neuron */
+  double report_buffers; /* float32 samples buffered between report flushes */
+  double config;         /* spike_source times and time series, held by every rank */
+  double total;
+} cl_check_memory;
+
+/* Fills *m for a run of cfg on nranks ranks (nranks >= 1). Not collective. */
+void cl_check_memory_estimate(const cl_config *cfg, int nranks, cl_check_memory *m);
+
+/* Prints the report for nranks ranks to f; returns the number of warnings it contains (lines
+ * starting "warning:"). Not collective: call it on rank 0 only. */
+int cl_check_print(FILE *f, const cl_config *cfg, int nranks);
+
+#endif

@@ -1,0 +1,183 @@
+#include "condlif/cli.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "condlif/error.h"
+
+void cl_cli_usage(FILE *f) {
+  fputs("usage: condlif [options] CONFIG\n"
+        "\n"
+        "Simulates the network described by the libconfig file CONFIG (format: config/README.md)\n"
+        "and writes spikes and state reports (HDF5) into the run directory.\n"
+        "\n"
+        "options:\n"
+        "  -h, --help              print this help and exit\n"
+        "      --version           print the version and git commit and exit\n"
+        "      --check             validate CONFIG and print what it builds (populations,\n"
+        "                          parameters with defaults, synapse counts, delays, memory per\n"
+        "                          rank, PSP sizes and threshold reachability); no simulation\n"
+        "  -o, --output DIR        run directory (overrides simulation.output)\n"
+        "      --set KEY=VALUE     override one setting before validation, e.g.\n"
+        "                            --set simulation.t_stop=\"200 ms\"\n"
+        "                            --set populations.exc.C_m=250\n"
+        "                            --set projections.exc->inh.weight=\"2 nS\"\n"
+        "                          (repeatable; list elements are named by name, by\n"
+        "                          source->target for projections, or by [index])\n"
+        "      --force             reuse an existing run directory (its files are replaced)\n"
+        "  -q, --quiet             print errors only\n"
+        "      --progress          report simulated time, speed and ETA while running\n"
+        "\n"
+        "Exit status: 0 on success, 2 for an invalid configuration or command line, 1 for\n"
+        "other failures.\n",
+        f);
+}
+
+static const char *const long_opts[] = {"--help",  "--version", "--check",    "--output", "--set",
+                                        "--force", "--quiet",   "--progress", NULL};
+
+static size_t distance(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  if (la > 31 || lb > 31)
+    return 99;
+  size_t d[32][32];
+  for (size_t i = 0; i <= la; i++)
+    d[i][0] = i;
+  for (size_t j = 0; j <= lb; j++)
+    d[0][j] = j;
+  for (size_t i = 1; i <= la; i++)
+    for (size_t j = 1; j <= lb; j++) {
+      size_t v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+      if (d[i - 1][j] + 1 < v)
+        v = d[i - 1][j] + 1;
+      if (d[i][j - 1] + 1 < v)
+        v = d[i][j - 1] + 1;
+      d[i][j] = v;
+    }
+  return d[la][lb];
+}
+
+static int unknown_option(const char *arg) {
+  char name[64];
+  const char *eq = strchr(arg, '=');
+  size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
+  snprintf(name, sizeof name, "%.*s", (int)(n < 63 ? n : 63), arg);
+  for (size_t i = 0; long_opts[i] && eq; i++)
+    if (strcmp(name, long_opts[i]) == 0)
+      return CL_ERROR(CL_ERR_USER, "option %s takes no value; see condlif --help", name);
+  const char *best = NULL;
+  size_t bd = 3;
+  for (size_t i = 0; long_opts[i]; i++) {
+    size_t d = distance(name, long_opts[i]);
+    if (d < bd) {
+      bd = d;
+      best = long_opts[i];
+    }
+  }
+  if (best)
+    return CL_ERROR(CL_ERR_USER, "unknown option %s (did you mean %s?); see condlif --help", name,
+                    best);
+  return CL_ERROR(CL_ERR_USER, "unknown option %s; see condlif --help", name);
+}
+
+/* key.path=value with a non-empty key of '.'-separated non-empty parts. */
+static int check_assignment(const char *a) {
+  const char *eq = strchr(a, '=');
+  if (!eq)
+    return CL_ERROR(CL_ERR_USER, "--set %s: expected KEY=VALUE, e.g. --set simulation.t_stop=200",
+                    a);
+  const char *k = a, *ke = eq;
+  while (k < ke && isspace((unsigned char)*k))
+    k++;
+  while (ke > k && isspace((unsigned char)ke[-1]))
+    ke--;
+  if (k == ke)
+    return CL_ERROR(CL_ERR_USER, "--set %s: the key before '=' is empty", a);
+  if (*k == '.' || ke[-1] == '.')
+    return CL_ERROR(CL_ERR_USER, "--set %s: a key path is names separated by single dots", a);
+  for (const char *p = k; p + 1 < ke; p++)
+    if (p[0] == '.' && p[1] == '.')
+      return CL_ERROR(CL_ERR_USER, "--set %s: a key path is names separated by single dots", a);
+  return CL_OK;
+}
+
+static int parse(int argc, char **argv, cl_cli *out) {
+  int only_positional = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    const char *val = NULL;
+    if (only_positional || arg[0] != '-' || strcmp(arg, "-") == 0) {
+      if (out->config_path)
+        return CL_ERROR(CL_ERR_USER,
+                        "more than one configuration file (%s and %s); see condlif --help",
+                        out->config_path, arg);
+      out->config_path = arg;
+      continue;
+    }
+    if (strcmp(arg, "--") == 0) {
+      only_positional = 1;
+      continue;
+    }
+    if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+      out->help = 1;
+    } else if (strcmp(arg, "--version") == 0) {
+      out->version = 1;
+    } else if (strcmp(arg, "--check") == 0) {
+      out->check = 1;
+    } else if (strcmp(arg, "--force") == 0) {
+      out->force = 1;
+    } else if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
+      out->quiet = 1;
+    } else if (strcmp(arg, "--progress") == 0) {
+      out->progress = 1;
+    } else if (strcmp(arg, "-o") == 0 || strcmp(arg, "--output") == 0 ||
+               strncmp(arg, "--output=", 9) == 0 || (strncmp(arg, "-o", 2) == 0 && arg[2])) {
+      if (strncmp(arg, "--output=", 9) == 0)
+        val = arg + 9;
+      else if (arg[1] == 'o' && arg[2])
+        val = arg + 2;
+      else if (i + 1 < argc)
+        val = argv[++i];
+      else
+        return CL_ERROR(CL_ERR_USER, "option %s needs a directory; see condlif --help", arg);
+      if (!val[0])
+        return CL_ERROR(CL_ERR_USER, "option %s needs a non-empty directory name",
+                        arg[1] == 'o' ? "-o" : "--output");
+      out->output = val;
+    } else if (strcmp(arg, "--set") == 0 || strncmp(arg, "--set=", 6) == 0) {
+      if (arg[5] == '=')
+        val = arg + 6;
+      else if (i + 1 < argc)
+        val = argv[++i];
+      else
+        return CL_ERROR(CL_ERR_USER, "option --set needs KEY=VALUE; see condlif --help");
+      CL_CALL(check_assignment(val));
+      cl_config_override *s = cl_realloc(out->sets, (out->n_sets + 1) * sizeof *s);
+      CL_ALLOC_CHECK(s);
+      out->sets = s;
+      out->sets[out->n_sets++].assignment = val;
+    } else {
+      return unknown_option(arg);
+    }
+  }
+  if (!out->config_path && !out->help && !out->version)
+    return CL_ERROR(CL_ERR_USER, "no configuration file given; usage: condlif [options] CONFIG "
+                                 "(see condlif --help)");
+  return CL_OK;
+}
+
+int cl_cli_parse(int argc, char **argv, cl_cli *out) {
+  memset(out, 0, sizeof *out);
+  int st = parse(argc, argv, out);
+  if (st != CL_OK)
+    cl_cli_destroy(out);
+  return st;
+}
+
+void cl_cli_destroy(cl_cli *c) {
+  if (!c)
+    return;
+  free(c->sets);
+  memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,88 @@
+# Runs condlif and checks its exit status and output (cmake -P script for CTest).
+#
+#   -DCONDLIF=<exe> -DBAD=<file.cfg>
+#       condlif --check [--set ...] <file.cfg> must exit with status 2 and print
+#       "condlif: error: <file.cfg>:<line>: ..." (or "condlif: error: --set: ..." when the file
+#       marks no line) containing every "# expect:" text of the file; "# set:" lines become
+#       --set options. <line> is the line whose comment is the arrow "<-" and "error".
+#   -DCONDLIF=<exe> -DARGS=<a@@b@@...> -DSTATUS=<n> -DEXPECT=<text@@text...>
+#   [-DREJECT=<text@@...>]
+#       condlif ARGS must exit with status n and print (stdout or stderr) every EXPECT text
+#       and none of the REJECT texts. Items are separated by "@@".
+# Inside, '[' and ']' travel as <lb> and <rb>: unbalanced brackets would merge list items.
+cmake_minimum_required(VERSION 3.25)
+
+foreach(v ARGS EXPECT REJECT)
+  string(REPLACE "[" "<lb>" ${v} "${${v}}")
+  string(REPLACE "]" "<rb>" ${v} "${${v}}")
+  string(REPLACE "@@" ";" ${v} "${${v}}")
+endforeach()
+
+if(DEFINED BAD)
+  file(READ "${BAD}" content)
+  string(REPLACE ";" "<semicolon>" content "${content}")
+  string(REPLACE "[" "<lb>" content "${content}")
+  string(REPLACE "]" "<rb>" content "${content}")
+  string(REGEX MATCHALL "# expect: [^\n]*" expect_lines "${content}")
+  string(REGEX MATCHALL "# set: [^\n]*" set_lines "${content}")
+  set(EXPECT "")
+  foreach(l IN LISTS expect_lines)
+    string(REPLACE "# expect: " "" l "${l}")
+    list(APPEND EXPECT "${l}")
+  endforeach()
+  set(ARGS --check)
+  foreach(l IN LISTS set_lines)
+    string(REPLACE "# set: " "" l "${l}")
+    list(APPEND ARGS --set "${l}")
+  endforeach()
+  list(APPEND ARGS "${BAD}")
+  string(FIND "${content}" "<- error" pos)
+  if(pos GREATER_EQUAL 0)
+    string(SUBSTRING "${content}" 0 ${pos} before)
+    string(REGEX MATCHALL "\n" newlines "${before}")
+    list(LENGTH newlines n)
+    math(EXPR line "${n} + 1")
+    list(APPEND EXPECT "condlif: error: ${BAD}:${line}: ")
+  else()
+    list(APPEND EXPECT "condlif: error: --set: ")
+  endif()
+  set(STATUS 2)
+endif()
+
+set(argv "")
+foreach(a IN LISTS ARGS)
+  string(REPLACE "<lb>" "[" a "${a}")
+  string(REPLACE "<rb>" "]" a "${a}")
+  string(REPLACE "<semicolon>" "\\;" a "${a}")
+  list(APPEND argv "${a}")
+endforeach()
+execute_process(COMMAND "${CONDLIF}" ${argv} RESULT_VARIABLE rc OUTPUT_VARIABLE out
+                ERROR_VARIABLE err)
+set(all "${out}${err}")
+set(failed 0)
+if(NOT rc STREQUAL "${STATUS}")
+  message(SEND_ERROR "exit status ${rc}, expected ${STATUS}")
+  set(failed 1)
+endif()
+foreach(text IN LISTS EXPECT)
+  string(REPLACE "<semicolon>" ";" text "${text}")
+  string(REPLACE "<lb>" "[" text "${text}")
+  string(REPLACE "<rb>" "]" text "${text}")
+  string(FIND "${all}" "${text}" at)
+  if(at LESS 0)
+    message(SEND_ERROR "the output lacks: ${text}")
+    set(failed 1)
+  endif()
+endforeach()
+foreach(text IN LISTS REJECT)
+  string(REPLACE "<lb>" "[" text "${text}")
+  string(REPLACE "<rb>" "]" text "${text}")
+  string(FIND "${all}" "${text}" at)
+  if(at GREATER_EQUAL 0)
+    message(SEND_ERROR "the output should not contain: ${text}")
+    set(failed 1)
+  endif()
+endforeach()
+if(failed)
+  message(FATAL_ERROR "condlif ${argv}\n--- stdout ---\n${out}\n--- stderr ---\n${err}")
+endif()
