@@ -39,7 +39,7 @@ int main(int argc, char **argv) {
   cl_output *out = NULL;
   int st = cl_output_open(&out, MPI_COMM_WORLD, &d);
   if (st != CL_OK) {
-    cl_error_report(MPI_COMM_WORLD, st, st);
+    cl_error_report(MPI_COMM_WORLD, st);
     MPI_Finalize();
     return 1;
   }
@@ -82,7 +82,7 @@ int main(int argc, char **argv) {
     printf("  throughput %.3g spikes/s (add + flush)\n", total / (max[0] + max[1]));
   }
   if (st != CL_OK)
-    cl_error_report(MPI_COMM_WORLD, st, st);
+    cl_error_report(MPI_COMM_WORLD, st);
   free(ids);
   free(times);
   MPI_Finalize();

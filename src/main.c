@@ -1,0 +1,62 @@
+/* condlif: simulate a network of conductance-based LIF neurons described in a config file.
+ *   mpirun -n 64 condlif net.cfg */
+#include <mpi.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "condlif/check.h"
+#include "condlif/cli.h"
+#include "condlif/config.h"
+#include "condlif/error.h"
+#include "condlif/sim.h"
+#include "condlif/version.h"
+
+static int run(int argc, char **argv, int rank, int size) {
+  cl_cli cli;
+  int status = cl_cli_parse(argc, argv, &cli);
+  if (status != CL_OK) {
+    if (rank == 0) {
+      fprintf(stderr, "condlif: error: %s\n", cl_error_message());
+      fprintf(stderr, "Try 'condlif --help'.\n");
+    }
+    return status;
+  }
+  if (cli.help || cli.version) {
+    if (rank == 0 && cli.help)
+      cl_cli_usage(stdout);
+    else if (rank == 0)
+      printf("condlif %s (commit %s)\n", CL_VERSION_STRING, CL_GIT_COMMIT);
+    cl_cli_destroy(&cli);
+    return CL_OK;
+  }
+  cl_config cfg;
+  status = cl_config_load(cli.config_path, cli.sets, cli.n_sets, rank == 0, &cfg);
+  if (status == CL_OK) {
+    if (cli.output)
+      snprintf(cfg.sim.output, sizeof cfg.sim.output, "%s", cli.output);
+    if (cli.check) {
+      if (rank == 0)
+        cl_check_print(stdout, &cfg, size);
+    } else {
+      cl_sim_options opt = {.force = cli.force,
+                            .quiet = cli.quiet,
+                            .progress = cli.progress || (!cli.quiet && isatty(STDERR_FILENO))};
+      status = cl_sim_run(&cfg, &opt, MPI_COMM_WORLD, stdout);
+    }
+    cl_config_destroy(&cfg);
+  }
+  cl_error_report(MPI_COMM_WORLD, status);
+  cl_cli_destroy(&cli);
+  return status;
+}
+
+int main(int argc, char **argv) {
+  MPI_Init(&argc, &argv);
+  int rank, size;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  int status = run(argc, argv, rank, size);
+  MPI_Finalize();
+  return cl_error_exit_code(status);
+}
