@@ -40,8 +40,8 @@ META_GROUP = "condlif"
 META_ATTRS = {
     "n_ranks": "n_ranks",
     "seed": "seed",
-    "dt": "dt",
-    "t_stop": "t_stop",
+    "dt": "dt_ms",
+    "t_stop": "t_stop_ms",
     "n_neurons": "n_neurons",
     "n_synapses": "n_synapses",
     "wall": "wall_seconds",
@@ -51,19 +51,17 @@ META_ATTRS = {
     "version": "version",
     "git_commit": "git_commit",
 }
-# Configuration text (attribute or dataset of /condlif), the resolved one preferred.
-META_CONFIG_TEXT = ("resolved_text", "config_text")
-# /condlif/timers/{names, min, mean, max}: seconds per phase over ranks.
+# Configuration text: datasets of /condlif, the resolved one preferred.
+META_CONFIG_TEXT = ("config_resolved", "config")
+# /condlif/timers: a table of {name, min_s, mean_s, max_s}: seconds per phase over ranks.
 TIMERS = "timers"
-TIMER_NAMES = "names"
-TIMER_STATS = ("min", "mean", "max")
+TIMER_NAME = "name"
+TIMER_STATS = {"min": "min_s", "mean": "mean_s", "max": "max_s"}
 PHASES = ("build", "update", "deliver", "exchange", "write")
-PHASE_ALIASES = {"record": "write", "io": "write", "output": "write", "communicate": "exchange"}
-# Spike counts per population: a group /condlif/spike_counts with datasets names and counts, or a
-# dataset /condlif/spike_counts with the names in its attribute "names".
+# /condlif/spike_counts: a table of {name, spikes} per population, summed over ranks.
 SPIKE_COUNTS = "spike_counts"
-SPIKE_COUNT_NAMES = "names"
-SPIKE_COUNT_VALUES = "counts"
+SPIKE_COUNT_NAME = "name"
+SPIKE_COUNT_VALUE = "spikes"
 
 # Columns of the scaling CSV, in order. Phases are the mean over ranks (what the stacked bars
 # show); <phase>_max is the slowest rank (load imbalance).
@@ -162,7 +160,7 @@ def read_meta(path):
     """Run metadata of a run directory (or spikes file) as a dict.
 
     Keys of META_ATTRS that the file has, plus "timers" ({phase: {min, mean, max}}, phase names
-    normalised through PHASE_ALIASES), "spike_counts" ({population: count}) and "config_text".
+    per phase), "spike_counts" ({population: count}) and "config_text".
     An empty dict when the file has no /condlif group (e.g. an unfinished run)."""
     meta = {}
     with h5py.File(spikes_path(path), "r") as f:
@@ -174,27 +172,17 @@ def read_meta(path):
                 meta[key] = _scalar(g.attrs[attr])
         timers = {}
         if TIMERS in g:
-            t = g[TIMERS]
-            names = [PHASE_ALIASES.get(n, n) for n in _strings(t[TIMER_NAMES][...])]
-            for stat in TIMER_STATS:
-                if stat in t:
-                    for name, value in zip(names, np.asarray(t[stat][...], dtype=float)):
-                        timers.setdefault(name, {})[stat] = float(value)
+            for row in g[TIMERS][...]:
+                timers[_text(row[TIMER_NAME])] = {stat: float(row[field])
+                                                  for stat, field in TIMER_STATS.items()}
         meta["timers"] = timers
         counts = {}
         if SPIKE_COUNTS in g:
-            c = g[SPIKE_COUNTS]
-            if isinstance(c, h5py.Group):
-                names, values = _strings(c[SPIKE_COUNT_NAMES][...]), c[SPIKE_COUNT_VALUES][...]
-            else:
-                names, values = _strings(c.attrs[SPIKE_COUNT_NAMES]), c[...]
-            counts = {n: int(v) for n, v in zip(names, np.asarray(values).ravel())}
+            for row in g[SPIKE_COUNTS][...]:
+                counts[_text(row[SPIKE_COUNT_NAME])] = int(row[SPIKE_COUNT_VALUE])
         meta["spike_counts"] = counts
         for key in META_CONFIG_TEXT:
-            if key in g.attrs:
-                meta["config_text"] = _text(g.attrs[key])
-                break
-            if key in g and isinstance(g[key], h5py.Dataset):
+            if key in g:
                 meta["config_text"] = _text(g[key][()])
                 break
     return meta

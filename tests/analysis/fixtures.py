@@ -81,24 +81,22 @@ def write_spikes(path, pops, meta=None, timers=None, config_text=CONFIG_TEXT):
         for k, v in meta.items():
             m.attrs[k] = v
         if config_text is not None:
-            m.attrs["resolved_text"] = config_text
-        str_t = h5py.string_dtype()
-        c = m.create_group("spike_counts")
-        c.create_dataset("names", data=np.array(list(pops), dtype=object), dtype=str_t)
-        c.create_dataset("counts", data=np.array(counts, dtype=np.uint64))
+            m.create_dataset("config_resolved", data=config_text)
+        # The layout condlif writes (src/output.c, cl_output_write_meta).
+        m.create_dataset("spike_counts", data=np.array(
+            list(zip([n.encode() for n in pops], counts)),
+            dtype=[("name", "S64"), ("spikes", np.uint64)]))
         if timers:
-            t = m.create_group("timers")
-            names = list(timers)
-            t.create_dataset("names", data=np.array(names, dtype=object), dtype=str_t)
-            for k, stat in enumerate(("min", "mean", "max")):
-                t.create_dataset(stat, data=np.array([timers[n][k] for n in names], dtype=float))
+            m.create_dataset("timers", data=np.array(
+                [(n.encode(),) + tuple(float(x) for x in timers[n]) for n in timers],
+                dtype=[("name", "S64"), ("min_s", float), ("mean_s", float), ("max_s", float)]))
 
 
 def standard_meta(n_ranks=1, n_neurons=REG_N + POI_N + SYNC_N, wall=2.0):
-    return {"n_ranks": np.int32(n_ranks), "seed": np.uint64(7), "dt": 0.1, "t_stop": T_STOP,
+    return {"n_ranks": np.int32(n_ranks), "seed": np.uint64(7), "dt_ms": 0.1, "t_stop_ms": T_STOP,
             "n_neurons": np.uint64(n_neurons), "n_synapses": np.uint64(1000 * n_neurons),
             "wall_seconds": wall, "real_time_factor": wall / (T_STOP / 1000.0),
-            "completed": np.int32(1)}
+            "completed": np.uint8(1)}
 
 
 def write_report(path, pop, var, units, node_ids, t0, dt, data):
