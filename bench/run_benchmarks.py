@@ -103,120 +103,33 @@ def parse_args(argv=None):
 # ---------------------------------------------------------------------------------------------
 # condlif run metadata
 
-def _text(value):
-    if isinstance(value, bytes):
-        return value.decode('utf-8', 'replace')
-    if hasattr(value, 'item') and getattr(value, 'shape', None) == ():
-        return _text(value.item())
-    return str(value)
-
-
-def _first_attr(group, keys, what, path):
-    for key in keys:
-        if key in group.attrs:
-            value = group.attrs[key]
-            if hasattr(value, 'shape') and value.shape not in ((), (1,)):
-                raise BenchError('%s: attribute %s/%s: expected a scalar, found shape %s'
-                                 % (path, group.name, key, value.shape))
-            return float(value if not hasattr(value, 'shape') or value.shape == ()
-                         else value[0])
-    raise BenchError('%s: %s missing: none of the attributes %s of group %s (present: %s)'
-                     % (path, what, ', '.join(keys), group.name,
-                        ', '.join(sorted(group.attrs.keys())) or 'none'))
-
-
-def _names(values):
-    return [_text(v) for v in values]
-
-
 def read_condlif_metadata(run_dir):
-    """Reads the run metadata condlif writes into <run_dir>/spikes.h5 (group /condlif).
-
-    All knowledge of the metadata layout is here. Returns a dict: wall_seconds,
-    real_time_factor (None when absent), n_synapses, peak_rss_bytes (max over ranks), t_stop
-    (ms, None when absent), timers {name: {'min', 'mean', 'max'}} (seconds), spike_counts
-    {population: count} and n_ranks (None when absent). Raises BenchError naming the missing
-    key when the layout differs."""
-    import h5py
-    import numpy as np
+    """The run metadata condlif writes into <run_dir>/spikes.h5 (group /condlif), read through
+    analysis/condlif_io.py, the one place that knows the layout. Returns a dict: wall_seconds,
+    real_time_factor, n_synapses, peak_rss_bytes (max over ranks), t_stop (ms), timers
+    {name: {'min', 'mean', 'max'}} (seconds), spike_counts {population: count}, n_ranks.
+    Raises BenchError naming what is missing."""
+    sys.path.insert(0, os.path.join(REPO, 'analysis'))
+    import condlif_io
     path = os.path.join(run_dir, 'spikes.h5')
     if not os.path.isfile(path):
         raise BenchError('%s: not found (condlif wrote no spike file)' % path)
-    with h5py.File(path, 'r') as f:
-        if 'condlif' not in f:
-            raise BenchError('%s: no /condlif group (run metadata); groups present: %s'
-                             % (path, ', '.join(f.keys())))
-        g = f['condlif']
-        meta = {
-            'wall_seconds': _first_attr(g, ('wall_seconds', 'wall_seconds_max'), 'wall time',
-                                        path),
-            'n_synapses': int(_first_attr(g, ('n_synapses', 'synapses', 'local_synapses'),
-                                          'synapse count', path)),
-            'peak_rss_bytes': _first_attr(g, ('peak_rss_bytes', 'peak_rss_bytes_max',
-                                              'peak_rss_max'), 'peak RSS', path),
-        }
-        optional = {'real_time_factor': ('real_time_factor',), 't_stop': ('t_stop', 't_stop_ms'),
-                    'n_ranks': ('n_ranks', 'ranks', 'mpi_size', 'nranks')}
-        for key, names in optional.items():
-            try:
-                meta[key] = _first_attr(g, names, key, path)
-            except BenchError:
-                meta[key] = None
-
-        if 'timers' not in g:
-            raise BenchError('%s: no /condlif/timers (phase timers); members of /condlif: %s'
-                             % (path, ', '.join(g.keys())))
-        tg = g['timers']
-        for key in ('names', 'min', 'mean', 'max'):
-            if key not in tg:
-                raise BenchError('%s: /condlif/timers/%s missing (members: %s)'
-                                 % (path, key, ', '.join(tg.keys())))
-        names = _names(tg['names'][()])
-        stats = {key: np.asarray(tg[key][()], dtype=float).ravel()
-                 for key in ('min', 'mean', 'max')}
-        for key, values in stats.items():
-            if values.size != len(names):
-                raise BenchError('%s: /condlif/timers/%s has %d values for %d names'
-                                 % (path, key, values.size, len(names)))
-        meta['timers'] = {name: {key: float(stats[key][i]) for key in stats}
-                          for i, name in enumerate(names)}
-
-        meta['spike_counts'] = _spike_counts(f, g, path)
+    m = condlif_io.read_meta(path)
+    if not m:
+        raise BenchError('%s: no /condlif group (run metadata)' % path)
+    meta = {}
+    for key, name in (('wall_seconds', 'wall'), ('n_synapses', 'n_synapses'),
+                      ('peak_rss_bytes', 'peak_rss'), ('real_time_factor', 'rtf'),
+                      ('t_stop', 't_stop'), ('n_ranks', 'n_ranks')):
+        if name not in m:
+            raise BenchError('%s: /condlif has no %s' % (path, name))
+        meta[key] = float(m[name])
+    meta['n_synapses'] = int(meta['n_synapses'])
+    if not m.get('timers'):
+        raise BenchError('%s: no /condlif/timers (phase timers)' % path)
+    meta['timers'] = m['timers']
+    meta['spike_counts'] = m.get('spike_counts', {})
     return meta
-
-
-def _spike_counts(f, g, path):
-    """Spike count per population: /condlif/spike_counts with its population names (an
-    attribute of the dataset or a sibling dataset), else the lengths of the SONATA datasets
-    /spikes/<population>/timestamps."""
-    import numpy as np
-    if 'spike_counts' in g:
-        counts = np.asarray(g['spike_counts'][()]).ravel()
-        names = None
-        ds = g['spike_counts']
-        for key in ('names', 'populations', 'population_names'):
-            if key in ds.attrs:
-                names = _names(ds.attrs[key])
-                break
-        if names is None:
-            for key in ('population_names', 'populations', 'spike_count_names', 'pop_names'):
-                if key in g:
-                    names = _names(g[key][()])
-                    break
-        if names is not None:
-            if len(names) != counts.size:
-                raise BenchError('%s: /condlif/spike_counts has %d values for %d population '
-                                 'names' % (path, counts.size, len(names)))
-            return {n: int(c) for n, c in zip(names, counts)}
-    if 'spikes' not in f:
-        raise BenchError('%s: neither /condlif/spike_counts with population names nor /spikes'
-                         % path)
-    out = {}
-    for name, grp in f['spikes'].items():
-        if 'timestamps' not in grp:
-            raise BenchError('%s: /spikes/%s/timestamps missing' % (path, name))
-        out[name] = int(grp['timestamps'].shape[0])
-    return out
 
 
 def condlif_config_info(cfg_path):
