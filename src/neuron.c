@@ -234,43 +234,47 @@ static inline double cubic(const double q[4], double s) {
 
 /* Smallest s in [0, 1] with q(s) = q0 + q1 s + q2 s^2 + q3 s^3 = 0, given q(0) < 0 <= q(1). */
 static double first_root(const double q[4]) {
-  /* Split [0, 1] at the roots of q' into monotone pieces and take the first piece where q
-   * changes sign; q has exactly one root there. */
-  double cuts[4] = {0.0, 1.0, 1.0, 1.0};
-  int ncut = 1;
-  double qa = 3.0 * q[3], qb = 2.0 * q[2], qc = q[1]; /* q'(s) = qa s^2 + qb s + qc */
-  double r[2];
-  int nr = 0;
-  if (qa != 0.0) {
-    double disc = qb * qb - 4.0 * qa * qc;
-    if (disc > 0.0) {
-      double sq = sqrt(disc);
-      double qq = -0.5 * (qb + (qb >= 0 ? sq : -sq));
-      r[nr++] = qq / qa;
-      if (qq != 0.0)
-        r[nr++] = qc / qq;
-    }
-  } else if (qb != 0.0) {
-    r[nr++] = -qc / qb;
-  }
-  if (nr == 2 && r[0] > r[1]) {
-    double tmp = r[0];
-    r[0] = r[1];
-    r[1] = tmp;
-  }
-  for (int j = 0; j < nr; j++)
-    if (r[j] > 0.0 && r[j] < 1.0)
-      cuts[ncut++] = r[j];
-  cuts[ncut++] = 1.0;
+  /* q'(s) = qa s^2 + qb s + qc. Usually q' > 0 on [0, 1] (q rises through the threshold); else
+   * split [0, 1] at the roots of q' into monotone pieces and take the first piece where q
+   * changes sign: q has exactly one root there. */
+  const double qa = 3.0 * q[3], qb = 2.0 * q[2], qc = q[1];
+  const double disc = qb * qb - 4.0 * qa * qc;
   double lo = 0.0, hi = 1.0;
-  for (int j = 0; j + 1 < ncut; j++) {
-    if (cubic(q, cuts[j + 1]) >= 0.0) {
-      lo = cuts[j];
-      hi = cuts[j + 1];
-      break;
+  const int monotone =
+      qc > 0.0 && qa + qb + qc > 0.0 && (qa <= 0.0 || disc < 0.0 || qb >= 0.0 || -qb >= 2.0 * qa);
+  if (!monotone) {
+    double cuts[4] = {0.0, 1.0, 1.0, 1.0}, r[2];
+    int ncut = 1, nr = 0;
+    if (qa != 0.0) {
+      if (disc > 0.0) {
+        double qq = -0.5 * (qb + (qb >= 0 ? sqrt(disc) : -sqrt(disc)));
+        r[nr++] = qq / qa;
+        if (qq != 0.0)
+          r[nr++] = qc / qq;
+      }
+    } else if (qb != 0.0) {
+      r[nr++] = -qc / qb;
+    }
+    if (nr == 2 && r[0] > r[1]) {
+      double tmp = r[0];
+      r[0] = r[1];
+      r[1] = tmp;
+    }
+    for (int j = 0; j < nr; j++)
+      if (r[j] > 0.0 && r[j] < 1.0)
+        cuts[ncut++] = r[j];
+    cuts[ncut++] = 1.0;
+    for (int j = 0; j + 1 < ncut; j++) {
+      if (cubic(q, cuts[j + 1]) >= 0.0) {
+        lo = cuts[j];
+        hi = cuts[j + 1];
+        break;
+      }
     }
   }
-  /* Newton safeguarded by bisection on [lo, hi], where q(lo) < 0 <= q(hi). */
+  /* Newton from the secant, safeguarded by bisection on [lo, hi], where q(lo) < 0 <= q(hi).
+   * Once a step is below 1e-8 the next iterate is exact to about 1e-16 (quadratic convergence):
+   * far below the Hermite error, which is about 1e-6 of the step. */
   double flo = cubic(q, lo), fhi = cubic(q, hi);
   double s = lo - flo * (hi - lo) / (fhi - flo);
   if (!(s > lo && s < hi))
@@ -286,7 +290,7 @@ static double first_root(const double q[4]) {
     double next = s - f / ((qa * s + qb) * s + qc);
     if (!(next > lo && next < hi))
       next = 0.5 * (lo + hi);
-    if (fabs(next - s) <= 1e-15) /* 1e-16 ms at dt = 0.1 ms */
+    if (fabs(next - s) <= 1e-8)
       return next;
     s = next;
   }
