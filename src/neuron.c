@@ -304,9 +304,16 @@ typedef struct {
   full_step f;           /* the full step's coefficients */
 } neuron_step;
 
-/* a = L A / C and b = L G / C at time u in the step, for a sub-interval with LC = L / C_m:
- * the conductances propagated exactly from t_n with the decay factors ee = exp(-u/tau_ex),
- * ei = exp(-u/tau_in); the stimulus from its quadratic. */
+/* a = L A / C and b = L G / C from the conductances and the stimulus at one time, for a
+ * sub-interval with LC = L / C_m. */
+static void coefficients(const cl_neuron_params *p, double LC, double ge, double gi, double I,
+                         double *a, double *b) {
+  *a = LC * (p->g_L * p->E_L + p->I_e + ge * p->E_ex + gi * p->E_in + I);
+  *b = LC * (p->g_L + ge + gi);
+}
+
+/* The same at time u in the step: the conductances propagated exactly from t_n with the decay
+ * factors ee = exp(-u/tau_ex), ei = exp(-u/tau_in); the stimulus from its quadratic. */
 static void coefficients_at(const cl_neuron_kernel *k, const neuron_step *d, double u, double LC,
                             double ee, double ei, double *a, double *b) {
   const cl_neuron_params *p = &k->p;
@@ -315,8 +322,7 @@ static void coefficients_at(const cl_neuron_kernel *k, const neuron_step *d, dou
   double gi = ei * (d->gi + (u / p->tau_in) * d->xi);
   double I = d->I0 + s * (4.0 * d->Ih - 3.0 * d->I0 - d->I1) +
              s * s * (2.0 * d->I0 - 4.0 * d->Ih + 2.0 * d->I1);
-  *a = LC * (p->g_L * p->E_L + p->I_e + ge * p->E_ex + gi * p->E_in + I);
-  *b = LC * (p->g_L + ge + gi);
+  coefficients(p, LC, ge, gi, I, a, b);
 }
 
 /* Advances V from t_n + u to t_{n+1}; *a0, *b0, *a1, *b1 return the coefficients at both ends
@@ -340,8 +346,7 @@ static double integrate(const cl_neuron_kernel *k, const neuron_step *d, double 
     coefficients_at(k, d, u, LC, ee, ei, a0, b0);
     coefficients_at(k, d, 0.5 * (u + k->dt), LC, sqrt(ee * k->c[K_AEX]), sqrt(ei * k->c[K_AIN]),
                     &ah, &bh);
-    *a1 = LC * (p->g_L * p->E_L + p->I_e + d->f.ge1 * p->E_ex + d->f.gi1 * p->E_in + d->I1);
-    *b1 = LC * (p->g_L + d->f.ge1 + d->f.gi1);
+    coefficients(p, LC, d->f.ge1, d->f.gi1, d->I1, a1, b1);
   }
   return advance(V, *a0, *b0, ah, bh, *a1, *b1);
 }
