@@ -234,43 +234,47 @@ static inline double cubic(const double q[4], double s) {
 
 /* Smallest s in [0, 1] with q(s) = q0 + q1 s + q2 s^2 + q3 s^3 = 0, given q(0) < 0 <= q(1). */
 static double first_root(const double q[4]) {
-  /* Split [0, 1] at the roots of q' into monotone pieces and take the first piece where q
-   * changes sign; q has exactly one root there. */
-  double cuts[4] = {0.0, 1.0, 1.0, 1.0};
-  int ncut = 1;
-  double qa = 3.0 * q[3], qb = 2.0 * q[2], qc = q[1]; /* q'(s) = qa s^2 + qb s + qc */
-  double r[2];
-  int nr = 0;
-  if (qa != 0.0) {
-    double disc = qb * qb - 4.0 * qa * qc;
-    if (disc > 0.0) {
-      double sq = sqrt(disc);
-      double qq = -0.5 * (qb + (qb >= 0 ? sq : -sq));
-      r[nr++] = qq / qa;
-      if (qq != 0.0)
-        r[nr++] = qc / qq;
-    }
-  } else if (qb != 0.0) {
-    r[nr++] = -qc / qb;
-  }
-  if (nr == 2 && r[0] > r[1]) {
-    double tmp = r[0];
-    r[0] = r[1];
-    r[1] = tmp;
-  }
-  for (int j = 0; j < nr; j++)
-    if (r[j] > 0.0 && r[j] < 1.0)
-      cuts[ncut++] = r[j];
-  cuts[ncut++] = 1.0;
+  /* q'(s) = qa s^2 + qb s + qc. Usually q' > 0 on [0, 1] (q rises through the threshold); else
+   * split [0, 1] at the roots of q' into monotone pieces and take the first piece where q
+   * changes sign: q has exactly one root there. */
+  const double qa = 3.0 * q[3], qb = 2.0 * q[2], qc = q[1];
+  const double disc = qb * qb - 4.0 * qa * qc;
   double lo = 0.0, hi = 1.0;
-  for (int j = 0; j + 1 < ncut; j++) {
-    if (cubic(q, cuts[j + 1]) >= 0.0) {
-      lo = cuts[j];
-      hi = cuts[j + 1];
-      break;
+  const int monotone =
+      qc > 0.0 && qa + qb + qc > 0.0 && (qa <= 0.0 || disc < 0.0 || qb >= 0.0 || -qb >= 2.0 * qa);
+  if (!monotone) {
+    double cuts[4] = {0.0, 1.0, 1.0, 1.0}, r[2];
+    int ncut = 1, nr = 0;
+    if (qa != 0.0) {
+      if (disc > 0.0) {
+        double qq = -0.5 * (qb + (qb >= 0 ? sqrt(disc) : -sqrt(disc)));
+        r[nr++] = qq / qa;
+        if (qq != 0.0)
+          r[nr++] = qc / qq;
+      }
+    } else if (qb != 0.0) {
+      r[nr++] = -qc / qb;
+    }
+    if (nr == 2 && r[0] > r[1]) {
+      double tmp = r[0];
+      r[0] = r[1];
+      r[1] = tmp;
+    }
+    for (int j = 0; j < nr; j++)
+      if (r[j] > 0.0 && r[j] < 1.0)
+        cuts[ncut++] = r[j];
+    cuts[ncut++] = 1.0;
+    for (int j = 0; j + 1 < ncut; j++) {
+      if (cubic(q, cuts[j + 1]) >= 0.0) {
+        lo = cuts[j];
+        hi = cuts[j + 1];
+        break;
+      }
     }
   }
-  /* Newton safeguarded by bisection on [lo, hi], where q(lo) < 0 <= q(hi). */
+  /* Newton from the secant, safeguarded by bisection on [lo, hi], where q(lo) < 0 <= q(hi).
+   * Once a step is below 1e-8 the next iterate is exact to about 1e-16 (quadratic convergence):
+   * far below the Hermite error, which is about 1e-6 of the step. */
   double flo = cubic(q, lo), fhi = cubic(q, hi);
   double s = lo - flo * (hi - lo) / (fhi - flo);
   if (!(s > lo && s < hi))
@@ -286,7 +290,7 @@ static double first_root(const double q[4]) {
     double next = s - f / ((qa * s + qb) * s + qc);
     if (!(next > lo && next < hi))
       next = 0.5 * (lo + hi);
-    if (fabs(next - s) <= 1e-15) /* 1e-16 ms at dt = 0.1 ms */
+    if (fabs(next - s) <= 1e-8)
       return next;
     s = next;
   }
@@ -300,9 +304,16 @@ typedef struct {
   full_step f;           /* the full step's coefficients */
 } neuron_step;
 
-/* a = L A / C and b = L G / C at time u in the step, for a sub-interval with LC = L / C_m:
- * the conductances propagated exactly from t_n with the decay factors ee = exp(-u/tau_ex),
- * ei = exp(-u/tau_in); the stimulus from its quadratic. */
+/* a = L A / C and b = L G / C from the conductances and the stimulus at one time, for a
+ * sub-interval with LC = L / C_m. */
+static void coefficients(const cl_neuron_params *p, double LC, double ge, double gi, double I,
+                         double *a, double *b) {
+  *a = LC * (p->g_L * p->E_L + p->I_e + ge * p->E_ex + gi * p->E_in + I);
+  *b = LC * (p->g_L + ge + gi);
+}
+
+/* The same at time u in the step: the conductances propagated exactly from t_n with the decay
+ * factors ee = exp(-u/tau_ex), ei = exp(-u/tau_in); the stimulus from its quadratic. */
 static void coefficients_at(const cl_neuron_kernel *k, const neuron_step *d, double u, double LC,
                             double ee, double ei, double *a, double *b) {
   const cl_neuron_params *p = &k->p;
@@ -311,8 +322,7 @@ static void coefficients_at(const cl_neuron_kernel *k, const neuron_step *d, dou
   double gi = ei * (d->gi + (u / p->tau_in) * d->xi);
   double I = d->I0 + s * (4.0 * d->Ih - 3.0 * d->I0 - d->I1) +
              s * s * (2.0 * d->I0 - 4.0 * d->Ih + 2.0 * d->I1);
-  *a = LC * (p->g_L * p->E_L + p->I_e + ge * p->E_ex + gi * p->E_in + I);
-  *b = LC * (p->g_L + ge + gi);
+  coefficients(p, LC, ge, gi, I, a, b);
 }
 
 /* Advances V from t_n + u to t_{n+1}; *a0, *b0, *a1, *b1 return the coefficients at both ends
@@ -336,8 +346,7 @@ static double integrate(const cl_neuron_kernel *k, const neuron_step *d, double 
     coefficients_at(k, d, u, LC, ee, ei, a0, b0);
     coefficients_at(k, d, 0.5 * (u + k->dt), LC, sqrt(ee * k->c[K_AEX]), sqrt(ei * k->c[K_AIN]),
                     &ah, &bh);
-    *a1 = LC * (p->g_L * p->E_L + p->I_e + d->f.ge1 * p->E_ex + d->f.gi1 * p->E_in + d->I1);
-    *b1 = LC * (p->g_L + d->f.ge1 + d->f.gi1);
+    coefficients(p, LC, d->f.ge1, d->f.gi1, d->I1, a1, b1);
   }
   return advance(V, *a0, *b0, ah, bh, *a1, *b1);
 }

@@ -142,12 +142,39 @@ static cl_neuron_params c_params(void) {
 
 static double c_current(double t) { return 200.0 + 150.0 * sin(2.0 * M_PI * 0.005 * t); }
 
+/* One neuron with its kernel; the state points into the struct (do not copy it). */
+typedef struct {
+  cl_neuron_kernel k;
+  double V, ge, xe, gi, xi, tre;
+  cl_neuron_state s;
+} neuron1;
+
+static void neuron1_init(neuron1 *n, const cl_neuron_params *p, double dt, double V0) {
+  cl_neuron_kernel_init(&n->k, p, dt);
+  n->V = V0;
+  n->ge = n->xe = n->gi = n->xi = 0.0;
+  n->s = (cl_neuron_state){1, &n->V, &n->ge, &n->xe, &n->gi, &n->xi, &n->tre};
+  cl_neuron_state_clear_refractory(&n->s);
+}
+
+/* One step from t_n = step * dt; returns the spike time, or NAN without a spike. */
+static double neuron1_step(neuron1 *n, int64_t step, const cl_neuron_input *in) {
+  uint32_t idx = 0;
+  double ts = NAN;
+  size_t ns = cl_neuron_step(&n->k, &n->s, step, in, &idx, &ts);
+  CHECK(ns <= 1 && idx == 0, "step %lld: %zu spikes, index %u", (long long)step, ns, idx);
+  /* the step's ends as the kernel computes them (never accumulated) */
+  double t0 = (double)step * n->k.dt, t1 = (double)(step + 1) * n->k.dt;
+  CHECK(ns == 0 || (ts >= t0 && ts <= t1), "spike at %.17g outside step [%.17g, %.17g]", ts, t0,
+        t1);
+  return ns ? ts : NAN;
+}
+
 typedef struct {
   size_t nsteps;
   double *v, *ge, *xe, *gi, *xi; /* nsteps + 1 samples at t_k = k dt */
   double spikes[256];
   size_t nspikes;
-  int max_per_step; /* most spikes seen in one step (must be <= 1) */
 } run;
 
 static void free_run(run *r) {
@@ -162,20 +189,17 @@ static void free_run(run *r) {
  * and, when sine is set, scenario C's current through I0/Ih/I1. */
 static run simulate(const cl_neuron_params *p, double dt, double T, double V0,
                     const input_spike *inputs, size_t ninputs, int sine) {
-  cl_neuron_kernel k;
   const char *key = NULL;
   char msg[256];
   int rc = cl_neuron_params_check(p, dt, &key, msg, sizeof msg);
   CHECK(rc == CL_OK, "parameters rejected: %s: %s", key ? key : "?", msg);
-  cl_neuron_kernel_init(&k, p, dt);
+  neuron1 nr;
+  neuron1_init(&nr, p, dt, V0);
   run r = {0};
   r.nsteps = (size_t)llround(T / dt);
   double **cols[5] = {&r.v, &r.ge, &r.xe, &r.gi, &r.xi};
   for (int c = 0; c < 5; c++)
     *cols[c] = calloc(r.nsteps + 1, sizeof(double));
-  double V = V0, ge = 0, xe = 0, gi = 0, xi = 0, tre;
-  cl_neuron_state s = {1, &V, &ge, &xe, &gi, &xi, &tre};
-  cl_neuron_state_clear_refractory(&s);
   double in_ex, in_in, I0, Ih, I1;
   cl_neuron_input in = {&in_ex, &in_in, NULL, NULL, NULL};
   if (sine) {
@@ -191,9 +215,7 @@ static run simulate(const cl_neuron_params *p, double dt, double T, double V0,
     if (step <= r.nsteps)
       (inputs[j].inh ? in_at : ex_at)[step] += inputs[j].w;
   }
-  uint32_t idx;
-  double ts;
-  r.v[0] = V;
+  r.v[0] = V0;
   r.xe[0] = M_E * ex_at[0];
   r.xi[0] = M_E * in_at[0];
   for (size_t step = 0; step < r.nsteps; step++) {
@@ -203,22 +225,16 @@ static run simulate(const cl_neuron_params *p, double dt, double T, double V0,
     I0 = c_current(t0);
     Ih = c_current(t0 + 0.5 * dt);
     I1 = c_current(t0 + dt);
-    size_t ns = cl_neuron_step(&k, &s, (int64_t)step, &in, &idx, &ts);
+    double ts = neuron1_step(&nr, (int64_t)step, &in);
     CHECK(in_ex == 0 && in_in == 0, "inputs not consumed at step %zu", step);
-    if (ns > (size_t)r.max_per_step)
-      r.max_per_step = (int)ns;
-    if (ns == 1 && r.nspikes < 256) {
-      CHECK(idx == 0, "spike index %u", idx);
-      CHECK(ts > t0 - 1e-12 && ts <= t0 + dt + 1e-12, "spike at %.12f outside step [%g, %g]", ts,
-            t0, t0 + dt);
+    if (!isnan(ts) && r.nspikes < 256)
       r.spikes[r.nspikes++] = ts;
-    }
-    r.v[step + 1] = V;
-    r.ge[step + 1] = ge;
-    r.gi[step + 1] = gi;
+    r.v[step + 1] = nr.V;
+    r.ge[step + 1] = nr.ge;
+    r.gi[step + 1] = nr.gi;
     /* the reference is right-continuous: its x at t_k includes the jump of spikes at t_k */
-    r.xe[step + 1] = xe + M_E * ex_at[step + 1];
-    r.xi[step + 1] = xi + M_E * in_at[step + 1];
+    r.xe[step + 1] = nr.xe + M_E * ex_at[step + 1];
+    r.xi[step + 1] = nr.xi + M_E * in_at[step + 1];
   }
   free(ex_at);
   free(in_at);
@@ -294,7 +310,6 @@ static void test_scenario_a(void) {
 static double compare_spikes(const char *what, const run *r, const double *ref, size_t nref,
                              double tol) {
   CHECK(r->nspikes == nref, "%s: %zu spikes, reference has %zu", what, r->nspikes, nref);
-  CHECK(r->max_per_step <= 1, "%s: %d spikes in one step", what, r->max_per_step);
   double err = 0;
   for (size_t j = 0; j < r->nspikes && j < nref; j++)
     err = fmax(err, fabs(r->spikes[j] - ref[j]));
@@ -381,19 +396,15 @@ static void test_alpha_peak(void) {
     p.tau_ex = 0.2;
     p.tau_in = 2.0;
     p.V_th = 1e9;
-    cl_neuron_kernel k;
-    cl_neuron_kernel_init(&k, &p, dt);
-    double V = p.E_L, ge = 0, xe = 0, gi = 0, xi = 0, tre;
-    cl_neuron_state s = {1, &V, &ge, &xe, &gi, &xi, &tre};
-    cl_neuron_state_clear_refractory(&s);
+    neuron1 nr;
+    neuron1_init(&nr, &p, dt, p.E_L);
     double win = w, zero = 0;
     cl_neuron_input in = {rec ? &zero : &win, rec ? &win : &zero, NULL, NULL, NULL};
-    uint32_t idx;
-    double ts, gmax = 0, tmax = 0;
+    double gmax = 0, tmax = 0;
     double tau = rec ? p.tau_in : p.tau_ex;
     for (int step = 0; step < 200; step++) {
-      cl_neuron_step(&k, &s, step, &in, &idx, &ts);
-      double g = rec ? gi : ge, t = (step + 1) * dt;
+      neuron1_step(&nr, step, &in);
+      double g = rec ? nr.gi : nr.ge, t = (step + 1) * dt;
       if (g > gmax) {
         gmax = g;
         tmax = t;
@@ -595,28 +606,52 @@ static void test_short_refractory(void) {
   cl_neuron_params_default(&p);
   p.t_ref = 0.0;
   p.I_e = 1e5; /* crosses threshold several times per step */
-  const double dt = 0.1;
-  cl_neuron_kernel k;
-  cl_neuron_kernel_init(&k, &p, dt);
-  double V = p.E_L, ge = 0, xe = 0, gi = 0, xi = 0, tre;
-  cl_neuron_state s = {1, &V, &ge, &xe, &gi, &xi, &tre};
-  cl_neuron_state_clear_refractory(&s);
+  neuron1 nr;
+  neuron1_init(&nr, &p, 0.1, p.E_L);
   cl_neuron_input in = {NULL, NULL, NULL, NULL, NULL};
-  uint32_t idx;
-  double ts, last = -INFINITY;
+  double last = -INFINITY;
   size_t total = 0;
   for (int step = 0; step < 100; step++) {
-    size_t ns = cl_neuron_step(&k, &s, step, &in, &idx, &ts);
-    CHECK(ns <= 1, "%zu spikes in one step", ns);
-    if (ns) {
-      CHECK(ts > last && ts >= step * dt && ts <= (step + 1) * dt,
-            "spike at %.12f after %.12f, step %d", ts, last, step);
+    double ts = neuron1_step(&nr, step, &in); /* checks: at most one spike, inside the step */
+    if (!isnan(ts)) {
+      CHECK(ts > last, "spike at %.12f after %.12f, step %d", ts, last, step);
       last = ts;
       total++;
     }
   }
   printf("t_ref = 0, I_e = 1e5 pA: %zu spikes in 100 steps\n", total);
   CHECK(total >= 99, "rate not capped at one spike per step: %zu spikes in 100 steps", total);
+}
+
+/* First spike time of one neuron from a given state, at step dt (precise mode). */
+static double first_spike(const cl_neuron_params *p, double dt, double V0, double g_in0, double T) {
+  neuron1 nr;
+  neuron1_init(&nr, p, dt, V0);
+  nr.gi = g_in0;
+  cl_neuron_input in = {NULL, NULL, NULL, NULL, NULL};
+  for (int64_t step = 0; step * dt < T; step++) {
+    double ts = neuron1_step(&nr, step, &in);
+    if (!isnan(ts))
+      return ts;
+  }
+  return NAN;
+}
+
+/* V first dips (a fast-decaying inhibitory conductance) and then rises through threshold
+ * inside the first step: the Hermite cubic starts with a negative slope, so the root is searched
+ * on its rising piece. The conductance falls by e^-2 within the step, so the scheme's error is
+ * larger than in the reference scenarios (measured 5.6e-4 ms). */
+static void test_crossing_after_dip(void) {
+  cl_neuron_params p;
+  cl_neuron_params_default(&p);
+  p.tau_in = 0.05;
+  p.I_e = 2000.0;
+  const double V0 = -55.15, g0 = 100.0;
+  double coarse = first_spike(&p, 0.1, V0, g0, 1.0);
+  double fine = first_spike(&p, 0.0005, V0, g0, 1.0);
+  printf("crossing after a dip: t* = %.9f ms at dt 0.1, %.9f ms at dt 0.0005\n", coarse, fine);
+  CHECK(coarse > 0.0 && coarse < 0.1, "spike at %g ms, expected inside the first step", coarse);
+  CHECK(fabs(coarse - fine) < 2e-3, "spike at %.9f ms, fine steps give %.9f", coarse, fine);
 }
 
 /* A conductance left without input decays to exactly zero without passing through subnormal
@@ -626,30 +661,23 @@ static void test_no_subnormals(void) {
   cl_neuron_params_default(&p);
   p.tau_ex = 0.2;
   p.tau_in = 5.0;
-  const double dt = 0.1;
-  cl_neuron_kernel k;
-  cl_neuron_kernel_init(&k, &p, dt);
-  double V = p.E_L, ge = 0, xe = 0, gi = 0, xi = 0, tre;
-  cl_neuron_state s = {1, &V, &ge, &xe, &gi, &xi, &tre};
-  cl_neuron_state_clear_refractory(&s);
+  neuron1 nr;
+  neuron1_init(&nr, &p, 0.1, p.E_L);
   double iex = 3.0, iin = 3.0;
   cl_neuron_input in = {&iex, &iin, NULL, NULL, NULL};
-  uint32_t idx;
-  double ts;
   size_t subnormal = 0;
-  int step;
   /* from 3 nS to below 1e-308 takes 710 time constants: 36000 steps for tau_in = 5 ms */
-  for (step = 0; step < 40000; step++) {
-    cl_neuron_step(&k, &s, step, &in, &idx, &ts);
-    double v[5] = {V, ge, xe, gi, xi};
+  for (int step = 0; step < 40000; step++) {
+    neuron1_step(&nr, step, &in);
+    double v[5] = {nr.V, nr.ge, nr.xe, nr.gi, nr.xi};
     for (int j = 0; j < 5; j++)
       if (fpclassify(v[j]) == FP_SUBNORMAL)
         subnormal++;
   }
   CHECK(subnormal == 0, "%zu subnormal state values", subnormal);
-  CHECK(ge == 0 && xe == 0 && gi == 0 && xi == 0, "conductances %g %g %g %g not flushed", ge, xe,
-        gi, xi);
-  CHECK(fabs(V - p.E_L) < 1e-9, "V = %.12f did not relax to E_L", V);
+  CHECK(nr.ge == 0 && nr.xe == 0 && nr.gi == 0 && nr.xi == 0,
+        "conductances %g %g %g %g not flushed", nr.ge, nr.xe, nr.gi, nr.xi);
+  CHECK(fabs(nr.V - p.E_L) < 1e-9, "V = %.12f did not relax to E_L", nr.V);
 }
 
 static void test_params(void) {
@@ -718,6 +746,7 @@ int main(void) {
   test_robust();
   test_short_refractory();
   test_no_subnormals();
+  test_crossing_after_dip();
   test_population_equals_single();
   if (failures)
     fprintf(stderr, "test_neuron: %d check(s) failed\n", failures);
