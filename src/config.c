@@ -908,8 +908,8 @@ static int parse_simulation(parser *P, config_setting_t *root) {
   sim->dt = 0.1;
   sim->seed = CL_DEFAULT_SEED;
   snprintf(sim->output, sizeof sim->output, "%s", CL_DEFAULT_OUTPUT);
-  sim->spike_flush_interval = 100.0;
-  sim->report_flush_interval = 100.0;
+  sim->spike_flush_interval = 1000.0;
+  sim->report_flush_interval = 1000.0;
   sim->mode = CL_THRESHOLD_PRECISE;
   config_setting_t *g = config_setting_get_member(root, "simulation");
   if (!g)

@@ -213,14 +213,19 @@ static void emit_source(void *ctx, cl_pop *pop, uint64_t j, double t) {
   b->S->spike_t[b->n++] = t;
 }
 
+/* Samples the state at t_n, right-continuous: x includes the input arriving at t_n (still in
+ * the ring buffer row the step is about to read), as the reference solutions do. */
 static void sample(sim *S, int64_t step) {
   for (size_t r = 0; r < S->n_rec; r++) {
     recording *R = &S->rec[r];
     if (step % R->every)
       continue;
     const double *a = var_array(R->pop, R->var);
+    const double *in = NULL;
+    if (R->var == CL_VAR_X_EX || R->var == CL_VAR_X_IN)
+      in = cl_ringbuf_row(&S->rb, R->var == CL_VAR_X_IN, step) + R->pop->L_begin;
     for (uint64_t i = 0; i < R->n; i++)
-      R->values[i] = (float)a[R->j[i]];
+      R->values[i] = (float)(in ? a[R->j[i]] + M_E * in[R->j[i]] : a[R->j[i]]);
     if (cl_output_add_sample(S->out, r, R->values))
       cl_error_abort("%s", cl_error_message());
   }
@@ -228,7 +233,6 @@ static void sample(sim *S, int64_t step) {
 
 static void update(sim *S, int64_t step, int64_t in_slice) {
   cl_network *net = &S->net;
-  cl_stimuli_inject(&S->stim, net, &S->rb, step);
   cl_stimuli_currents(&S->stim, net, step);
   double *row_ex = cl_ringbuf_row(&S->rb, 0, step), *row_in = cl_ringbuf_row(&S->rb, 1, step);
   for (size_t p = 0; p < net->n_pops; p++) {
@@ -278,11 +282,13 @@ static void run_loop(sim *S) {
   for (int64_t start = 0; start < S->n_steps; start += S->slice) {
     int64_t end = start + S->slice < S->n_steps ? start + S->slice : S->n_steps;
     for (int64_t step = start; step < end; step++) {
+      cl_timer_start(&S->timer, CL_PHASE_UPDATE);
+      cl_stimuli_inject(&S->stim, &S->net, &S->rb, step);
       if (S->n_rec) {
         cl_timer_start(&S->timer, CL_PHASE_WRITE);
         sample(S, step);
+        cl_timer_start(&S->timer, CL_PHASE_UPDATE);
       }
-      cl_timer_start(&S->timer, CL_PHASE_UPDATE);
       update(S, step, step - start);
     }
     cl_timer_start(&S->timer, CL_PHASE_EXCHANGE);

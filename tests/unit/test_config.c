@@ -258,7 +258,7 @@ static void test_defaults(void) {
   CHECK(c.sim.dt == 0.1 && c.sim.t_stop == 50 && c.sim.seed == 12345);
   CHECK(c.sim.min_delay == 0 && c.sim.max_delay == 0);
   CHECK(strcmp(c.sim.output, "condlif_run") == 0);
-  CHECK(c.sim.spike_flush_interval == 100 && c.sim.report_flush_interval == 100);
+  CHECK(c.sim.spike_flush_interval == 1000 && c.sim.report_flush_interval == 1000);
   CHECK(c.sim.mode == CL_THRESHOLD_PRECISE);
   const cl_population_config *a = &c.populations[0];
   CHECK(a->model == CL_MODEL_COND_ALPHA && a->record_spikes == 0);

@@ -1,0 +1,57 @@
+"""Helpers for the engine tests: run condlif under mpiexec and read its output back."""
+import glob
+import os
+import shlex
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+
+
+def run_condlif(condlif, mpiexec, ranks, config, outdir, sets=(), extra=()):
+    """Runs condlif on `ranks` ranks into outdir (replaced); returns stdout. Fails loudly."""
+    cmd = shlex.split(mpiexec) + [str(ranks), condlif, "--quiet", "--force", "-o", outdir]
+    for s in sets:
+        cmd += ["--set", s]
+    cmd += list(extra) + [config]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.stderr.write(p.stdout + p.stderr)
+        raise SystemExit("FAIL: %s exited with %d" % (" ".join(cmd), p.returncode))
+    return p.stdout
+
+
+def spikes(outdir):
+    """{population: (node_ids, times)} sorted by (node id, time)."""
+    out = {}
+    with h5py.File(os.path.join(outdir, "spikes.h5"), "r") as f:
+        for name, g in f["spikes"].items():
+            ids = g["node_ids"][...]
+            ts = g["timestamps"][...]
+            order = np.lexsort((ts, ids))
+            out[name] = (ids[order], ts[order])
+    return out
+
+
+def reports(outdir):
+    """{file name: {node id: float32 trace}} of every report file of a run."""
+    out = {}
+    for path in sorted(glob.glob(os.path.join(outdir, "*.h5"))):
+        if os.path.basename(path) == "spikes.h5":
+            continue
+        with h5py.File(path, "r") as f:
+            for pop, g in f["report"].items():
+                ids = g["mapping/node_ids"][...]
+                data = g["data"][...]
+                out[os.path.basename(path)] = {int(n): data[:, k] for k, n in enumerate(ids)}
+                out[os.path.basename(path) + ":time"] = g["mapping/time"][...]
+    return out
+
+
+def meta(outdir):
+    with h5py.File(os.path.join(outdir, "spikes.h5"), "r") as f:
+        g = f["condlif"]
+        m = {k: g.attrs[k] for k in g.attrs}
+        m["spike_counts"] = {r["name"].decode(): int(r["spikes"]) for r in g["spike_counts"][...]}
+    return m
