@@ -236,7 +236,8 @@ static int run_pass(builder *b, scratch *s, const cl_config *cfg, const cl_netwo
         for (size_t i = 0; i < s->n; i++) {
           uint64_t t = s->ids[i];
           if (cl_gid_rank(t, net->size) == net->rank) {
-            add_synapse(b, cfg, pc, g, cl_gid_local(t, net->size), &wrng);
+            add_synapse(b, cfg, pc, g,
+                        tp->in_begin + (cl_gid_local(t, net->size) - tp->L_begin), &wrng);
             if (!b->fill)
               b->syn->n_per_projection[j]++;
           } else if (b->fill) {
@@ -257,7 +258,7 @@ static int run_pass(builder *b, scratch *s, const cl_config *cfg, const cl_netwo
       cl_rng wrng;
       cl_rng_init(&wrng, cfg->sim.seed, CL_RNG_WEIGHT + j, t, 0);
       for (size_t i = 0; i < s->n; i++)
-        add_synapse(b, cfg, pc, s->ids[i], tp->L_begin + jl, &wrng);
+        add_synapse(b, cfg, pc, s->ids[i], tp->in_begin + jl, &wrng);
       if (!b->fill)
         b->syn->n_per_projection[j] += s->n;
     }

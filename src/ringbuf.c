@@ -1,14 +1,18 @@
 #include "condlif/ringbuf.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "condlif/error.h"
 
 int cl_ringbuf_init(cl_ringbuf *rb, size_t n, int64_t slots) {
   rb->n = n;
   rb->slots = slots;
-  rb->data = cl_calloc(2 * (size_t)slots * n, sizeof *rb->data);
-  CL_ALLOC_CHECK(rb->data);
+  size_t bytes = (2 * (size_t)slots * n * sizeof *rb->data + 63) / 64 * 64;
+  rb->data = aligned_alloc(64, bytes ? bytes : 64);
+  if (!rb->data)
+    return CL_ERROR(CL_ERR_MEM, "out of memory allocating %zu bytes of ring buffers", bytes);
+  memset(rb->data, 0, bytes);
   return CL_OK;
 }
 

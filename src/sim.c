@@ -154,7 +154,7 @@ static int setup(sim *S) {
   CL_CALL(cl_synapses_finish(&S->syn, cfg, &S->net, S->comm, status));
   status = cl_stimuli_create(&S->stim, cfg, &S->net);
   if (status == CL_OK)
-    status = cl_ringbuf_init(&S->rb, S->net.n_local, S->syn.d_min + S->syn.d_max);
+    status = cl_ringbuf_init(&S->rb, S->net.n_inputs, S->syn.d_min + S->syn.d_max);
   if (status == CL_OK)
     status = cl_exchange_init(&S->ex, S->comm);
   if (status == CL_OK)
@@ -223,7 +223,7 @@ static void sample(sim *S, int64_t step) {
     const double *a = var_array(R->pop, R->var);
     const double *in = NULL;
     if (R->var == CL_VAR_X_EX || R->var == CL_VAR_X_IN)
-      in = cl_ringbuf_row(&S->rb, R->var == CL_VAR_X_IN, step) + R->pop->L_begin;
+      in = cl_ringbuf_row(&S->rb, R->var == CL_VAR_X_IN, step) + R->pop->in_begin;
     for (uint64_t i = 0; i < R->n; i++)
       R->values[i] = (float)(in ? a[R->j[i]] + M_E * in[R->j[i]] : a[R->j[i]]);
     if (cl_output_add_sample(S->out, r, R->values))
@@ -239,8 +239,8 @@ static void update(sim *S, int64_t step, int64_t in_slice) {
     cl_pop *pop = &net->pops[p];
     if (pop->cfg->model != CL_MODEL_COND_ALPHA || pop->n_local == 0)
       continue;
-    cl_neuron_input in = {.in_ex = row_ex + pop->L_begin,
-                          .in_in = row_in + pop->L_begin,
+    cl_neuron_input in = {.in_ex = row_ex + pop->in_begin,
+                          .in_in = row_in + pop->in_begin,
                           .I0 = pop->I0,
                           .Ih = pop->Ih,
                           .I1 = pop->I1};

@@ -18,6 +18,9 @@ typedef struct {
   const cl_population_config *cfg;
   int index;               /* population index in the config */
   uint64_t L_begin;        /* first local index */
+  uint64_t in_begin;       /* first index of its neurons in the rank's input arrays (ring
+                            * buffers, synapse targets): populations start on 64-byte
+                            * boundaries there */
   uint64_t n_local;        /* neurons of this population on this rank */
   uint64_t gid0;           /* gid of its first local neuron (valid when n_local > 0) */
   cl_neuron_kernel kernel; /* cond_alpha only */
@@ -38,10 +41,9 @@ typedef struct {
   int rank, size;
   uint64_t n_total; /* gids in the network */
   uint64_t n_local; /* gids on this rank */
+  uint64_t n_inputs; /* length of the input index space (n_local plus alignment padding) */
   size_t n_pops;
   cl_pop *pops;
-  /* state of all local gids (entries of source populations unused) */
-  double *V_m, *g_ex, *x_ex, *g_in, *x_in, *t_ref_end;
 } cl_network;
 
 static inline int cl_gid_rank(uint64_t gid, int size) {
@@ -54,6 +56,9 @@ static inline uint64_t cl_gid_local(uint64_t gid, int size) {
 /* Local range of gids [first, first + count) on rank of size: first local index and count. */
 void cl_local_range(uint64_t first, uint64_t count, int rank, int size, uint64_t *L_begin,
                     uint64_t *n_local);
+
+/* gid of the neuron at input index i of this rank (i must belong to a population). */
+uint64_t cl_network_input_gid(const cl_network *net, uint64_t i);
 
 /* Allocates the local state, draws initial values (streams keyed by seed, population, gid:
  * the same for every rank count) and sets up spike sources. Not collective; on failure

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 typedef struct {
-  size_t n;      /* local neurons */
+  size_t n;      /* entries per row: the rank's input indices (a multiple of 8) */
   int64_t slots; /* slots per receptor */
   double *data;  /* [2][slots][n]: receptor, slot, neuron */
 } cl_ringbuf;

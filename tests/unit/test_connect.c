@@ -86,7 +86,7 @@ static syn_t *collect(const cl_config *cfg, int P, size_t *n_out) {
         uint64_t count = 0; /* ordinal among earlier synapses of the same pair */
         for (uint64_t q = syn.row[g]; q < k; q++)
           count += syn.target[q] == t;
-        all[n++] = (syn_t){.target = (uint64_t)(t & CL_SYN_TARGET_MASK) * (uint64_t)P + (uint64_t)r,
+        all[n++] = (syn_t){.target = cl_network_input_gid(&net, t & CL_SYN_TARGET_MASK),
                            .source = g,
                            .k = count,
                            .receptor = (t & CL_SYN_INHIBITORY) != 0,

@@ -101,15 +101,15 @@ static void run(const cl_config *cfg, int r, int P, int64_t n_steps, double *cou
   cl_stimuli st;
   cl_ringbuf rb;
   if (cl_network_create(&net, cfg, r, P) || cl_stimuli_create(&st, cfg, &net) ||
-      cl_ringbuf_init(&rb, net.n_local, 4)) {
+      cl_ringbuf_init(&rb, net.n_inputs, 4)) {
     fprintf(stderr, "setup failed: %s\n", cl_error_message());
     exit(1);
   }
   for (int64_t n = 0; n < n_steps; n++) {
     cl_stimuli_inject(&st, &net, &rb, n);
     double *ex = cl_ringbuf_row(&rb, 0, n), *in = cl_ringbuf_row(&rb, 1, n);
-    for (uint64_t L = 0; L < net.n_local; L++) {
-      uint64_t gid = L * (uint64_t)P + (uint64_t)r;
+    for (uint64_t L = 0; L < net.pops[0].n_local; L++) {
+      uint64_t gid = cl_network_input_gid(&net, net.pops[0].in_begin + L);
       counts[gid] += ex[L];
       inhib[gid * 3 + (n == 10 ? 0 : n == 21 ? 1 : 2)] += in[L];
       if (gid == 5 && per_step_of_gid5)
