@@ -366,6 +366,10 @@ int cl_sim_run(const cl_config *cfg, const cl_sim_options *opt, MPI_Comm comm, F
     return status;
   }
   run_loop(&S);
+  cl_timer_start(&S.timer, CL_PHASE_WRITE);
+  if (cl_output_flush(S.out) != CL_OK)
+    cl_error_abort("%s", cl_error_message());
+  cl_timer_stop(&S.timer);
   double wall = cl_timer_now() - t_start;
 
   size_t np = cfg->n_populations;
@@ -399,11 +403,9 @@ int cl_sim_run(const cl_config *cfg, const cl_sim_options *opt, MPI_Comm comm, F
                          .wall_seconds = wall,
                          .peak_rss_bytes = peak_rss_bytes(),
                          .completed = 1};
-  cl_timer_start(&S.timer, CL_PHASE_WRITE);
   status = cl_output_write_meta(S.out, &meta);
   if (status == CL_OK)
     status = cl_output_close(&S.out);
-  cl_timer_stop(&S.timer);
   status = cl_error_agree(comm, status);
   double tmax[CL_NPHASES];
   MPI_Reduce(S.timer.seconds, tmax, CL_NPHASES, MPI_DOUBLE, MPI_MAX, 0, comm);
