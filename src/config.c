@@ -1888,11 +1888,10 @@ static int parse_projection(parser *P, config_setting_t *e, size_t i) {
     CL_CALL(u_member(P, e, "n", 0, UINT64_C(1) << 50, "a number of synapses >= 0", 1, &pr->n));
     double pairs = (double)ns * (double)nt - (noaut ? (double)ns : 0.0);
     const config_setting_t *sn = config_setting_get_member(e, "n");
-    if (!pr->allow_multapses && (double)pr->n > pairs) {
-      snprintf(w, sizeof w, "at most %.17g (the number of distinct pairs) without multapses",
-               pairs);
-      return fail_value(P, sn, w, "set allow_multapses = true to draw with repetition");
-    }
+    if (!pr->allow_multapses)
+      return fail_value(P, config_setting_get_member(e, "allow_multapses"),
+                        "true: fixed_total_number draws its pairs with repetition (as NEST does)",
+                        "use pairwise_bernoulli or fixed_indegree for distinct pairs");
     if (pr->n > 0 && pairs <= 0)
       return fail_value(P, sn, "0: without autapses a population of one neuron has no partner",
                         NULL);

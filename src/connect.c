@@ -185,7 +185,7 @@ static int total_counts(scratch *s, const cl_config *cfg, size_t j) {
 }
 
 static int64_t delay_steps(double d, double dt, int64_t lo, int64_t hi) {
-  int64_t D = (int64_t)llround(d / dt);
+  int64_t D = cl_config_delay_to_steps(d, dt); /* the rounding --check uses too */
   if (D < lo)
     D = lo;
   if (hi > 0 && D > hi)
