@@ -154,7 +154,9 @@ static int setup(sim *S) {
   CL_CALL(cl_synapses_finish(&S->syn, cfg, &S->net, S->comm, status));
   status = cl_stimuli_create(&S->stim, cfg, &S->net);
   if (status == CL_OK)
-    status = cl_ringbuf_init(&S->rb, S->net.n_inputs, S->syn.d_min + S->syn.d_max);
+    /* After a slice [kM, (k+1)M) every undelivered arrival lies in (k+1)M .. (k+1)M + D_max:
+     * D_max + 1 slots hold all of it (fewer than the D_min + D_max of a general design). */
+    status = cl_ringbuf_init(&S->rb, S->net.n_inputs, S->syn.d_max + 1);
   if (status == CL_OK)
     status = cl_exchange_init(&S->ex, S->comm);
   if (status == CL_OK)

@@ -1,7 +1,7 @@
-/* Ring buffers of incoming synaptic input: per local neuron and receptor, `slots` = D_min +
- * D_max slots, slot-major so one step's row of a population is contiguous. A slot holds the
- * sum of peak weights (nS) arriving at one grid point; the neuron step reads a row and clears
- * it. */
+/* Ring buffers of incoming synaptic input: per local neuron and receptor, `slots` = D_max + 1
+ * slots (enough for slices of D_min steps), slot-major so one step's row of a population is
+ * contiguous. A slot holds the sum of peak weights (nS) arriving at one grid point; the neuron step
+ * reads a row and clears it. */
 #ifndef CONDLIF_RINGBUF_H
 #define CONDLIF_RINGBUF_H
 
