@@ -354,7 +354,7 @@ static int small_open(cl_output **out, const char *dir, int force, const char *s
 
 static void api_checks(const char *base) {
   char dir[1024], spikes[1100], other[1100];
-  snprintf(dir, sizeof dir, "%s/api/new/nested/run", base);
+  path_join(dir, sizeof dir, base, "api/new/nested/run");
   path_join(spikes, sizeof spikes, dir, "spikes.h5");
   cl_output *out = NULL;
 
@@ -475,7 +475,7 @@ static void api_checks(const char *base) {
   /* Ranks that disagree: a description that differs, or different numbers of samples, is an
    * error on every rank (and no rank hangs). */
   if (size_ > 1) {
-    snprintf(dir, sizeof dir, "%s/api/mismatch", base);
+    path_join(dir, sizeof dir, base, "api/mismatch");
     cl_output_spike_pop pops[1] = {{"p", rank_ == 1 ? 11 : 10}};
     cl_output_desc d = {dir, 0, 1, pops, 0, NULL};
     st = cl_output_open(&out, MPI_COMM_WORLD, &d);
