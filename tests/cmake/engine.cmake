@@ -23,3 +23,14 @@ if(TARGET condlif)
                  ${CL_ENGINE_DIR}/unconnected.cfg)
   cl_engine_test(delivery check_delivery.py ${CL_ENGINE_DIR}/delivery.cfg --ranks 1 2 3 4)
 endif()
+
+# End to end against the shared high-precision references (scenarios B and C): config,
+# stimuli, kernel, spike and report files; one neuron on 1 and 2 ranks.
+if(TARGET condlif)
+  foreach(s B C)
+    string(TOLOWER ${s} lower)
+    cl_engine_test(reference.${s} check_reference.py ${CL_ENGINE_DIR}/reference_${lower}.cfg
+                   --trace ${CL_REFERENCE_DIR}/${s}_trace.csv
+                   --spikes ${CL_REFERENCE_DIR}/${s}_spikes.txt --ranks 1 2)
+  endforeach()
+endif()
