@@ -13,9 +13,11 @@ int cl_exchange_init(cl_exchange *ex, MPI_Comm comm) {
   size_t P = (size_t)ex->size;
   ex->scount = cl_calloc(P, sizeof(int));
   ex->rcount = cl_calloc(P, sizeof(int));
+  ex->shead = cl_calloc(2 * P, sizeof(int));
+  ex->rhead = cl_calloc(2 * P, sizeof(int));
   ex->sdispl = cl_calloc(P + 1, sizeof(int));
   ex->rdispl = cl_calloc(P + 1, sizeof(int));
-  if (!ex->scount || !ex->rcount || !ex->sdispl || !ex->rdispl) {
+  if (!ex->scount || !ex->rcount || !ex->shead || !ex->rhead || !ex->sdispl || !ex->rdispl) {
     cl_exchange_destroy(ex);
     return CL_ERR_MEM;
   }
@@ -26,6 +28,8 @@ void cl_exchange_destroy(cl_exchange *ex) {
   free(ex->local);
   free(ex->scount);
   free(ex->rcount);
+  free(ex->shead);
+  free(ex->rhead);
   free(ex->sdispl);
   free(ex->rdispl);
   free(ex->sbuf);
@@ -84,7 +88,8 @@ static uint64_t *merge_runs(uint64_t *a, uint64_t *b, const int *displ, int runs
   return a;
 }
 
-void cl_exchange_run(cl_exchange *ex, const cl_synapses *syn, const uint64_t **spikes, size_t *n) {
+int cl_exchange_run(cl_exchange *ex, const cl_synapses *syn, int flag, const uint64_t **spikes,
+                    size_t *n) {
   const int P = ex->size, words = syn->words;
   memset(ex->scount, 0, (size_t)P * sizeof(int));
   size_t total = 0;
@@ -114,8 +119,18 @@ void cl_exchange_run(cl_exchange *ex, const cl_synapses *syn, const uint64_t **s
   ex->sent += total;
   ex->n_local = 0;
 
-  if (MPI_Alltoall(ex->scount, 1, MPI_INT, ex->rcount, 1, MPI_INT, ex->comm) != MPI_SUCCESS)
+  /* Each rank sends every other rank its count and its flag: one small Alltoall. */
+  for (int q = 0; q < P; q++) {
+    ex->shead[2 * q] = ex->scount[q];
+    ex->shead[2 * q + 1] = flag != 0;
+  }
+  if (MPI_Alltoall(ex->shead, 2, MPI_INT, ex->rhead, 2, MPI_INT, ex->comm) != MPI_SUCCESS)
     cl_error_abort("MPI_Alltoall of spike counts failed");
+  int any_flag = 0;
+  for (int q = 0; q < P; q++) {
+    ex->rcount[q] = ex->rhead[2 * q];
+    any_flag |= ex->rhead[2 * q + 1];
+  }
   ex->rdispl[0] = 0;
   for (int q = 0; q < P; q++)
     ex->rdispl[q + 1] = ex->rdispl[q] + ex->rcount[q];
@@ -134,4 +149,5 @@ void cl_exchange_run(cl_exchange *ex, const cl_synapses *syn, const uint64_t **s
   }
   *spikes = ex->rbuf;
   *n = nrecv;
+  return any_flag;
 }

@@ -16,6 +16,7 @@ typedef struct {
   uint64_t *local; /* this slice's spikes of local sources: step << 48 | gid, in that order */
   size_t n_local, cap_local;
   int *scount, *rcount, *sdispl, *rdispl;
+  int *shead, *rhead; /* (count, flag) per rank for the Alltoall */
   uint64_t *sbuf, *rbuf, *tmp;
   size_t scap, rcap;
   uint64_t sent, received; /* spike messages over the run */
@@ -31,7 +32,9 @@ void cl_exchange_push(cl_exchange *ex, int64_t step_in_slice, uint64_t gid);
 
 /* Exchanges the queued spikes and empties the queue. Collective. On return *spikes (owned by
  * ex, valid until the next call) holds the n spikes this rank must deliver, sorted by step
- * then gid. */
-void cl_exchange_run(cl_exchange *ex, const cl_synapses *syn, const uint64_t **spikes, size_t *n);
+ * then gid. flag travels with the counts at no extra cost: the return value is nonzero when
+ * any rank passed a nonzero flag (used to agree on flushing output early). */
+int cl_exchange_run(cl_exchange *ex, const cl_synapses *syn, int flag, const uint64_t **spikes,
+                    size_t *n);
 
 #endif

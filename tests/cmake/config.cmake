@@ -20,7 +20,7 @@ if(TARGET condlif)
     add_test(NAME config.bad.${name}
              COMMAND ${CMAKE_COMMAND} -DCONDLIF=$<TARGET_FILE:condlif> -DBAD=${cfg}
                      -P ${CL_RUN_CONDLIF})
-    set_tests_properties(config.bad.${name} PROPERTIES LABELS config
+    set_tests_properties(config.bad.${name} PROPERTIES LABELS "config;cli"
                                                        ENVIRONMENT "${CL_MPI_ENV}")
   endforeach()
 

@@ -17,6 +17,7 @@ if(TARGET condlif)
   # The corrected seed network, 20 s: spikes and V, g_ex traces identical at 1-4 ranks.
   cl_engine_test(identical.seed identical.py --min-spikes 1000 --min-traces 10
                  ${CMAKE_SOURCE_DIR}/config/seed_two_populations.cfg)
+  set_property(TEST engine.identical.seed APPEND PROPERTY LABELS long)
   cl_engine_test(more_ranks_than_neurons identical.py --ranks 1 4 --min-spikes 10
                  --min-traces 6 ${CL_ENGINE_DIR}/tiny.cfg)
   cl_engine_test(unconnected identical.py --ranks 1 4 --min-spikes 10 --min-traces 5
