@@ -93,10 +93,26 @@ static cl_config make_config(cl_population_config *pop, cl_stimulus_config *st) 
   return cfg;
 }
 
+/* Pearson correlation of a[i] and b[i + lag] over the n - lag common bins. */
+static double correlation(const double *a, const double *b, int n, int lag) {
+  double ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0;
+  int m = n - lag;
+  for (int i = 0; i < m; i++) {
+    ma += a[i] / m;
+    mb += b[i + lag] / m;
+  }
+  for (int i = 0; i < m; i++) {
+    sab += (a[i] - ma) * (b[i + lag] - mb);
+    saa += (a[i] - ma) * (a[i] - ma);
+    sbb += (b[i + lag] - mb) * (b[i + lag] - mb);
+  }
+  return sab / sqrt(saa * sbb);
+}
+
 /* Runs the stimuli of cfg as rank r of P for n_steps; returns counts[gid] of Poisson events
- * and, for one neuron, the step of each event. */
+ * and, for neurons 5 and 6, the input of every step. */
 static void run(const cl_config *cfg, int r, int P, int64_t n_steps, double *counts,
-                double *inhib, double *per_step_of_gid5) {
+                double *inhib, double *per_step_of_gid5, double *per_step_of_gid6) {
   cl_network net;
   cl_stimuli st;
   cl_ringbuf rb;
@@ -114,6 +130,8 @@ static void run(const cl_config *cfg, int r, int P, int64_t n_steps, double *cou
       inhib[gid * 3 + (n == 10 ? 0 : n == 21 ? 1 : 2)] += in[L];
       if (gid == 5 && per_step_of_gid5)
         per_step_of_gid5[n] = ex[L];
+      if (gid == 6 && per_step_of_gid6)
+        per_step_of_gid6[n] = ex[L];
       ex[L] = in[L] = 0;
     }
   }
@@ -129,7 +147,8 @@ static void test_spike_input(void) {
   int64_t n_steps = 100000; /* 10 s */
   double *counts = calloc(200, sizeof *counts), *inhib = calloc(600, sizeof *inhib);
   double *trace = calloc((size_t)n_steps, sizeof *trace);
-  run(&cfg, 0, 1, n_steps, counts, inhib, trace);
+  double *trace6 = calloc((size_t)n_steps, sizeof *trace6);
+  run(&cfg, 0, 1, n_steps, counts, inhib, trace, trace6);
   /* Each neuron: Poisson count with mean rate x T = 1000, sd ~ 31.6. */
   double mean = 1000.0, sd = sqrt(mean), sum = 0;
   int outside = 0;
@@ -154,21 +173,21 @@ static void test_spike_input(void) {
     st2[1] = tmp; /* the Poisson input is now stimulus 1 */
     cfg.stimuli = st2;
     double *c3 = calloc(200, sizeof *c3), *i3 = calloc(600, sizeof *i3);
-    run(&cfg, 0, 1, n_steps, c3, i3, t2);
+    run(&cfg, 0, 1, n_steps, c3, i3, t2, NULL);
     for (int64_t n = 0; n < n_steps; n++)
       b[n / 100] += t2[n];
-    double ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0;
-    for (int i = 0; i < 1000; i++) {
-      ma += a[i] / 1000;
-      mb += b[i] / 1000;
-    }
-    for (int i = 0; i < 1000; i++) {
-      sab += (a[i] - ma) * (b[i] - mb);
-      saa += (a[i] - ma) * (a[i] - ma);
-      sbb += (b[i] - mb) * (b[i] - mb);
-    }
-    double corr = sab / sqrt(saa * sbb);
+    double corr = correlation(a, b, 1000, 0);
     CHECK(fabs(corr) < 4.0 / sqrt(1000.0), "correlation %g between streams", corr);
+    /* Neurons 5 and 6 of the same stimulus: uncorrelated, also at small lags (no shared or
+     * shifted sequence). */
+    memset(b, 0, 1000 * sizeof *b);
+    for (int64_t n = 0; n < n_steps; n++)
+      b[n / 100] += trace6[n];
+    for (int lag = 0; lag <= 3; lag++) {
+      corr = correlation(a, b, 1000, lag);
+      CHECK(fabs(corr) < 4.0 / sqrt(1000.0), "correlation %g of neurons 5 and 6 at lag %d",
+            corr, lag);
+    }
     cfg.stimuli = st;
     free(a);
     free(b);
@@ -189,9 +208,9 @@ static void test_spike_input(void) {
   for (int P = 2; P <= 4; P++) {
     double *cP = calloc(200, sizeof *cP), *iP = calloc(600, sizeof *iP);
     for (int r = 0; r < P; r++)
-      run(&cfg, r, P, 20000, cP, iP, NULL);
+      run(&cfg, r, P, 20000, cP, iP, NULL, NULL);
     double *c1 = calloc(200, sizeof *c1), *i1 = calloc(600, sizeof *i1);
-    run(&cfg, 0, 1, 20000, c1, i1, NULL);
+    run(&cfg, 0, 1, 20000, c1, i1, NULL, NULL);
     CHECK(memcmp(cP, c1, 200 * sizeof *c1) == 0 && memcmp(iP, i1, 600 * sizeof *i1) == 0,
           "P=%d input differs from 1 rank", P);
     free(cP);
@@ -202,6 +221,7 @@ static void test_spike_input(void) {
   free(counts);
   free(inhib);
   free(trace);
+  free(trace6);
 }
 
 int main(int argc, char **argv) {
