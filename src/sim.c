@@ -38,6 +38,7 @@ typedef struct {
   cl_stimuli stim;
   cl_ringbuf rb;
   cl_exchange ex;
+  cl_deliver_scratch scratch;
   cl_output *out;
   size_t n_rec;
   recording *rec;
@@ -304,7 +305,7 @@ static void run_loop(sim *S) {
     int full = cl_output_buffered_bytes(S->out) > CL_FLUSH_BYTES;
     int any_full = cl_exchange_run(&S->ex, &S->syn, full, &spikes, &n);
     cl_timer_start(&S->timer, CL_PHASE_DELIVER);
-    cl_synapses_deliver(&S->syn, &S->rb, spikes, n, start);
+    cl_synapses_deliver(&S->syn, &S->scratch, &S->rb, spikes, n, start);
     if ((end >= next_flush || any_full) && end < S->n_steps) {
       cl_timer_start(&S->timer, CL_PHASE_WRITE);
       if (cl_output_flush(S->out) != CL_OK)
@@ -354,6 +355,7 @@ static void teardown(sim *S) {
   free(S->spike_t);
   free(S->node_ids);
   cl_exchange_destroy(&S->ex);
+  cl_deliver_scratch_destroy(&S->scratch);
   cl_ringbuf_destroy(&S->rb);
   cl_stimuli_destroy(&S->stim);
   cl_synapses_destroy(&S->syn);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "condlif/error.h"
 #include "condlif/ringbuf.h"
 
 size_t cl_synapses_bytes(const cl_synapses *syn) {
@@ -29,36 +30,102 @@ static inline size_t rb_index(uint32_t t, int64_t base, int64_t delay, int64_t S
   return ((size_t)(t >> 31) * (size_t)S + (size_t)slot) * nl + (t & CL_SYN_TARGET_MASK);
 }
 
-/* Synapses ahead whose ring-buffer entry is prefetched: the targets of one source are spread
- * over the whole rank, so nearly every add would be a cache miss without it. */
-#define CL_DELIVER_PREFETCH 16
+/* Ring-buffer entries per block of the cache-blocked delivery (16 KiB of doubles: L1). */
+#define CL_BLOCK_SHIFT 11
+/* Below these sizes the ring buffers stay in cache and a direct pass is fastest. */
+#define CL_BLOCKED_MIN_EVENTS 4096
+#define CL_BLOCKED_MIN_ENTRIES ((size_t)1 << 18)
 
-/* The delivery loop for one delay width (d8 or d16 is NULL: a constant after inlining). */
+/* Calls emit(index, weight) for every synapse of every spike, in delivery order: spikes in
+ * (step, gid) order, each source's synapses in stored order. d8 or d16 is NULL (a constant
+ * after inlining). */
+#define CL_FOR_EACH_EVENT(emit)                                                                    \
+  for (size_t i = 0; i < n; i++) {                                                                 \
+    uint64_t gid = spikes[i] & CL_SPIKE_GID_MASK;                                                  \
+    int64_t base = (slice_start + (int64_t)(spikes[i] >> CL_SPIKE_STEP_SHIFT) + 1) % S;            \
+    const uint64_t end = syn->row[gid + 1];                                                        \
+    for (uint64_t k = syn->row[gid]; k < end; k++)                                                 \
+      emit(rb_index(syn->target[k], base, d8 ? d8[k] : d16[k], S, nl), syn->weight[k]);            \
+  }
+
 static inline __attribute__((always_inline)) void
-deliver(const cl_synapses *syn, double *data, int64_t S, size_t nl, const uint64_t *spikes,
-        size_t n, int64_t slice_start, const uint8_t *d8, const uint16_t *d16) {
-  const uint32_t *target = syn->target;
-  const float *weight = syn->weight;
+deliver(const cl_synapses *syn, cl_deliver_scratch *sc, double *data, int64_t S, size_t nl,
+        const uint64_t *spikes, size_t n, int64_t slice_start, const uint8_t *d8,
+        const uint16_t *d16) {
+  size_t events = 0;
   for (size_t i = 0; i < n; i++) {
     uint64_t gid = spikes[i] & CL_SPIKE_GID_MASK;
-    int64_t base = (slice_start + (int64_t)(spikes[i] >> CL_SPIKE_STEP_SHIFT) + 1) % S;
-    const uint64_t begin = syn->row[gid], end = syn->row[gid + 1];
-    const uint64_t warm = begin + CL_DELIVER_PREFETCH < end ? begin + CL_DELIVER_PREFETCH : end;
-    for (uint64_t k = begin; k < warm; k++)
-      __builtin_prefetch(data + rb_index(target[k], base, d8 ? d8[k] : d16[k], S, nl), 1, 3);
-    for (uint64_t k = begin; k < end; k++) {
-      uint64_t a = k + CL_DELIVER_PREFETCH;
-      if (a < end)
-        __builtin_prefetch(data + rb_index(target[a], base, d8 ? d8[a] : d16[a], S, nl), 1, 3);
-      data[rb_index(target[k], base, d8 ? d8[k] : d16[k], S, nl)] += weight[k];
-    }
+    events += syn->row[gid + 1] - syn->row[gid];
   }
+  size_t entries = 2 * (size_t)S * nl;
+  if (events < CL_BLOCKED_MIN_EVENTS || entries < CL_BLOCKED_MIN_ENTRIES) {
+#define CL_ADD(idx, w) data[idx] += (w)
+    CL_FOR_EACH_EVENT(CL_ADD)
+#undef CL_ADD
+    return;
+  }
+  /* Cache-blocked: the targets of a source are spread over the whole rank, so adding in
+   * delivery order misses the cache on nearly every event. Instead list the events, sort
+   * them stably by block of ring-buffer entries (a counting sort keeps each entry's events in
+   * delivery order, so every sum is formed exactly as before) and add block by block. */
+  size_t nb = (entries >> CL_BLOCK_SHIFT) + 1;
+  if (events > sc->cap) {
+    size_t cap = events + events / 2;
+    free(sc->idx);
+    free(sc->w);
+    free(sc->sorted_idx);
+    free(sc->sorted_w);
+    sc->idx = malloc(cap * sizeof *sc->idx);
+    sc->w = malloc(cap * sizeof *sc->w);
+    sc->sorted_idx = malloc(cap * sizeof *sc->sorted_idx);
+    sc->sorted_w = malloc(cap * sizeof *sc->sorted_w);
+    if (!sc->idx || !sc->w || !sc->sorted_idx || !sc->sorted_w)
+      cl_error_abort("out of memory for %zu synaptic events", cap);
+    sc->cap = cap;
+  }
+  if (nb + 1 > sc->n_counts) {
+    free(sc->counts);
+    sc->counts = malloc((nb + 1) * sizeof *sc->counts);
+    if (!sc->counts)
+      cl_error_abort("out of memory for %zu delivery blocks", nb + 1);
+    sc->n_counts = nb + 1;
+  }
+  size_t *counts = sc->counts;
+  memset(counts, 0, (nb + 1) * sizeof *counts);
+  size_t e = 0;
+#define CL_LIST(idx_, w_)                                                                          \
+  do {                                                                                             \
+    size_t x_ = (idx_);                                                                            \
+    sc->idx[e] = x_;                                                                               \
+    sc->w[e++] = (w_);                                                                             \
+    counts[(x_ >> CL_BLOCK_SHIFT) + 1]++;                                                          \
+  } while (0)
+  CL_FOR_EACH_EVENT(CL_LIST)
+#undef CL_LIST
+  for (size_t b = 1; b <= nb; b++)
+    counts[b] += counts[b - 1];
+  for (size_t j = 0; j < events; j++) {
+    size_t pos = counts[sc->idx[j] >> CL_BLOCK_SHIFT]++;
+    sc->sorted_idx[pos] = sc->idx[j];
+    sc->sorted_w[pos] = sc->w[j];
+  }
+  for (size_t j = 0; j < events; j++)
+    data[sc->sorted_idx[j]] += sc->sorted_w[j];
 }
 
-void cl_synapses_deliver(const cl_synapses *syn, cl_ringbuf *rb, const uint64_t *spikes, size_t n,
-                         int64_t slice_start) {
+void cl_synapses_deliver(const cl_synapses *syn, cl_deliver_scratch *sc, cl_ringbuf *rb,
+                         const uint64_t *spikes, size_t n, int64_t slice_start) {
   if (syn->delay8)
-    deliver(syn, rb->data, rb->slots, rb->n, spikes, n, slice_start, syn->delay8, NULL);
+    deliver(syn, sc, rb->data, rb->slots, rb->n, spikes, n, slice_start, syn->delay8, NULL);
   else
-    deliver(syn, rb->data, rb->slots, rb->n, spikes, n, slice_start, NULL, syn->delay16);
+    deliver(syn, sc, rb->data, rb->slots, rb->n, spikes, n, slice_start, NULL, syn->delay16);
+}
+
+void cl_deliver_scratch_destroy(cl_deliver_scratch *sc) {
+  free(sc->idx);
+  free(sc->w);
+  free(sc->sorted_idx);
+  free(sc->sorted_w);
+  free(sc->counts);
+  memset(sc, 0, sizeof *sc);
 }

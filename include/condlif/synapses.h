@@ -51,10 +51,22 @@ int cl_synapses_finish(cl_synapses *syn, const cl_config *cfg, const cl_network 
 #define CL_SPIKE_STEP_SHIFT 48
 #define CL_SPIKE_GID_MASK ((UINT64_C(1) << CL_SPIKE_STEP_SHIFT) - 1)
 
+/* Scratch space of the delivery (grown as needed, kept between calls); zero-initialise. */
+typedef struct {
+  size_t cap, n_counts;
+  size_t *idx, *sorted_idx;
+  float *w, *sorted_w;
+  size_t *counts;
+} cl_deliver_scratch;
+
 /* Adds the weights of the synapses of each spike (sorted by step, then gid) to the ring
- * buffer slot of its arrival step slice_start + step + 1 + delay. Not collective. */
-void cl_synapses_deliver(const cl_synapses *syn, cl_ringbuf *rb, const uint64_t *spikes, size_t n,
-                         int64_t slice_start);
+ * buffer slot of its arrival step slice_start + step + 1 + delay. Every ring-buffer entry
+ * receives its inputs in delivery order (spike order, then each source's stored order), so the
+ * sums are the same for any rank count. Not collective; aborts when out of memory (it runs
+ * inside the time loop). */
+void cl_synapses_deliver(const cl_synapses *syn, cl_deliver_scratch *sc, cl_ringbuf *rb,
+                         const uint64_t *spikes, size_t n, int64_t slice_start);
+void cl_deliver_scratch_destroy(cl_deliver_scratch *sc);
 
 /* Bytes this rank uses for synapse storage (CSR rows, synapses, destination sets). */
 size_t cl_synapses_bytes(const cl_synapses *syn);
