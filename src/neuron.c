@@ -66,9 +66,9 @@
 /* Largest beta = h G / (2 C_m) integrated with RK4 (z = 1, the convexity bound, see above). */
 #define CL_BETA_RK4_MAX 0.5
 /* Neurons per call of the vector pass (its data stay in L1/L2 for pass two and the flush). */
-#define CL_CHUNK 1024
+#define CL_CHUNK 2048
 /* Vectors with flagged neurons held in the save area before pass two runs. */
-#define CL_SAVE 8
+#define CL_SAVE 16
 
 /* a * b + c, fused where the target has a fast FMA. The vector layer's v_fma is fused exactly
  * when this is, so that scalar and vector code agree to the bit. */
@@ -225,6 +225,10 @@ enum {
   K_EEX,     /* E_ex: u = V - E_ex */
   K_A_REST,  /* g_L (E_L - E_ex) + I_e (pA), for the partial intervals of pass two */
   K_DE_IN,   /* E_in - E_ex (mV), same */
+  K_RTAU_EX, /* 1/tau_ex, same */
+  K_RTAU_IN, /* 1/tau_in, same */
+  K_RH,      /* 1/h, same */
+  K_RC2,     /* 1/(2 C_m), same */
   K_VTHM,    /* the largest double below V_th: V >= V_th <=> V - K_VTHM > 0 */
   K_VTH0M,   /* K_VTHM in precise mode (V at the start of the step is checked), +inf in grid */
   K_NREF,    /* round(t_ref/h): refractory steps in grid mode */
@@ -314,6 +318,10 @@ void cl_neuron_kernel_init(cl_neuron_kernel *k, const cl_neuron_params *p, doubl
   c[K_ZL2] = 0.5 * dt * p->g_L / p->C_m;
   c[K_A_REST] = p->g_L * (p->E_L - p->E_ex) + p->I_e;
   c[K_DE_IN] = p->E_in - p->E_ex;
+  c[K_RTAU_EX] = 1.0 / p->tau_ex;
+  c[K_RTAU_IN] = 1.0 / p->tau_in;
+  c[K_RH] = 1.0 / dt;
+  c[K_RC2] = 0.5 / p->C_m;
   c[K_AL2] = 0.5 * dt * c[K_A_REST] / p->C_m;
   c[K_HEIN2] = 0.5 * dt * c[K_DE_IN] / p->C_m;
   c[K_EEX] = p->E_ex;
@@ -373,7 +381,7 @@ static double advance(double u, const coefs *c) {
 }
 
 static inline double cubic(const double q[4], double s) {
-  return ((q[3] * s + q[2]) * s + q[1]) * s + q[0];
+  return MADD(MADD(MADD(q[3], s, q[2]), s, q[1]), s, q[0]);
 }
 
 /* Smallest s in [0, 1] with q(s) = q0 + q1 s + q2 s^2 + q3 s^3 = 0, given q(0) < 0 <= q(1). */
@@ -414,6 +422,21 @@ static double first_root(const double q[4]) {
         hi = cuts[j + 1];
         break;
       }
+    }
+  }
+  if (monotone) {
+    /* The usual case, fast: Halley's method (q is a cubic, so q'' = 2 qa s + qb is exact and
+     * cheap) from the secant point converges cubically. From the secant's typical error of
+     * 1e-3 two steps reach full precision: once a step is below 1e-6 the next iterate is exact
+     * to about 1e-18. A step that leaves [0, 1] hands over to the safeguarded loop below. */
+    double s = -q[0] / (cubic(q, 1.0) - q[0]);
+    for (int it = 0; it < 4 && s > 0.0 && s < 1.0; it++) {
+      double f = cubic(q, s), d1 = MADD(MADD(qa, s, qb), s, qc), d2 = MADD(2.0 * qa, s, qb);
+      double step = 2.0 * f * d1 / (2.0 * d1 * d1 - f * d2);
+      double next = s - step;
+      if (fabs(step) <= 1e-6 && next >= 0.0 && next <= 1.0)
+        return next;
+      s = next;
     }
   }
   /* Newton from the secant, safeguarded by bisection on [lo, hi], where q(lo) < 0 <= q(hi).
@@ -459,22 +482,23 @@ static void point_coefs(const double *c, double LC2, double ge, double gi, doubl
 }
 
 /* The coefficients of the sub-interval [u0, h] of the step (0 < u0 < h): conductances
- * propagated exactly from t_n (decay factors exp(-u/tau); the midpoint's is
- * sqrt(exp(-u0/tau) exp(-h/tau))), the stimulus from its quadratic. */
+ * propagated exactly from t_n, the stimulus from its quadratic. One exp per receptor:
+ * with f = exp(-u0/(2 tau)), the decay to u0 is f^2 and to the midpoint (u0 + h)/2 it is
+ * f exp(-h/(2 tau)). Pass two's latency is mostly this and the RK4 chain: no divisions. */
 static void partial_coefs(const cl_neuron_kernel *k, const lane_data *d, const double I[3],
                           double u0, coefs *cf) {
   const cl_neuron_params *p = &k->p;
   const double *c = k->c;
   const double h = k->dt;
-  const double LC2 = 0.5 * fmax(h - u0, 0.0) / p->C_m;
-  const double ee = exp(-u0 / p->tau_ex), ei = exp(-u0 / p->tau_in);
+  const double LC2 = fmax(h - u0, 0.0) * c[K_RC2];
+  const double fe = exp(-0.5 * u0 * c[K_RTAU_EX]), fi = exp(-0.5 * u0 * c[K_RTAU_IN]);
   const double times[2] = {u0, 0.5 * (u0 + h)};
-  const double fe[2] = {ee, sqrt(ee * c[K_AEX])}, fi[2] = {ei, sqrt(ei * c[K_AIN])};
+  const double de[2] = {fe * fe, fe * c[K_AEX_H]}, di[2] = {fi * fi, fi * c[K_AIN_H]};
   double *a[2] = {&cf->a0, &cf->ah}, *b[2] = {&cf->b0, &cf->bh};
   for (int j = 0; j < 2; j++) {
-    double u = times[j], s = u / h;
-    double ge = fe[j] * (d->ge + (u / p->tau_ex) * d->xe);
-    double gi = fi[j] * (d->gi + (u / p->tau_in) * d->xi);
+    double u = times[j], s = u * c[K_RH];
+    double ge = de[j] * (d->ge + (u * c[K_RTAU_EX]) * d->xe);
+    double gi = di[j] * (d->gi + (u * c[K_RTAU_IN]) * d->xi);
     double Is = I[0] + s * (4.0 * I[1] - 3.0 * I[0] - I[2]) +
                 s * s * (2.0 * I[0] - 4.0 * I[1] + 2.0 * I[2]);
     point_coefs(c, LC2, ge, gi, Is, a[j], b[j], p);
@@ -758,33 +782,43 @@ static size_t run_vector_pass(int variant, const cl_neuron_kernel *k, int64_t st
  * appended to spike_idx, spike_t. */
 static size_t rare_pass(const cl_neuron_kernel *k, cl_neuron_state *s, const cl_neuron_input *in,
                         int64_t step, save_area *sv, uint32_t *spike_idx, double *spike_t) {
-  size_t nspikes = 0;
+  const double t0 = (double)step * k->dt;
+  const double vth0 = k->c[K_PRECISE] != 0.0 ? k->p.V_th : INFINITY;
   const vconsts K = make_vconsts(k, step);
+  size_t nspikes = 0;
   for (size_t slot = 0; slot < sv->count; slot++) {
     double(*v)[CL_W] = sv->v[slot];
-    vd x[S_COUNT], ge1, gi1, a0, b0, ah, bh, a1, b1, Vn;
-    for (int q = 0; q < S_COUNT; q++)
-      x[q] = v_load(v[q]);
-    full_step(&K, 1, in->I0 != NULL, &x[S_V], &x[S_GE], &x[S_XE], &x[S_GI], &x[S_XI], &x[S_I0],
-              &x[S_IH], &x[S_I1], &ge1, &gi1, &a0, &b0, &ah, &bh, &a1, &b1, &Vn);
-    enum { R_GE1, R_GI1, R_A0, R_B0, R_AH, R_BH, R_A1, R_B1, R_VN, R_COUNT };
-    double r[R_COUNT][CL_W];
-    const vd res[R_COUNT] = {ge1, gi1, a0, b0, ah, bh, a1, b1, Vn};
-    for (int q = 0; q < R_COUNT; q++)
-      v_store(r[q], res[q]);
+    /* The full step's numbers are needed by neurons that integrate the whole step: those whose
+     * refractoriness ended by t_n and that do not spike at t_n (precise mode). The others
+     * (about half: refractoriness ends inside the step) skip the recomputation. */
+    int need_full = 0;
     for (unsigned bits = sv->bits[slot]; bits; bits &= bits - 1) {
       int l = __builtin_ctz(bits);
-      const lane_data d = {v[S_V][l],
-                           v[S_TRE][l],
-                           v[S_GE][l],
-                           v[S_XE][l],
-                           v[S_GI][l],
-                           v[S_XI][l],
-                           r[R_GE1][l],
-                           r[R_GI1][l],
-                           {r[R_A0][l], r[R_B0][l], r[R_AH][l], r[R_BH][l], r[R_A1][l], r[R_B1][l]},
-                           r[R_VN][l]};
+      need_full |= v[S_TRE][l] <= t0 && v[S_V][l] < vth0;
+    }
+    enum { R_A0, R_B0, R_AH, R_BH, R_A1, R_B1, R_VN, R_COUNT };
+    double r[R_COUNT][CL_W];
+    if (need_full) {
+      vd x[S_COUNT], ge1, gi1, a0, b0, ah, bh, a1, b1, Vn;
+      for (int q = 0; q < S_COUNT; q++)
+        x[q] = v_load(v[q]);
+      full_step(&K, 1, in->I0 != NULL, &x[S_V], &x[S_GE], &x[S_XE], &x[S_GI], &x[S_XI], &x[S_I0],
+                &x[S_IH], &x[S_I1], &ge1, &gi1, &a0, &b0, &ah, &bh, &a1, &b1, &Vn);
+      const vd res[R_COUNT] = {a0, b0, ah, bh, a1, b1, Vn};
+      for (int q = 0; q < R_COUNT; q++)
+        v_store(r[q], res[q]);
+    }
+    for (unsigned bits = sv->bits[slot]; bits; bits &= bits - 1) {
+      int l = __builtin_ctz(bits);
       size_t i = sv->first[slot] + (size_t)l;
+      /* the conductances at t_{n+1} as pass one stored them */
+      lane_data d = {v[S_V][l],  v[S_TRE][l], v[S_GE][l], v[S_XE][l],         v[S_GI][l],
+                     v[S_XI][l], s->g_ex[i],  s->g_in[i], {0, 0, 0, 0, 0, 0}, 0.0};
+      if (need_full) {
+        const coefs full = {r[R_A0][l], r[R_B0][l], r[R_AH][l], r[R_BH][l], r[R_A1][l], r[R_B1][l]};
+        d.full = full;
+        d.Vn = r[R_VN][l];
+      }
       double ts;
       if (finish_lane(k, s, in, step, &d, i, &ts)) {
         spike_idx[nspikes] = (uint32_t)i;
