@@ -84,8 +84,8 @@
  * a blend on every store. The operators + - * act lane-wise on vd (GCC/Clang vector types, or
  * plain doubles in the scalar fallback); v_fma(a, b, c) = a b + c and v_fnma(a, b, c) = c - a b
  * are fused exactly when MADD is; v_max/v_min return b when a lane compares false (also for
- * NaN), like x86's MAXPD/MINPD; v_select(m, a, b) = m ? a : b per lane; v_bits(m) has bit j set
- * when lane j of mask m is set. */
+ * NaN), like x86's MAXPD/MINPD; v_lt gives a lane mask; v_select(m, a, b) = m ? a : b per
+ * lane; v_bits_gt(m, a, b) has bit j set when lane j of m is set and a > b there. */
 #if defined(__AVX512F__) && defined(FP_FAST_FMA)
 #include <immintrin.h>
 #define CL_W 8
@@ -116,14 +116,11 @@ static inline vd v_max(vd a, vd b) {
 static inline vd v_min(vd a, vd b) {
   return _mm512_min_pd(a, b);
 }
-static inline vmask v_gt(vd a, vd b) {
-  return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ);
+static inline vmask v_lt(vd a, vd b) {
+  return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ);
 }
-static inline vmask v_ge(vd a, vd b) {
-  return _mm512_cmp_pd_mask(a, b, _CMP_GE_OQ);
-}
-static inline unsigned v_bits(vmask m) {
-  return m;
+static inline unsigned v_bits_gt(vmask m, vd a, vd b) {
+  return _mm512_mask_cmp_pd_mask(m, a, b, _CMP_GT_OQ);
 }
 static inline vd v_select(vmask m, vd a, vd b) {
   return _mm512_mask_blend_pd(m, b, a);
@@ -155,14 +152,11 @@ static inline vd v_max(vd a, vd b) {
 static inline vd v_min(vd a, vd b) {
   return _mm256_min_pd(a, b);
 }
-static inline vmask v_gt(vd a, vd b) {
-  return _mm256_cmp_pd(a, b, _CMP_GT_OQ);
+static inline vmask v_lt(vd a, vd b) {
+  return _mm256_cmp_pd(a, b, _CMP_LT_OQ);
 }
-static inline vmask v_ge(vd a, vd b) {
-  return _mm256_cmp_pd(a, b, _CMP_GE_OQ);
-}
-static inline unsigned v_bits(vmask m) {
-  return (unsigned)_mm256_movemask_pd(m);
+static inline unsigned v_bits_gt(vmask m, vd a, vd b) {
+  return (unsigned)_mm256_movemask_pd(_mm256_and_pd(m, _mm256_cmp_pd(a, b, _CMP_GT_OQ)));
 }
 static inline vd v_select(vmask m, vd a, vd b) {
   return _mm256_blendv_pd(b, a, m);
@@ -194,14 +188,11 @@ static inline vd v_max(vd a, vd b) {
 static inline vd v_min(vd a, vd b) {
   return a < b ? a : b;
 }
-static inline vmask v_gt(vd a, vd b) {
-  return a > b;
+static inline vmask v_lt(vd a, vd b) {
+  return a < b;
 }
-static inline vmask v_ge(vd a, vd b) {
-  return a >= b;
-}
-static inline unsigned v_bits(vmask m) {
-  return (unsigned)m;
+static inline unsigned v_bits_gt(vmask m, vd a, vd b) {
+  return m && a > b;
 }
 static inline vd v_select(vmask m, vd a, vd b) {
   return m ? a : b;
@@ -363,8 +354,9 @@ static double rk4(double u, const coefs *c) {
   double k1 = MADD(-c->b0, u, c->a0);
   double k2 = MADD(-c->bh, u + k1, c->ah);
   double k3 = MADD(-c->bh, u + k2, c->ah);
-  double k4 = MADD(-c->b1, MADD(2.0, k3, u), c->a1);
-  return MADD(MADD(2.0, k2 + k3, k1 + k4), 1.0 / 3.0, u);
+  double k4 = MADD(-c->b1, (u + k3) + k3, c->a1);
+  double k23 = k2 + k3;
+  return MADD((k23 + k23) + (k1 + k4), 1.0 / 3.0, u);
 }
 
 static int is_huge(const coefs *c) {
@@ -464,14 +456,27 @@ static double first_root(const double q[4]) {
   return s;
 }
 
-/* What pass one saved of a flagged neuron. */
+/* The data of a flagged neuron in pass two. */
 typedef struct {
   double V, tre;         /* at t_n */
   double ge, xe, gi, xi; /* conductances at t_n, inputs added */
   double ge1, gi1;       /* at t_{n+1} */
-  coefs full;            /* the full step's coefficients, stimulus included */
-  double Vn;             /* the full step's RK4 result (meaningless when is_huge(&full)) */
+  double I[3];           /* stimulus at t_n, t_n + h/2, t_{n+1} (pA) */
+  double Vn;             /* pass one's RK4 result for the full step */
 } lane_data;
+
+/* The full step's coefficients: the scalar twin of full_step() below, the same operations in
+ * the same order (so the same bits). */
+static void full_coefs(const double *c, const lane_data *d, coefs *cf) {
+  double geh = MADD(c[K_AHEX_H], d->xe, c[K_AEX_H] * d->ge);
+  double gih = MADD(c[K_AHIN_H], d->xi, c[K_AIN_H] * d->gi);
+  cf->a0 = MADD(c[K_HC2], d->I[0], MADD(c[K_HEIN2], d->gi, c[K_AL2]));
+  cf->ah = MADD(c[K_HC2], d->I[1], MADD(c[K_HEIN2], gih, c[K_AL2]));
+  cf->a1 = MADD(c[K_HC2], d->I[2], MADD(c[K_HEIN2], d->gi1, c[K_AL2]));
+  cf->b0 = MADD(c[K_HC2], d->ge + d->gi, c[K_ZL2]);
+  cf->bh = MADD(c[K_HC2], geh + gih, c[K_ZL2]);
+  cf->b1 = MADD(c[K_HC2], d->ge1 + d->gi1, c[K_ZL2]);
+}
 
 /* alpha and beta of a sub-interval of length h - u0 at time u (in the step) with the
  * conductances ge, gi and the stimulus I there; LC2 = (h - u0) / (2 C_m). */
@@ -485,8 +490,7 @@ static void point_coefs(const double *c, double LC2, double ge, double gi, doubl
  * propagated exactly from t_n, the stimulus from its quadratic. One exp per receptor:
  * with f = exp(-u0/(2 tau)), the decay to u0 is f^2 and to the midpoint (u0 + h)/2 it is
  * f exp(-h/(2 tau)). Pass two's latency is mostly this and the RK4 chain: no divisions. */
-static void partial_coefs(const cl_neuron_kernel *k, const lane_data *d, const double I[3],
-                          double u0, coefs *cf) {
+static void partial_coefs(const cl_neuron_kernel *k, const lane_data *d, double u0, coefs *cf) {
   const cl_neuron_params *p = &k->p;
   const double *c = k->c;
   const double h = k->dt;
@@ -499,23 +503,22 @@ static void partial_coefs(const cl_neuron_kernel *k, const lane_data *d, const d
     double u = times[j], s = u * c[K_RH];
     double ge = de[j] * (d->ge + (u * c[K_RTAU_EX]) * d->xe);
     double gi = di[j] * (d->gi + (u * c[K_RTAU_IN]) * d->xi);
+    const double *I = d->I;
     double Is = I[0] + s * (4.0 * I[1] - 3.0 * I[0] - I[2]) +
                 s * s * (2.0 * I[0] - 4.0 * I[1] + 2.0 * I[2]);
     point_coefs(c, LC2, ge, gi, Is, a[j], b[j], p);
   }
-  point_coefs(c, LC2, d->ge1, d->gi1, I[2], &cf->a1, &cf->b1, p);
+  point_coefs(c, LC2, d->ge1, d->gi1, d->I[2], &cf->a1, &cf->b1, p);
 }
 
-/* Finishes the step of flagged neuron i from what pass one saved: writes its V and refractory
- * end. Returns 1 and sets *t_spike when it spikes. */
-static int finish_lane(const cl_neuron_kernel *k, cl_neuron_state *st, const cl_neuron_input *in,
-                       int64_t step, const lane_data *d, size_t i, double *t_spike) {
+/* Finishes the step of flagged neuron i: writes its V and refractory end. Returns 1 and sets
+ * *t_spike when it spikes. */
+static int finish_lane(const cl_neuron_kernel *k, cl_neuron_state *st, int64_t step,
+                       const lane_data *d, size_t i, double *t_spike) {
   const double *c = k->c;
   const cl_neuron_params *p = &k->p;
   const double h = k->dt, E_ex = c[K_EEX];
   const double t0 = (double)step * h, t1 = (double)(step + 1) * h;
-  const double I[3] = {in->I0 ? in->I0[i] : 0.0, in->I0 ? in->Ih[i] : 0.0,
-                       in->I0 ? in->I1[i] : 0.0};
   double V = d->V, tre = d->tre;
   const int precise = c[K_PRECISE] != 0.0;
   if (precise ? tre >= t1 : tre > t0) { /* refractory for the whole step: V stays at V_reset */
@@ -538,11 +541,11 @@ static int finish_lane(const cl_neuron_kernel *k, cl_neuron_state *st, const cl_
   }
   coefs cf;
   double V1;
-  if (u0 == 0.0) { /* the full step: pass one's coefficients, and its RK4 result when it holds */
-    cf = d->full;
+  if (u0 == 0.0) { /* the full step: pass one's RK4 result when it holds */
+    full_coefs(c, d, &cf);
     V1 = is_huge(&cf) ? advance(V - E_ex, &cf) + E_ex : d->Vn;
   } else {
-    partial_coefs(k, d, I, u0, &cf);
+    partial_coefs(k, d, u0, &cf);
     V1 = advance(V - E_ex, &cf) + E_ex;
   }
   if (!spiked && V1 >= p->V_th) {
@@ -554,14 +557,14 @@ static int finish_lane(const cl_neuron_kernel *k, cl_neuron_state *st, const cl_
     } else {
       /* Hermite cubic in s in [0, 1] over [u0, h]; the slopes dV/ds = 2 (alpha - beta u). */
       double da = V - p->V_th, db = V1 - p->V_th;
-      double ma = 2.0 * (cf.a0 - cf.b0 * (V - E_ex)), mb = 2.0 * (cf.a1 - cf.b1 * (V1 - E_ex));
+      double ma = 2.0 * MADD(-cf.b0, V - E_ex, cf.a0), mb = 2.0 * MADD(-cf.b1, V1 - E_ex, cf.a1);
       const double q[4] = {da, ma, 3.0 * (db - da) - 2.0 * ma - mb, 2.0 * (da - db) + ma + mb};
       double sroot = first_root(q);
       *t_spike = t0 + (u0 + sroot * (h - u0));
       tre = *t_spike + p->t_ref;
       V1 = p->V_reset;
       if (tre < t1) {
-        partial_coefs(k, d, I, tre - t0, &cf);
+        partial_coefs(k, d, tre - t0, &cf);
         V1 = advance(p->V_reset - E_ex, &cf) + E_ex;
       }
     }
@@ -573,8 +576,9 @@ static int finish_lane(const cl_neuron_kernel *k, cl_neuron_state *st, const cl_
 
 /* ---- pass one: the vector pass ---- */
 
-/* The save area: up to CL_SAVE vectors that have flagged lanes, with their pre-step values. */
-enum { S_V, S_TRE, S_GE, S_XE, S_GI, S_XI, S_I0, S_IH, S_I1, S_COUNT };
+/* The save area: up to CL_SAVE vectors that have flagged lanes, with their state at t_n (inputs
+ * added) and pass one's RK4 result. */
+enum { S_V, S_TRE, S_GE, S_XE, S_GI, S_XI, S_VN, S_COUNT };
 typedef struct {
   size_t count;
   size_t first[CL_SAVE];  /* index of the vector's lane 0 */
@@ -612,11 +616,9 @@ static vconsts make_vconsts(const cl_neuron_kernel *k, int64_t step) {
 
 /* The full step of U vectors (1 or CL_U, a constant after inlining) from their state at t_n
  * (inputs added): the conductances at t_{n+1}, the halved coefficients at the three points
- * (stimulus included when has_I) and the RK4 result. Pass two recomputes flagged vectors with
- * this same code (U = 1), which gives the same bits: every statement acts on each lane alone,
- * and U only changes the order in which the statements of different vectors are issued. The
- * statements run over the U vectors one after the other, which interleaves their instruction
- * streams (see CL_U). */
+ * (stimulus included when has_I; full_coefs() is the scalar twin) and the RK4 result. Every
+ * statement runs over the U vectors one after the other, which interleaves their instruction
+ * streams (see CL_U); each lane is computed alone, so U changes no bits. */
 #define EACH for (int u = 0; u < U; u++)
 static inline __attribute__((always_inline)) void
 full_step(const vconsts *K, const int U, const int has_I, const vd *V, const vd *ge, const vd *xe,
@@ -646,8 +648,9 @@ full_step(const vconsts *K, const int U, const int has_I, const vd *V, const vd 
     vd k1 = v_fnma(b0[u], y, a0[u]);
     vd k2 = v_fnma(bh[u], y + k1, ah[u]);
     vd k3 = v_fnma(bh[u], y + k2, ah[u]);
-    vd k4 = v_fnma(b1[u], v_fma(v_set(2.0), k3, y), a1[u]);
-    Vn[u] = v_fma(v_fma(v_set(2.0), k2 + k3, k1 + k4), v_set(1.0 / 3.0), y) + K->eex;
+    vd k4 = v_fnma(b1[u], (y + k3) + k3, a1[u]);
+    vd k23 = k2 + k3;
+    Vn[u] = v_fma((k23 + k23) + (k1 + k4), v_set(1.0 / 3.0), y) + K->eex;
   }
 }
 
@@ -681,21 +684,23 @@ static inline __attribute__((always_inline)) void vector_group(const vconsts *K,
       I1[u] = v_load(AT(A->I1));
     }
   full_step(K, U, has_I, V, ge, xe, gi, xi, I0, Ih, I1, ge1, gi1, a0, b0, ah, bh, a1, b1, Vn);
-  /* score > 0 <=> tre < t_full (not refractory all step) and (V_end >= V_th, or V_start >= V_th
-   * in precise mode, or some beta > 1/2, or tre > t_n): each difference is > 0 exactly when
-   * its comparison holds (IEEE subtraction is monotone and exact at 0), and tre = -inf gives
-   * -inf and +inf. */
+  /* Flagged: not refractory for the whole step (tre < t_full) and score > 0, where score > 0
+   * <=> V_end >= V_th, or V_start >= V_th in precise mode, or some beta > 1/2, or tre > t_n:
+   * each difference is > 0 exactly when its comparison holds (IEEE subtraction is monotone and
+   * exact at 0), and tre = -inf gives -inf. */
+  vmask active[CL_U];
   EACH {
+    active[u] = v_lt(tre[u], K->t_full);
     vd spike = v_max(V[u] - K->vth0m, Vn[u] - K->vthm);
     vd huge = v_max(v_max(b0[u], bh[u]), b1[u]) - v_set(CL_BETA_RK4_MAX);
-    vd s = v_max(v_max(spike, huge), tre[u] - K->t0);
-    flag[u] = v_bits(v_gt(v_min(s, K->t_full - tre[u]), zero));
+    vd score = v_max(v_max(spike, huge), tre[u] - K->t0);
+    flag[u] = v_bits_gt(active[u], score, zero);
     any |= flag[u];
   }
   /* Every store is unconditional: a flagged neuron's V is overwritten by pass two, and its
    * conductances are the same on both paths. */
   EACH {
-    v_store(AT(A->V_m), v_select(v_ge(tre[u], K->t_full), V[u], Vn[u]));
+    v_store(AT(A->V_m), v_select(active[u], Vn[u], V[u]));
     v_store(AT(A->g_ex), ge1[u]);
     v_store(AT(A->g_in), gi1[u]);
     v_store(AT(A->x_ex), K->aex * xe[u]);
@@ -705,14 +710,14 @@ static inline __attribute__((always_inline)) void vector_group(const vconsts *K,
     if (has_in)
       v_store(AT(A->in_in), zero);
   }
-  if (any) { /* rare: keep what pass two needs to redo the vector */
+  if (any) { /* rare: keep what pass two needs */
     EACH {
       if (!flag[u])
         continue;
       size_t slot = sv->count++;
       sv->first[slot] = A->base + i + (size_t)u * CL_W;
       sv->bits[slot] = flag[u];
-      const vd keep[S_COUNT] = {V[u], tre[u], ge[u], xe[u], gi[u], xi[u], I0[u], Ih[u], I1[u]};
+      const vd keep[S_COUNT] = {V[u], tre[u], ge[u], xe[u], gi[u], xi[u], Vn[u]};
       for (int q = 0; q < S_COUNT; q++)
         v_store(sv->v[slot][q], keep[q]);
     }
@@ -782,45 +787,26 @@ static size_t run_vector_pass(int variant, const cl_neuron_kernel *k, int64_t st
  * appended to spike_idx, spike_t. */
 static size_t rare_pass(const cl_neuron_kernel *k, cl_neuron_state *s, const cl_neuron_input *in,
                         int64_t step, save_area *sv, uint32_t *spike_idx, double *spike_t) {
-  const double t0 = (double)step * k->dt;
-  const double vth0 = k->c[K_PRECISE] != 0.0 ? k->p.V_th : INFINITY;
-  const vconsts K = make_vconsts(k, step);
   size_t nspikes = 0;
   for (size_t slot = 0; slot < sv->count; slot++) {
     double(*v)[CL_W] = sv->v[slot];
-    /* The full step's numbers are needed by neurons that integrate the whole step: those whose
-     * refractoriness ended by t_n and that do not spike at t_n (precise mode). The others
-     * (about half: refractoriness ends inside the step) skip the recomputation. */
-    int need_full = 0;
-    for (unsigned bits = sv->bits[slot]; bits; bits &= bits - 1) {
-      int l = __builtin_ctz(bits);
-      need_full |= v[S_TRE][l] <= t0 && v[S_V][l] < vth0;
-    }
-    enum { R_A0, R_B0, R_AH, R_BH, R_A1, R_B1, R_VN, R_COUNT };
-    double r[R_COUNT][CL_W];
-    if (need_full) {
-      vd x[S_COUNT], ge1, gi1, a0, b0, ah, bh, a1, b1, Vn;
-      for (int q = 0; q < S_COUNT; q++)
-        x[q] = v_load(v[q]);
-      full_step(&K, 1, in->I0 != NULL, &x[S_V], &x[S_GE], &x[S_XE], &x[S_GI], &x[S_XI], &x[S_I0],
-                &x[S_IH], &x[S_I1], &ge1, &gi1, &a0, &b0, &ah, &bh, &a1, &b1, &Vn);
-      const vd res[R_COUNT] = {a0, b0, ah, bh, a1, b1, Vn};
-      for (int q = 0; q < R_COUNT; q++)
-        v_store(r[q], res[q]);
-    }
     for (unsigned bits = sv->bits[slot]; bits; bits &= bits - 1) {
       int l = __builtin_ctz(bits);
       size_t i = sv->first[slot] + (size_t)l;
       /* the conductances at t_{n+1} as pass one stored them */
-      lane_data d = {v[S_V][l],  v[S_TRE][l], v[S_GE][l], v[S_XE][l],         v[S_GI][l],
-                     v[S_XI][l], s->g_ex[i],  s->g_in[i], {0, 0, 0, 0, 0, 0}, 0.0};
-      if (need_full) {
-        const coefs full = {r[R_A0][l], r[R_B0][l], r[R_AH][l], r[R_BH][l], r[R_A1][l], r[R_B1][l]};
-        d.full = full;
-        d.Vn = r[R_VN][l];
-      }
+      const lane_data d = {
+          v[S_V][l],
+          v[S_TRE][l],
+          v[S_GE][l],
+          v[S_XE][l],
+          v[S_GI][l],
+          v[S_XI][l],
+          s->g_ex[i],
+          s->g_in[i],
+          {in->I0 ? in->I0[i] : 0.0, in->I0 ? in->Ih[i] : 0.0, in->I0 ? in->I1[i] : 0.0},
+          v[S_VN][l]};
       double ts;
-      if (finish_lane(k, s, in, step, &d, i, &ts)) {
+      if (finish_lane(k, s, step, &d, i, &ts)) {
         spike_idx[nspikes] = (uint32_t)i;
         spike_t[nspikes] = ts;
         nspikes++;
