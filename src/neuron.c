@@ -34,7 +34,8 @@
  *    K1 = alpha0 - beta0 u,         K2 = alpha_h - beta_h (u + K1),
  *    K3 = alpha_h - beta_h (u + K2), K4 = alpha1 - beta1 (u + 2 K3),
  *    u' = u + (K1 + 2 K2 + 2 K3 + K4) / 3,
- * which is classical RK4 with k_i = 2 K_i. z <= 1 reads beta <= 1/2 (exact: halving is exact).
+ * which is classical RK4 with k_i = 2 K_i (see rk4() for the order of the operations). z <= 1
+ * reads beta <= 1/2 (exact: halving is exact).
  *
  * Implementation: two passes.
  *  - Pass one (the vector pass) runs over the neurons CL_W at a time (explicit SIMD, see the
@@ -78,7 +79,7 @@
 #define MADD(a, b, c) ((a) * (b) + (c))
 #endif
 
-/* ---- SIMD layer: CL_W doubles per vector, CL_U vectors per iteration of pass one ----
+/* ---- SIMD layer: CL_W doubles per vector ----
  * Explicit vectors instead of auto-vectorisation, because pass one needs what a vectorised
  * loop cannot express: one branch per vector on "any lane flagged" instead of a flag array and
  * a blend on every store. The operators + - * act lane-wise on vd (GCC/Clang vector types, or
@@ -89,10 +90,6 @@
 #if defined(__AVX512F__) && defined(FP_FAST_FMA)
 #include <immintrin.h>
 #define CL_W 8
-/* Two independent vectors per iteration: the RK4 chain of one vector is long (about 50 cycles
- * on Zen 5), and interleaving two of them in program order lets the core overlap them; a third
- * would run out of the 32 vector registers. */
-#define CL_U 2
 typedef __m512d vd;
 typedef __mmask8 vmask;
 static inline vd v_set(double x) {
@@ -128,7 +125,6 @@ static inline vd v_select(vmask m, vd a, vd b) {
 #elif defined(__AVX2__) && defined(__FMA__) && defined(FP_FAST_FMA)
 #include <immintrin.h>
 #define CL_W 4
-#define CL_U 1 /* 16 vector registers: no room for a second vector in flight */
 typedef __m256d vd;
 typedef __m256d vmask;
 static inline vd v_set(double x) {
@@ -164,7 +160,6 @@ static inline vd v_select(vmask m, vd a, vd b) {
 #else
 /* Portable fallback: one neuron per "vector", the same code path and the same arithmetic. */
 #define CL_W 1
-#define CL_U 1
 typedef double vd;
 typedef int vmask;
 static inline vd v_set(double x) {
@@ -350,13 +345,18 @@ typedef struct {
 } coefs;
 
 /* One RK4 step of u over an interval; the same operation sequence as pass one's. */
+/* One RK4 step of u over an interval. The stages are formed as K2 = (alpha_h - beta_h u) -
+ * beta_h K1, K3 = (alpha_h - beta_h u) - beta_h K2, K4 = (alpha1 - beta1 u) - 2 beta1 K3: the
+ * same numbers as K = alpha - beta (u + ...), but the chain from K1 to the result is one FMA
+ * per stage (the vector pass's latency). The same operations as pass one's. */
 static double rk4(double u, const coefs *c) {
+  double ch = MADD(-c->bh, u, c->ah), c1 = MADD(-c->b1, u, c->a1), b1x2 = c->b1 + c->b1;
   double k1 = MADD(-c->b0, u, c->a0);
-  double k2 = MADD(-c->bh, u + k1, c->ah);
-  double k3 = MADD(-c->bh, u + k2, c->ah);
-  double k4 = MADD(-c->b1, (u + k3) + k3, c->a1);
+  double k2 = MADD(-c->bh, k1, ch);
+  double k3 = MADD(-c->bh, k2, ch);
+  double k4 = MADD(-b1x2, k3, c1);
   double k23 = k2 + k3;
-  return MADD((k23 + k23) + (k1 + k4), 1.0 / 3.0, u);
+  return MADD(k4, 1.0 / 3.0, MADD((k23 + k23) + k1, 1.0 / 3.0, u));
 }
 
 static int is_huge(const coefs *c) {
@@ -614,116 +614,80 @@ static vconsts make_vconsts(const cl_neuron_kernel *k, int64_t step) {
   return K;
 }
 
-/* The full step of U vectors (1 or CL_U, a constant after inlining) from their state at t_n
- * (inputs added): the conductances at t_{n+1}, the halved coefficients at the three points
- * (stimulus included when has_I; full_coefs() is the scalar twin) and the RK4 result. Every
- * statement runs over the U vectors one after the other, which interleaves their instruction
- * streams (see CL_U); each lane is computed alone, so U changes no bits. */
-#define EACH for (int u = 0; u < U; u++)
-static inline __attribute__((always_inline)) void
-full_step(const vconsts *K, const int U, const int has_I, const vd *V, const vd *ge, const vd *xe,
-          const vd *gi, const vd *xi, const vd *I0, const vd *Ih, const vd *I1, vd *ge1, vd *gi1,
-          vd *a0, vd *b0, vd *ah, vd *bh, vd *a1, vd *b1, vd *Vn) {
-  EACH {
-    vd geh = v_fma(K->ahex_h, xe[u], K->aex_h * ge[u]);
-    vd gih = v_fma(K->ahin_h, xi[u], K->ain_h * gi[u]);
-    ge1[u] = v_fma(K->ahex, xe[u], K->aex * ge[u]);
-    gi1[u] = v_fma(K->ahin, xi[u], K->ain * gi[u]);
-    a0[u] = v_fma(K->hein2, gi[u], K->al2);
-    ah[u] = v_fma(K->hein2, gih, K->al2);
-    a1[u] = v_fma(K->hein2, gi1[u], K->al2);
-    b0[u] = v_fma(K->hc2, ge[u] + gi[u], K->zl2);
-    bh[u] = v_fma(K->hc2, geh + gih, K->zl2);
-    b1[u] = v_fma(K->hc2, ge1[u] + gi1[u], K->zl2);
-  }
-  if (has_I)
-    EACH {
-      a0[u] = v_fma(K->hc2, I0[u], a0[u]);
-      ah[u] = v_fma(K->hc2, Ih[u], ah[u]);
-      a1[u] = v_fma(K->hc2, I1[u], a1[u]);
-    }
-  /* RK4 on u = V - E_ex (rk4() above is the scalar twin, for the partial intervals) */
-  EACH {
-    vd y = V[u] - K->eex;
-    vd k1 = v_fnma(b0[u], y, a0[u]);
-    vd k2 = v_fnma(bh[u], y + k1, ah[u]);
-    vd k3 = v_fnma(bh[u], y + k2, ah[u]);
-    vd k4 = v_fnma(b1[u], (y + k3) + k3, a1[u]);
-    vd k23 = k2 + k3;
-    Vn[u] = v_fma((k23 + k23) + (k1 + k4), v_set(1.0 / 3.0), y) + K->eex;
-  }
-}
-
-/* Pass one on U vectors from element i: see the top. */
-static inline __attribute__((always_inline)) void vector_group(const vconsts *K, const arrays *A,
-                                                               size_t i, const int U, save_area *sv,
-                                                               const int has_ex, const int has_in,
-                                                               const int has_I) {
-  vd V[CL_U], ge[CL_U], xe[CL_U], gi[CL_U], xi[CL_U], tre[CL_U], I0[CL_U], Ih[CL_U], I1[CL_U];
-  vd ge1[CL_U], gi1[CL_U], a0[CL_U], b0[CL_U], ah[CL_U], bh[CL_U], a1[CL_U], b1[CL_U], Vn[CL_U];
-  unsigned flag[CL_U], any = 0;
+/* Pass one on the vector from element i: see the top. The order keeps the dependency chain
+ * short and few values live across it (32 vector registers hold the constants and the values in
+ * flight): the RK4 stages are one FMA apart, and the parts of the flag that do not need V_end
+ * are formed as soon as the coefficients are. (Interleaving two vectors per iteration, to give
+ * the core more independent work, was slower once the chain was short: register spills.) */
+static inline __attribute__((always_inline)) void vector_one(const vconsts *K, const arrays *A,
+                                                             size_t i, save_area *sv,
+                                                             const int has_ex, const int has_in,
+                                                             const int has_I) {
   const vd zero = v_set(0.0);
-#define AT(p) ((p) + i + (size_t)u * CL_W)
-  EACH {
-    V[u] = v_load(AT(A->V_m));
-    ge[u] = v_load(AT(A->g_ex));
-    gi[u] = v_load(AT(A->g_in));
-    xe[u] = v_load(AT(A->x_ex));
-    xi[u] = v_load(AT(A->x_in));
-    tre[u] = v_load(AT(A->tre));
-    I0[u] = Ih[u] = I1[u] = zero;
-  }
+  /* the state at t_n with this step's input; the conductances at the midpoint and the end, and
+   * the halved coefficients at the three points (full_coefs() is the scalar twin) */
+  const vd V = v_load(A->V_m + i);
+  vd ge = v_load(A->g_ex + i), gi = v_load(A->g_in + i);
+  vd xe = v_load(A->x_ex + i), xi = v_load(A->x_in + i);
   if (has_ex)
-    EACH xe[u] = v_fma(K->e, v_load(AT(A->in_ex)), xe[u]);
+    xe = v_fma(K->e, v_load(A->in_ex + i), xe);
   if (has_in)
-    EACH xi[u] = v_fma(K->e, v_load(AT(A->in_in)), xi[u]);
-  if (has_I)
-    EACH {
-      I0[u] = v_load(AT(A->I0));
-      Ih[u] = v_load(AT(A->Ih));
-      I1[u] = v_load(AT(A->I1));
-    }
-  full_step(K, U, has_I, V, ge, xe, gi, xi, I0, Ih, I1, ge1, gi1, a0, b0, ah, bh, a1, b1, Vn);
+    xi = v_fma(K->e, v_load(A->in_in + i), xi);
+  vd geh = v_fma(K->ahex_h, xe, K->aex_h * ge);
+  vd gih = v_fma(K->ahin_h, xi, K->ain_h * gi);
+  vd ge1 = v_fma(K->ahex, xe, K->aex * ge);
+  vd gi1 = v_fma(K->ahin, xi, K->ain * gi);
+  vd x1e = K->aex * xe, x1i = K->ain * xi;
+  vd a0 = v_fma(K->hein2, gi, K->al2);
+  vd ah = v_fma(K->hein2, gih, K->al2);
+  vd a1 = v_fma(K->hein2, gi1, K->al2);
+  vd b0 = v_fma(K->hc2, ge + gi, K->zl2);
+  vd bh = v_fma(K->hc2, geh + gih, K->zl2);
+  vd b1 = v_fma(K->hc2, ge1 + gi1, K->zl2);
+  if (has_I) {
+    a0 = v_fma(K->hc2, v_load(A->I0 + i), a0);
+    ah = v_fma(K->hc2, v_load(A->Ih + i), ah);
+    a1 = v_fma(K->hc2, v_load(A->I1 + i), a1);
+  }
   /* Flagged: not refractory for the whole step (tre < t_full) and score > 0, where score > 0
    * <=> V_end >= V_th, or V_start >= V_th in precise mode, or some beta > 1/2, or tre > t_n:
    * each difference is > 0 exactly when its comparison holds (IEEE subtraction is monotone and
-   * exact at 0), and tre = -inf gives -inf. */
-  vmask active[CL_U];
-  EACH {
-    active[u] = v_lt(tre[u], K->t_full);
-    vd spike = v_max(V[u] - K->vth0m, Vn[u] - K->vthm);
-    vd huge = v_max(v_max(b0[u], bh[u]), b1[u]) - v_set(CL_BETA_RK4_MAX);
-    vd score = v_max(v_max(spike, huge), tre[u] - K->t0);
-    flag[u] = v_bits_gt(active[u], score, zero);
-    any |= flag[u];
+   * exact at 0), and tre = -inf gives -inf. All but the V_end term now, off the RK4 chain. */
+  const vd tre = v_load(A->tre + i);
+  const vmask active = v_lt(tre, K->t_full);
+  vd huge = v_max(v_max(b0, bh), b1) - v_set(CL_BETA_RK4_MAX);
+  vd early = v_max(v_max(V - K->vth0m, huge), tre - K->t0);
+  /* RK4 on u = V - E_ex, arranged for a short dependency chain (rk4() above is the scalar
+   * twin, see there) */
+  vd y = V - K->eex;
+  vd ch = v_fnma(bh, y, ah), c1 = v_fnma(b1, y, a1), b1x2 = b1 + b1;
+  vd k1 = v_fnma(b0, y, a0);
+  vd k2 = v_fnma(bh, k1, ch);
+  vd k3 = v_fnma(bh, k2, ch);
+  vd k4 = v_fnma(b1x2, k3, c1);
+  vd k23 = k2 + k3;
+  const vd third = v_set(1.0 / 3.0);
+  const vd Vn = v_fma(k4, third, v_fma((k23 + k23) + k1, third, y)) + K->eex;
+  unsigned flag = v_bits_gt(active, v_max(early, Vn - K->vthm), zero);
+  if (flag) { /* rare: keep what pass two needs */
+    size_t slot = sv->count++;
+    sv->first[slot] = A->base + i;
+    sv->bits[slot] = flag;
+    const vd keep[S_COUNT] = {V, tre, ge, xe, gi, xi, Vn};
+    for (int q = 0; q < S_COUNT; q++)
+      v_store(sv->v[slot][q], keep[q]);
   }
   /* Every store is unconditional: a flagged neuron's V is overwritten by pass two, and its
    * conductances are the same on both paths. */
-  EACH {
-    v_store(AT(A->V_m), v_select(active[u], Vn[u], V[u]));
-    v_store(AT(A->g_ex), ge1[u]);
-    v_store(AT(A->g_in), gi1[u]);
-    v_store(AT(A->x_ex), K->aex * xe[u]);
-    v_store(AT(A->x_in), K->ain * xi[u]);
-    if (has_ex)
-      v_store(AT(A->in_ex), zero);
-    if (has_in)
-      v_store(AT(A->in_in), zero);
-  }
-  if (any) { /* rare: keep what pass two needs */
-    EACH {
-      if (!flag[u])
-        continue;
-      size_t slot = sv->count++;
-      sv->first[slot] = A->base + i + (size_t)u * CL_W;
-      sv->bits[slot] = flag[u];
-      const vd keep[S_COUNT] = {V[u], tre[u], ge[u], xe[u], gi[u], xi[u], Vn[u]};
-      for (int q = 0; q < S_COUNT; q++)
-        v_store(sv->v[slot][q], keep[q]);
-    }
-  }
-#undef AT
-#undef EACH
+  v_store(A->V_m + i, v_select(active, Vn, V));
+  v_store(A->g_ex + i, ge1);
+  v_store(A->g_in + i, gi1);
+  v_store(A->x_ex + i, x1e);
+  v_store(A->x_in + i, x1i);
+  if (has_ex)
+    v_store(A->in_ex + i, zero);
+  if (has_in)
+    v_store(A->in_in + i, zero);
 }
 
 /* Pass one over the whole vectors of elements [i, end) (a multiple of CL_W apart) until the save
@@ -734,14 +698,8 @@ vector_pass(const cl_neuron_kernel *k, int64_t step, const arrays *A0, size_t i,
   /* Constants and pointers in locals: the vector stores may alias anything in memory. */
   const vconsts K = make_vconsts(k, step);
   const arrays A = *A0;
-  while (i + CL_U * CL_W <= end && sv->count + CL_U <= CL_SAVE) {
-    vector_group(&K, &A, i, CL_U, sv, has_ex, has_in, has_I);
-    i += CL_U * CL_W;
-  }
-  while (i + CL_W <= end && sv->count < CL_SAVE) {
-    vector_group(&K, &A, i, 1, sv, has_ex, has_in, has_I);
-    i += CL_W;
-  }
+  for (; i + CL_W <= end && sv->count < CL_SAVE; i += CL_W)
+    vector_one(&K, &A, i, sv, has_ex, has_in, has_I);
   return i;
 }
 
