@@ -1,12 +1,19 @@
-/* Micro-benchmark of the cond_alpha step kernel (not a test): ns per neuron-step for a
- * cache-resident population (1e4) and a large one (1e6) under random background input that
- * makes some neurons fire, against the time to stream the six state arrays through memory once
- * (read and write each). One core, dt = 0.1 ms, NEST's default parameters.
+/* Micro-benchmark of the cond_alpha step kernel (not a test): ns per neuron-step under random
+ * input that makes the neurons fire, against the time to stream the six state arrays through
+ * memory once (read and write each). One core, dt = 0.1 ms. Cases:
+ *  - "step": NEST's default parameters, heavy background (about 14 Hz), 1e4 and 1e6 neurons;
+ *  - "COBA": the COBA-alpha benchmark's neurons (bench/README.md: C_m 200 pF, g_L 10 nS,
+ *    t_ref 5 ms, tau 5 and 10 ms) with every neuron receiving Poisson input in every step,
+ *    about 10 Hz, at 4e3, 4e4 and 1e6 neurons: the simulator's update phase on that network;
+ *  - "rare pass": every neuron ending its refractoriness inside each step, or spiking in each
+ *    step (the general path alone).
  *
  * The inputs come from a ring of CL_BENCH_ROWS rows per receptor, as in the simulator's ring
  * buffers: a row is filled (untimed) several steps before the kernel reads and clears it, so it
  * is not fresh in cache when read. Arrays are 64-byte aligned. Each step is timed on its own;
- * "min" is the fastest step (least disturbed by other processes), "mean" the average.
+ * "min" is the fastest step (least disturbed by other processes, but also the step with the
+ * fewest spikes), "median" the middle one, "mean" the average. On a shared machine compare
+ * min and median over several runs.
  *
  * Usage: bench_neuron [steps_small [steps_large]]   (0 skips a size) */
 #include "condlif/neuron.h"
@@ -43,7 +50,9 @@ static inline uint64_t xorshift(void) {
   rng_state ^= rng_state << 17;
   return rng_state;
 }
-static inline double uniform(void) { return (double)(xorshift() >> 11) * 0x1.0p-53; }
+static inline double uniform(void) {
+  return (double)(xorshift() >> 11) * 0x1.0p-53;
+}
 
 /* Background input: every neuron receives Poisson excitatory and inhibitory spike counts per
  * step (as a ring-buffer row holds them), weights in nS. */
@@ -62,6 +71,14 @@ static void poisson_cdf(double *cdf, double mean) {
   }
 }
 
+/* Per neuron and step: mean counts of excitatory and inhibitory input spikes, peak weights. */
+static background make_background(double mean_ex, double w_ex, double mean_in, double w_in) {
+  background bg = {.w_ex = w_ex, .w_in = w_in};
+  poisson_cdf(bg.cdf_ex, mean_ex);
+  poisson_cdf(bg.cdf_in, mean_in);
+  return bg;
+}
+
 static inline int draw(const double *cdf) {
   double u = uniform();
   int k = 0;
@@ -78,19 +95,27 @@ static void fill_input(const background *bg, size_t n, double *in_ex, double *in
 }
 
 typedef struct {
-  double ns_mean, ns_min; /* per neuron-step */
-  double rate;            /* Hz per neuron */
+  double ns_mean, ns_min, ns_median; /* per neuron-step */
+  double rate;                       /* Hz per neuron */
 } result;
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
 
 /* What drives the population: Poisson background, or (to time the rare pass alone) every
  * neuron ending its refractoriness inside each step, or every neuron spiking in each step. */
 typedef enum { DRIVE_BACKGROUND, DRIVE_ALL_PARTIAL, DRIVE_ALL_SPIKE } drive;
 
-static result bench_kernel(size_t n, int steps, int warmup, cl_threshold_mode mode,
+/* Steady activity in a large population without simulating its warm-up: the first
+ * min(n, CL_BENCH_WARM_N) neurons are warmed up alone, then copied over the others (which
+ * diverge at once, their inputs being independent). */
+#define CL_BENCH_WARM_N 10000
+
+static result bench_kernel(size_t n, int steps, int warmup, const cl_neuron_params *params,
                            const background *bg, drive dr) {
-  cl_neuron_params p;
-  cl_neuron_params_default(&p);
-  p.mode = mode;
+  cl_neuron_params p = *params;
   if (dr == DRIVE_ALL_SPIKE)
     p.I_e = 2000.0;
   const double dt = 0.1;
@@ -100,42 +125,58 @@ static result bench_kernel(size_t n, int steps, int warmup, cl_threshold_mode mo
   double *rows = alloc_doubles(2 * CL_BENCH_ROWS * n); /* ex rows, then in rows */
   uint32_t *idx = malloc(n * sizeof *idx);
   double *ts = malloc(n * sizeof *ts);
-  if (!idx || !ts) {
+  double *times = malloc((size_t)steps * sizeof *times);
+  if (!idx || !ts || !times) {
     fprintf(stderr, "bench_neuron: out of memory\n");
     exit(1);
   }
+  const size_t nw = n < CL_BENCH_WARM_N ? n : CL_BENCH_WARM_N;
   cl_neuron_state s = {n, a, a + n, a + 2 * n, a + 3 * n, a + 4 * n, a + 5 * n};
-  for (size_t i = 0; i < n; i++)
-    s.V_m[i] = p.E_L + (p.V_th - p.E_L) * uniform();
   cl_neuron_state_clear_refractory(&s);
-  for (int r = 0; r < CL_BENCH_ROWS - 1; r++)
-    fill_input(bg, n, rows + r * n, rows + (CL_BENCH_ROWS + r) * n);
+  for (size_t i = 0; i < nw; i++)
+    s.V_m[i] = p.E_L + (p.V_th - p.E_L) * uniform();
   double total = 0, best = INFINITY;
   size_t spikes = 0;
   for (int step = 0; step < warmup + steps; step++) {
+    /* the population size of this step: nw during the warm-up, then n (from the switch on,
+     * 2 CL_BENCH_ROWS untimed steps bring the full population's rows into steady state) */
+    const int full_from = warmup - 2 * CL_BENCH_ROWS;
+    const size_t m = step < full_from ? nw : n;
+    if (step == 0 || step == full_from) {
+      if (step > 0)
+        for (int v = 0; v < 6; v++)
+          for (size_t i = nw; i < n; i++)
+            a[(size_t)v * n + i] = a[(size_t)v * n + i % nw];
+      for (int r = 0; r < CL_BENCH_ROWS; r++)
+        fill_input(bg, m, rows + r * n, rows + (CL_BENCH_ROWS + r) * n);
+    }
     int row = step % CL_BENCH_ROWS;
     cl_neuron_input in = {rows + row * n, rows + (CL_BENCH_ROWS + row) * n, NULL, NULL, NULL};
-    for (size_t i = 0; dr != DRIVE_BACKGROUND && i < n; i++) {
+    for (size_t i = 0; dr != DRIVE_BACKGROUND && i < m; i++) {
       s.V_m[i] = dr == DRIVE_ALL_SPIKE ? p.V_th - 0.05 : p.V_reset;
       s.t_ref_end[i] = dr == DRIVE_ALL_SPIKE ? -INFINITY : (step + 0.5) * dt;
     }
+    s.n = m;
     double t = now();
     size_t ns = cl_neuron_step(&k, &s, step, &in, idx, ts);
     t = now() - t;
     if (step >= warmup) {
       total += t;
       best = fmin(best, t);
+      times[step - warmup] = t;
       spikes += ns;
     }
     int next = (step + CL_BENCH_ROWS - 1) % CL_BENCH_ROWS; /* the row read last step */
-    fill_input(bg, n, rows + next * n, rows + (CL_BENCH_ROWS + next) * n);
+    fill_input(bg, m, rows + next * n, rows + (CL_BENCH_ROWS + next) * n);
   }
+  qsort(times, (size_t)steps, sizeof *times, cmp_double);
   result r = {1e9 * total / ((double)steps * (double)n), 1e9 * best / (double)n,
-              (double)spikes / ((double)n * steps * dt * 1e-3)};
+              1e9 * times[steps / 2] / (double)n, (double)spikes / ((double)n * steps * dt * 1e-3)};
   free(a);
   free(rows);
   free(idx);
   free(ts);
+  free(times);
   return r;
 }
 
@@ -182,47 +223,67 @@ static result bench_stream(size_t n, int passes, int nin) {
   volatile double sink = a[n / 2];
   (void)sink;
   free(a);
-  result r = {1e9 * total / ((double)passes * (double)n), 1e9 * best / (double)n, 0};
+  result r = {1e9 * total / ((double)passes * (double)n), 1e9 * best / (double)n, NAN, 0};
   return r;
 }
 
 int main(int argc, char **argv) {
   int steps_small = argc > 1 ? atoi(argv[1]) : 2000;
   int steps_large = argc > 2 ? atoi(argv[2]) : 50;
-  /* Per neuron and step: 0.8 excitatory input spikes of 2 nS and 0.2 inhibitory ones of 1 nS
-   * on average (e.g. 1000 and 250 synapses at 8 Hz): V fluctuates a few mV below threshold
-   * and the neurons fire irregularly at about 14 Hz. */
-  background bg = {.w_ex = 2.0, .w_in = 1.0};
-  poisson_cdf(bg.cdf_ex, 0.8);
-  poisson_cdf(bg.cdf_in, 0.2);
+  /* NEST's defaults: per neuron and step 0.8 excitatory input spikes of 2 nS and 0.2 inhibitory
+   * ones of 1 nS on average (e.g. 1000 and 250 synapses at 8 Hz): V fluctuates a few mV below
+   * threshold and the neurons fire irregularly at about 14 Hz. */
+  const background bg = make_background(0.8, 2.0, 0.2, 1.0);
+  cl_neuron_params nest, nest_grid;
+  cl_neuron_params_default(&nest);
+  nest_grid = nest;
+  nest_grid.mode = CL_THRESHOLD_GRID;
+  /* COBA-alpha's neurons; per step 0.115 excitatory spikes of peak 4/e nS and 0.016 inhibitory
+   * ones of peak 51/e nS on average (x jumps by 4 and 51 nS, as in the network): about 10 Hz. */
+  const background bg_coba = make_background(0.12, 4.0 / M_E, 0.016, 51.0 / M_E);
+  cl_neuron_params coba = nest;
+  coba.C_m = 200.0;
+  coba.g_L = 10.0;
+  coba.E_L = -60.0;
+  coba.V_th = -50.0;
+  coba.V_reset = -60.0;
+  coba.t_ref = 5.0;
+  coba.E_ex = 0.0;
+  coba.E_in = -80.0;
+  coba.tau_ex = 5.0;
+  coba.tau_in = 10.0;
 
   printf("cond_alpha step kernel, dt = 0.1 ms, one core\n");
-  printf("%-40s %9s %10s %10s %8s\n", "case", "neurons", "ns/n-step", "min", "rate Hz");
+  printf("%-40s %9s %10s %10s %10s %8s\n", "case", "neurons", "ns/n-step", "min", "median",
+         "rate Hz");
   const struct {
     size_t n;
     int steps, warmup;
-    cl_threshold_mode mode;
+    const cl_neuron_params *p;
+    const background *bg;
     drive dr;
     const char *name;
   } cases[] = {
-      {10000, steps_small, 1000, CL_THRESHOLD_PRECISE, DRIVE_BACKGROUND, "step, precise"},
-      {10000, steps_small, 1000, CL_THRESHOLD_GRID, DRIVE_BACKGROUND, "step, grid"},
-      {1000000, steps_large, 100, CL_THRESHOLD_PRECISE, DRIVE_BACKGROUND, "step, precise"},
-      {1000000, steps_large, 100, CL_THRESHOLD_GRID, DRIVE_BACKGROUND, "step, grid"},
-      {10000, steps_small / 10, 10, CL_THRESHOLD_PRECISE, DRIVE_ALL_PARTIAL,
+      {10000, steps_small, 1000, &nest, &bg, DRIVE_BACKGROUND, "step, precise"},
+      {10000, steps_small, 1000, &nest_grid, &bg, DRIVE_BACKGROUND, "step, grid"},
+      {1000000, steps_large, 1000, &nest, &bg, DRIVE_BACKGROUND, "step, precise"},
+      {1000000, steps_large, 1000, &nest_grid, &bg, DRIVE_BACKGROUND, "step, grid"},
+      {4000, 2 * steps_small, 2000, &coba, &bg_coba, DRIVE_BACKGROUND, "COBA, precise"},
+      {40000, steps_small / 2, 2000, &coba, &bg_coba, DRIVE_BACKGROUND, "COBA, precise"},
+      {1000000, steps_large, 2000, &coba, &bg_coba, DRIVE_BACKGROUND, "COBA, precise"},
+      {10000, steps_small / 10, 20, &nest, &bg, DRIVE_ALL_PARTIAL,
        "rare pass: refractoriness ends in step"},
-      {10000, steps_small / 10, 10, CL_THRESHOLD_PRECISE, DRIVE_ALL_SPIKE,
-       "rare pass: spike, precise"},
-      {10000, steps_small / 10, 10, CL_THRESHOLD_GRID, DRIVE_ALL_SPIKE, "rare pass: spike, grid"}};
+      {10000, steps_small / 10, 20, &nest, &bg, DRIVE_ALL_SPIKE, "rare pass: spike, precise"},
+      {10000, steps_small / 10, 20, &nest_grid, &bg, DRIVE_ALL_SPIKE, "rare pass: spike, grid"}};
   double large_precise = NAN;
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     if (cases[c].steps <= 0)
       continue;
-    result r =
-        bench_kernel(cases[c].n, cases[c].steps, cases[c].warmup, cases[c].mode, &bg, cases[c].dr);
-    printf("%-40s %9zu %10.3f %10.3f %8.0f\n", cases[c].name, cases[c].n, r.ns_mean, r.ns_min,
-           r.rate);
-    if (cases[c].n == 1000000 && cases[c].mode == CL_THRESHOLD_PRECISE)
+    result r = bench_kernel(cases[c].n, cases[c].steps, cases[c].warmup, cases[c].p, cases[c].bg,
+                            cases[c].dr);
+    printf("%-40s %9zu %10.3f %10.3f %10.3f %8.0f\n", cases[c].name, cases[c].n, r.ns_mean,
+           r.ns_min, r.ns_median, r.rate);
+    if (cases[c].n == 1000000 && cases[c].p == &nest)
       large_precise = r.ns_min;
   }
   const struct {
@@ -237,8 +298,8 @@ int main(int argc, char **argv) {
     if (streams[c].passes <= 0)
       continue;
     result r = bench_stream(streams[c].n, streams[c].passes, streams[c].nin);
-    printf("%-40s %9zu %10.3f %10.3f %8s\n", streams[c].name, streams[c].n, r.ns_mean, r.ns_min,
-           "-");
+    printf("%-40s %9zu %10.3f %10.3f %10s %8s\n", streams[c].name, streams[c].n, r.ns_mean,
+           r.ns_min, "-", "-");
     if (streams[c].n == 1000000 && streams[c].nin == 0)
       large_stream = r.ns_min;
   }

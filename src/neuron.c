@@ -26,12 +26,36 @@
  *  Only V at step ends is checked: a crossing that returns below threshold inside one step is
  *  not seen (NEST's grid-based models behave alike).
  *
- * The step runs over blocks of CL_BLOCK neurons. A first loop without branches (vectorised)
- * integrates every neuron that is neither spiking, nor partly refractory, nor at z > 1, and
- * marks the others in a flag array on the stack, leaving their state untouched; a second pass
- * over the (rare) marked neurons of the block, whose data are still in cache, redoes their step
- * with the general scalar code. The general code performs exactly the same arithmetic for the
- * full-step part, so a neuron's result never depends on its position in the arrays. */
+ * Arithmetic form. V is integrated as u = V - E_ex, so that du/dt = (A' - G u)/C with
+ * A' = g_L (E_L - E_ex) + g_in (E_in - E_ex) + I_e + I: the excitatory conductance then enters
+ * through G alone, which saves one FMA per evaluation point. Over an interval of length L the
+ * coefficients are kept halved, alpha = L A' / (2 C) and beta = L G / (2 C), so that RK4's
+ * half-step stage values need no multiplication by 1/2:
+ *    K1 = alpha0 - beta0 u,         K2 = alpha_h - beta_h (u + K1),
+ *    K3 = alpha_h - beta_h (u + K2), K4 = alpha1 - beta1 (u + 2 K3),
+ *    u' = u + (K1 + 2 K2 + 2 K3 + K4) / 3,
+ * which is classical RK4 with k_i = 2 K_i (see rk4() for the order of the operations). z <= 1
+ * reads beta <= 1/2 (exact: halving is exact).
+ *
+ * Implementation: two passes.
+ *  - Pass one (the vector pass) runs over the neurons CL_W at a time (explicit SIMD, see the
+ *    layer below) and, without any branch per neuron, propagates the conductances, clears the
+ *    input row, integrates the full step with RK4 and stores the results of every neuron
+ *    (V only for non-refractory ones). It also computes, with a few max/min operations, one
+ *    "score" per neuron that is positive exactly when the neuron needs the general path: not
+ *    refractory for the whole step and (refractoriness ends inside the step, or z > 1 at one of
+ *    the three points, or V >= V_th at either end (at the start in precise mode only)). When a
+ *    vector has such a neuron (a rare, well predicted branch), its pre-step state and the full
+ *    step's coefficients and RK4 result are copied to a small save area.
+ *  - Pass two (the rare pass) finishes each saved neuron, in increasing index, with scalar code
+ *    (exponential update, Hermite crossing, reset, partial intervals) and overwrites its V and
+ *    refractory end. It takes the full step's numbers from the save area instead of recomputing
+ *    them, so a neuron's result is the same bit for bit whichever path handles it and whatever
+ *    its position (SIMD lanes are independent). The conductances and x of a flagged neuron are
+ *    those pass one stored: both paths compute them identically.
+ *  The vector pass runs over chunks of at most CL_CHUNK neurons and stops early when the save
+ *  area is full; pass two then runs on data that is still in cache. The last n % CL_W neurons
+ *  go through the same vector code on small padded copies. */
 #include "condlif/neuron.h"
 
 #include <math.h>
@@ -40,17 +64,134 @@
 
 #include "condlif/error.h"
 
-/* Neurons per block of the two-pass step (flags on the stack, data still in L1 for pass two). */
-#define CL_BLOCK 64
-/* Largest h G / C_m integrated with RK4 (the convexity bound, see above). */
-#define CL_Z_RK4_MAX 1.0
+/* Largest beta = h G / (2 C_m) integrated with RK4 (z = 1, the convexity bound, see above). */
+#define CL_BETA_RK4_MAX 0.5
+/* Neurons per call of the vector pass (its data stay in L1/L2 for pass two and the flush). */
+#define CL_CHUNK 2048
+/* Vectors with flagged neurons held in the save area before pass two runs. */
+#define CL_SAVE 16
 
-/* a * b + c, fused where the target has a fast FMA. Both passes use it for the same
- * expressions, so they agree to the bit either way. */
+/* a * b + c, fused where the target has a fast FMA. The vector layer's v_fma is fused exactly
+ * when this is, so that scalar and vector code agree to the bit. */
 #ifdef FP_FAST_FMA
 #define MADD(a, b, c) fma((a), (b), (c))
 #else
 #define MADD(a, b, c) ((a) * (b) + (c))
+#endif
+
+/* ---- SIMD layer: CL_W doubles per vector ----
+ * Explicit vectors instead of auto-vectorisation, because pass one needs what a vectorised
+ * loop cannot express: one branch per vector on "any lane flagged" instead of a flag array and
+ * a blend on every store. The operators + - * act lane-wise on vd (GCC/Clang vector types, or
+ * plain doubles in the scalar fallback); v_fma(a, b, c) = a b + c and v_fnma(a, b, c) = c - a b
+ * are fused exactly when MADD is; v_max/v_min return b when a lane compares false (also for
+ * NaN), like x86's MAXPD/MINPD; v_lt gives a lane mask; v_select(m, a, b) = m ? a : b per
+ * lane; v_bits_gt(m, a, b) has bit j set when lane j of m is set and a > b there. */
+#if defined(__AVX512F__) && defined(FP_FAST_FMA)
+#include <immintrin.h>
+#define CL_W 8
+typedef __m512d vd;
+typedef __mmask8 vmask;
+static inline vd v_set(double x) {
+  return _mm512_set1_pd(x);
+}
+static inline vd v_load(const double *p) {
+  return _mm512_loadu_pd(p);
+}
+static inline void v_store(double *p, vd x) {
+  _mm512_storeu_pd(p, x);
+}
+static inline vd v_fma(vd a, vd b, vd c) {
+  return _mm512_fmadd_pd(a, b, c);
+}
+static inline vd v_fnma(vd a, vd b, vd c) {
+  return _mm512_fnmadd_pd(a, b, c);
+}
+static inline vd v_max(vd a, vd b) {
+  return _mm512_max_pd(a, b);
+}
+static inline vd v_min(vd a, vd b) {
+  return _mm512_min_pd(a, b);
+}
+static inline vmask v_lt(vd a, vd b) {
+  return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ);
+}
+static inline unsigned v_bits_gt(vmask m, vd a, vd b) {
+  return _mm512_mask_cmp_pd_mask(m, a, b, _CMP_GT_OQ);
+}
+static inline vd v_select(vmask m, vd a, vd b) {
+  return _mm512_mask_blend_pd(m, b, a);
+}
+#elif defined(__AVX2__) && defined(__FMA__) && defined(FP_FAST_FMA)
+#include <immintrin.h>
+#define CL_W 4
+typedef __m256d vd;
+typedef __m256d vmask;
+static inline vd v_set(double x) {
+  return _mm256_set1_pd(x);
+}
+static inline vd v_load(const double *p) {
+  return _mm256_loadu_pd(p);
+}
+static inline void v_store(double *p, vd x) {
+  _mm256_storeu_pd(p, x);
+}
+static inline vd v_fma(vd a, vd b, vd c) {
+  return _mm256_fmadd_pd(a, b, c);
+}
+static inline vd v_fnma(vd a, vd b, vd c) {
+  return _mm256_fnmadd_pd(a, b, c);
+}
+static inline vd v_max(vd a, vd b) {
+  return _mm256_max_pd(a, b);
+}
+static inline vd v_min(vd a, vd b) {
+  return _mm256_min_pd(a, b);
+}
+static inline vmask v_lt(vd a, vd b) {
+  return _mm256_cmp_pd(a, b, _CMP_LT_OQ);
+}
+static inline unsigned v_bits_gt(vmask m, vd a, vd b) {
+  return (unsigned)_mm256_movemask_pd(_mm256_and_pd(m, _mm256_cmp_pd(a, b, _CMP_GT_OQ)));
+}
+static inline vd v_select(vmask m, vd a, vd b) {
+  return _mm256_blendv_pd(b, a, m);
+}
+#else
+/* Portable fallback: one neuron per "vector", the same code path and the same arithmetic. */
+#define CL_W 1
+typedef double vd;
+typedef int vmask;
+static inline vd v_set(double x) {
+  return x;
+}
+static inline vd v_load(const double *p) {
+  return *p;
+}
+static inline void v_store(double *p, vd x) {
+  *p = x;
+}
+static inline vd v_fma(vd a, vd b, vd c) {
+  return MADD(a, b, c);
+}
+static inline vd v_fnma(vd a, vd b, vd c) {
+  return MADD(-a, b, c);
+}
+static inline vd v_max(vd a, vd b) {
+  return a > b ? a : b;
+}
+static inline vd v_min(vd a, vd b) {
+  return a < b ? a : b;
+}
+static inline vmask v_lt(vd a, vd b) {
+  return a < b;
+}
+static inline unsigned v_bits_gt(vmask m, vd a, vd b) {
+  return m && a > b;
+}
+static inline vd v_select(vmask m, vd a, vd b) {
+  return m ? a : b;
+}
 #endif
 
 /* Indices of the kernel's constants in cl_neuron_kernel.c. */
@@ -63,12 +204,19 @@ enum {
   K_AIN_H,   /* exp(-h/(2 tau_in)) */
   K_AHIN,    /* exp(-h/tau_in) h/tau_in */
   K_AHIN_H,  /* exp(-h/(2 tau_in)) h/(2 tau_in) */
-  K_HC,      /* h/C_m (1/nS: multiplies a conductance (nS) into z, a current (pA) into mV) */
-  K_ZL,      /* h g_L / C_m */
-  K_AL,      /* h (g_L E_L + I_e) / C_m (mV) */
-  K_HC_EEX,  /* h E_ex / C_m */
-  K_HC_EIN,  /* h E_in / C_m */
-  K_VTH0,    /* V_th in precise mode (spike at t_n when V starts there), +inf in grid mode */
+  K_HC2,     /* h/(2 C_m) (1/nS: a conductance (nS) into beta, a current (pA) into mV) */
+  K_ZL2,     /* h g_L/(2 C_m) */
+  K_AL2,     /* h (g_L (E_L - E_ex) + I_e)/(2 C_m) (mV) */
+  K_HEIN2,   /* h (E_in - E_ex)/(2 C_m) */
+  K_EEX,     /* E_ex: u = V - E_ex */
+  K_A_REST,  /* g_L (E_L - E_ex) + I_e (pA), for the partial intervals of pass two */
+  K_DE_IN,   /* E_in - E_ex (mV), same */
+  K_RTAU_EX, /* 1/tau_ex, same */
+  K_RTAU_IN, /* 1/tau_in, same */
+  K_RH,      /* 1/h, same */
+  K_RC2,     /* 1/(2 C_m), same */
+  K_VTHM,    /* the largest double below V_th: V >= V_th <=> V - K_VTHM > 0 */
+  K_VTH0M,   /* K_VTHM in precise mode (V at the start of the step is checked), +inf in grid */
   K_NREF,    /* round(t_ref/h): refractory steps in grid mode */
   K_PRECISE, /* 1 in precise mode, 0 in grid mode */
   K_FLUSH,   /* steps between flushes of tiny conductances (see flush_tiny) */
@@ -139,6 +287,7 @@ int cl_neuron_params_check(const cl_neuron_params *p, double dt, const char **ba
 }
 
 void cl_neuron_kernel_init(cl_neuron_kernel *k, const cl_neuron_params *p, double dt) {
+  _Static_assert(K_COUNT <= sizeof k->c / sizeof k->c[0], "too many kernel constants");
   memset(k, 0, sizeof *k);
   k->p = *p;
   k->dt = dt;
@@ -151,12 +300,19 @@ void cl_neuron_kernel_init(cl_neuron_kernel *k, const cl_neuron_params *p, doubl
   c[K_AIN_H] = exp(-0.5 * dt / p->tau_in);
   c[K_AHIN] = c[K_AIN] * (dt / p->tau_in);
   c[K_AHIN_H] = c[K_AIN_H] * (0.5 * dt / p->tau_in);
-  c[K_HC] = dt / p->C_m;
-  c[K_ZL] = dt * p->g_L / p->C_m;
-  c[K_AL] = dt * (p->g_L * p->E_L + p->I_e) / p->C_m;
-  c[K_HC_EEX] = dt * p->E_ex / p->C_m;
-  c[K_HC_EIN] = dt * p->E_in / p->C_m;
-  c[K_VTH0] = p->mode == CL_THRESHOLD_PRECISE ? p->V_th : INFINITY;
+  c[K_HC2] = 0.5 * dt / p->C_m;
+  c[K_ZL2] = 0.5 * dt * p->g_L / p->C_m;
+  c[K_A_REST] = p->g_L * (p->E_L - p->E_ex) + p->I_e;
+  c[K_DE_IN] = p->E_in - p->E_ex;
+  c[K_RTAU_EX] = 1.0 / p->tau_ex;
+  c[K_RTAU_IN] = 1.0 / p->tau_in;
+  c[K_RH] = 1.0 / dt;
+  c[K_RC2] = 0.5 / p->C_m;
+  c[K_AL2] = 0.5 * dt * c[K_A_REST] / p->C_m;
+  c[K_HEIN2] = 0.5 * dt * c[K_DE_IN] / p->C_m;
+  c[K_EEX] = p->E_ex;
+  c[K_VTHM] = nextafter(p->V_th, -INFINITY);
+  c[K_VTH0M] = p->mode == CL_THRESHOLD_PRECISE ? c[K_VTHM] : INFINITY;
   c[K_NREF] = round(p->t_ref / dt);
   c[K_PRECISE] = p->mode == CL_THRESHOLD_PRECISE;
   /* Between flushes a conductance falls at most by exp(-steps h / tau_min) >= exp(-200), so
@@ -169,67 +325,55 @@ void cl_neuron_state_clear_refractory(cl_neuron_state *s) {
     s->t_ref_end[i] = -INFINITY;
 }
 
-/* One RK4 step of L dV/dt = a(s) - b(s) V over s in [0, 1] (a = L A / C in mV, b = L G / C):
- * a, b given at s = 0, 1/2, 1. Shared by both passes so that they agree to the bit. */
-static inline double rk4(double V, double a0, double b0, double ah, double bh, double a1,
-                         double b1) {
-  double k1 = MADD(-b0, V, a0);
-  double k2 = MADD(-bh, MADD(0.5, k1, V), ah);
-  double k3 = MADD(-bh, MADD(0.5, k2, V), ah);
-  double k4 = MADD(-b1, V + k3, a1);
-  return MADD(MADD(2.0, k2 + k3, k1 + k4), 1.0 / 6.0, V);
-}
-
-/* The full step's coefficients from the conductances at t_n (inputs added): g at t_{n+1} and
- * a, b (without the stimulus) at t_n, t_n + h/2, t_{n+1}. Shared by both passes. */
-typedef struct {
-  double ge1, gi1;
-  double a0, b0, ah, bh, a1, b1;
-} full_step;
-
-static inline __attribute__((always_inline)) full_step
-full_coefficients(const double *c, double ge, double xe, double gi, double xi) {
-  full_step f;
-  double geh = MADD(c[K_AHEX_H], xe, c[K_AEX_H] * ge);
-  double gih = MADD(c[K_AHIN_H], xi, c[K_AIN_H] * gi);
-  f.ge1 = MADD(c[K_AHEX], xe, c[K_AEX] * ge);
-  f.gi1 = MADD(c[K_AHIN], xi, c[K_AIN] * gi);
-  f.a0 = MADD(c[K_HC_EEX], ge, MADD(c[K_HC_EIN], gi, c[K_AL]));
-  f.ah = MADD(c[K_HC_EEX], geh, MADD(c[K_HC_EIN], gih, c[K_AL]));
-  f.a1 = MADD(c[K_HC_EEX], f.ge1, MADD(c[K_HC_EIN], f.gi1, c[K_AL]));
-  f.b0 = MADD(c[K_HC], ge + gi, c[K_ZL]);
-  f.bh = MADD(c[K_HC], geh + gih, c[K_ZL]);
-  f.b1 = MADD(c[K_HC], f.ge1 + f.gi1, c[K_ZL]);
-  return f;
-}
-
 /* Conductances (nS) below this magnitude are set to zero every c[K_FLUSH] steps. Without input
  * a conductance decays into subnormal numbers after some thousand time constants, and
- * arithmetic on those is many times slower; a periodic sweep over the block just updated (still
- * in L1) costs nothing in the step's loop. */
+ * arithmetic on those is many times slower; a periodic sweep over the chunk just updated (still
+ * in cache) costs nothing in the step's loop. */
 #define CL_G_TINY 1e-200
 
-static inline __attribute__((always_inline)) void flush_tiny(double *restrict g, size_t m) {
+static void flush_tiny(double *restrict g, size_t m) {
   for (size_t j = 0; j < m; j++)
     g[j] = fabs(g[j]) < CL_G_TINY ? 0.0 : g[j];
 }
 
-/* Whether a step with these z = b values needs the exponential update. */
-static inline _Bool is_huge(double b0, double bh, double b1) {
-  return (b0 > CL_Z_RK4_MAX) | (bh > CL_Z_RK4_MAX) | (b1 > CL_Z_RK4_MAX);
+/* ---- pass two: the general scalar path ---- */
+
+/* The halved coefficients of one (sub)interval (see the top): alpha (mV) and beta at its start,
+ * midpoint and end. */
+typedef struct {
+  double a0, b0, ah, bh, a1, b1;
+} coefs;
+
+/* One RK4 step of u over an interval; the same operation sequence as pass one's. */
+/* One RK4 step of u over an interval. The stages are formed as K2 = (alpha_h - beta_h u) -
+ * beta_h K1, K3 = (alpha_h - beta_h u) - beta_h K2, K4 = (alpha1 - beta1 u) - 2 beta1 K3: the
+ * same numbers as K = alpha - beta (u + ...), but the chain from K1 to the result is one FMA
+ * per stage (the vector pass's latency). The same operations as pass one's. */
+static double rk4(double u, const coefs *c) {
+  double ch = MADD(-c->bh, u, c->ah), c1 = MADD(-c->b1, u, c->a1), b1x2 = c->b1 + c->b1;
+  double k1 = MADD(-c->b0, u, c->a0);
+  double k2 = MADD(-c->bh, k1, ch);
+  double k3 = MADD(-c->bh, k2, ch);
+  double k4 = MADD(-b1x2, k3, c1);
+  double k23 = k2 + k3;
+  return MADD(k4, 1.0 / 3.0, MADD((k23 + k23) + k1, 1.0 / 3.0, u));
 }
 
-/* V over one (sub)step: RK4 when z <= CL_Z_RK4_MAX at all three points, else the exponential
- * update with the midpoint's V_inf = a/b and z = b. */
-static double advance(double V, double a0, double b0, double ah, double bh, double a1, double b1) {
-  if (!is_huge(b0, bh, b1))
-    return rk4(V, a0, b0, ah, bh, a1, b1);
-  double V_inf = ah / bh;
-  return V_inf + (V - V_inf) * exp(-bh);
+static int is_huge(const coefs *c) {
+  return c->b0 > CL_BETA_RK4_MAX || c->bh > CL_BETA_RK4_MAX || c->b1 > CL_BETA_RK4_MAX;
+}
+
+/* u over one interval: RK4 when z <= 1 at all three points, else the exponential update with
+ * the midpoint's u_inf = alpha/beta and z = 2 beta. */
+static double advance(double u, const coefs *c) {
+  if (!is_huge(c))
+    return rk4(u, c);
+  double u_inf = c->ah / c->bh;
+  return u_inf + (u - u_inf) * exp(-2.0 * c->bh);
 }
 
 static inline double cubic(const double q[4], double s) {
-  return ((q[3] * s + q[2]) * s + q[1]) * s + q[0];
+  return MADD(MADD(MADD(q[3], s, q[2]), s, q[1]), s, q[0]);
 }
 
 /* Smallest s in [0, 1] with q(s) = q0 + q1 s + q2 s^2 + q3 s^3 = 0, given q(0) < 0 <= q(1). */
@@ -272,6 +416,21 @@ static double first_root(const double q[4]) {
       }
     }
   }
+  if (monotone) {
+    /* The usual case, fast: Halley's method (q is a cubic, so q'' = 2 qa s + qb is exact and
+     * cheap) from the secant point converges cubically. From the secant's typical error of
+     * 1e-3 two steps reach full precision: once a step is below 1e-6 the next iterate is exact
+     * to about 1e-18. A step that leaves [0, 1] hands over to the safeguarded loop below. */
+    double s = -q[0] / (cubic(q, 1.0) - q[0]);
+    for (int it = 0; it < 4 && s > 0.0 && s < 1.0; it++) {
+      double f = cubic(q, s), d1 = MADD(MADD(qa, s, qb), s, qc), d2 = MADD(2.0 * qa, s, qb);
+      double step = 2.0 * f * d1 / (2.0 * d1 * d1 - f * d2);
+      double next = s - step;
+      if (fabs(step) <= 1e-6 && next >= 0.0 && next <= 1.0)
+        return next;
+      s = next;
+    }
+  }
   /* Newton from the secant, safeguarded by bisection on [lo, hi], where q(lo) < 0 <= q(hi).
    * Once a step is below 1e-8 the next iterate is exact to about 1e-16 (quadratic convergence):
    * far below the Hermite error, which is about 1e-6 of the step. */
@@ -297,97 +456,79 @@ static double first_root(const double q[4]) {
   return s;
 }
 
-/* The step's data of one neuron for the general path. */
+/* The data of a flagged neuron in pass two. */
 typedef struct {
+  double V, tre;         /* at t_n */
   double ge, xe, gi, xi; /* conductances at t_n, inputs added */
-  double I0, Ih, I1;     /* stimulus at t_n, t_n + h/2, t_{n+1} (pA) */
-  full_step f;           /* the full step's coefficients */
-} neuron_step;
+  double ge1, gi1;       /* at t_{n+1} */
+  double I[3];           /* stimulus at t_n, t_n + h/2, t_{n+1} (pA) */
+  double Vn;             /* pass one's RK4 result for the full step */
+} lane_data;
 
-/* a = L A / C and b = L G / C from the conductances and the stimulus at one time, for a
- * sub-interval with LC = L / C_m. */
-static void coefficients(const cl_neuron_params *p, double LC, double ge, double gi, double I,
-                         double *a, double *b) {
-  *a = LC * (p->g_L * p->E_L + p->I_e + ge * p->E_ex + gi * p->E_in + I);
-  *b = LC * (p->g_L + ge + gi);
+/* The full step's coefficients: the scalar twin of full_step() below, the same operations in
+ * the same order (so the same bits). */
+static void full_coefs(const double *c, const lane_data *d, coefs *cf) {
+  double geh = MADD(c[K_AHEX_H], d->xe, c[K_AEX_H] * d->ge);
+  double gih = MADD(c[K_AHIN_H], d->xi, c[K_AIN_H] * d->gi);
+  cf->a0 = MADD(c[K_HC2], d->I[0], MADD(c[K_HEIN2], d->gi, c[K_AL2]));
+  cf->ah = MADD(c[K_HC2], d->I[1], MADD(c[K_HEIN2], gih, c[K_AL2]));
+  cf->a1 = MADD(c[K_HC2], d->I[2], MADD(c[K_HEIN2], d->gi1, c[K_AL2]));
+  cf->b0 = MADD(c[K_HC2], d->ge + d->gi, c[K_ZL2]);
+  cf->bh = MADD(c[K_HC2], geh + gih, c[K_ZL2]);
+  cf->b1 = MADD(c[K_HC2], d->ge1 + d->gi1, c[K_ZL2]);
 }
 
-/* The same at time u in the step: the conductances propagated exactly from t_n with the decay
- * factors ee = exp(-u/tau_ex), ei = exp(-u/tau_in); the stimulus from its quadratic. */
-static void coefficients_at(const cl_neuron_kernel *k, const neuron_step *d, double u, double LC,
-                            double ee, double ei, double *a, double *b) {
-  const cl_neuron_params *p = &k->p;
-  double s = u / k->dt;
-  double ge = ee * (d->ge + (u / p->tau_ex) * d->xe);
-  double gi = ei * (d->gi + (u / p->tau_in) * d->xi);
-  double I = d->I0 + s * (4.0 * d->Ih - 3.0 * d->I0 - d->I1) +
-             s * s * (2.0 * d->I0 - 4.0 * d->Ih + 2.0 * d->I1);
-  coefficients(p, LC, ge, gi, I, a, b);
+/* alpha and beta of a sub-interval of length h - u0 at time u (in the step) with the
+ * conductances ge, gi and the stimulus I there; LC2 = (h - u0) / (2 C_m). */
+static void point_coefs(const double *c, double LC2, double ge, double gi, double I, double *a,
+                        double *b, const cl_neuron_params *p) {
+  *a = LC2 * (c[K_A_REST] + gi * c[K_DE_IN] + I);
+  *b = LC2 * (p->g_L + ge + gi);
 }
 
-/* Advances V from t_n + u to t_{n+1}; *a0, *b0, *a1, *b1 return the coefficients at both ends
- * (for the Hermite slopes). The full step (u = 0) is the vector pass's arithmetic; a partial
- * one needs exp(-u/tau) per receptor (the midpoint's factor is sqrt(exp(-u/tau) exp(-h/tau))). */
-static double integrate(const cl_neuron_kernel *k, const neuron_step *d, double u, double V,
-                        double *a0, double *b0, double *a1, double *b1) {
+/* The coefficients of the sub-interval [u0, h] of the step (0 < u0 < h): conductances
+ * propagated exactly from t_n, the stimulus from its quadratic. One exp per receptor:
+ * with f = exp(-u0/(2 tau)), the decay to u0 is f^2 and to the midpoint (u0 + h)/2 it is
+ * f exp(-h/(2 tau)). Pass two's latency is mostly this and the RK4 chain: no divisions. */
+static void partial_coefs(const cl_neuron_kernel *k, const lane_data *d, double u0, coefs *cf) {
   const cl_neuron_params *p = &k->p;
-  double ah, bh;
-  if (u == 0.0) {
-    const double hc = k->c[K_HC];
-    *a0 = MADD(hc, d->I0, d->f.a0);
-    ah = MADD(hc, d->Ih, d->f.ah);
-    *a1 = MADD(hc, d->I1, d->f.a1);
-    *b0 = d->f.b0;
-    bh = d->f.bh;
-    *b1 = d->f.b1;
-  } else {
-    double LC = fmax(k->dt - u, 0.0) / p->C_m;
-    double ee = exp(-u / p->tau_ex), ei = exp(-u / p->tau_in);
-    coefficients_at(k, d, u, LC, ee, ei, a0, b0);
-    coefficients_at(k, d, 0.5 * (u + k->dt), LC, sqrt(ee * k->c[K_AEX]), sqrt(ei * k->c[K_AIN]),
-                    &ah, &bh);
-    coefficients(p, LC, d->f.ge1, d->f.gi1, d->I1, a1, b1);
+  const double *c = k->c;
+  const double h = k->dt;
+  const double LC2 = fmax(h - u0, 0.0) * c[K_RC2];
+  const double fe = exp(-0.5 * u0 * c[K_RTAU_EX]), fi = exp(-0.5 * u0 * c[K_RTAU_IN]);
+  const double times[2] = {u0, 0.5 * (u0 + h)};
+  const double de[2] = {fe * fe, fe * c[K_AEX_H]}, di[2] = {fi * fi, fi * c[K_AIN_H]};
+  double *a[2] = {&cf->a0, &cf->ah}, *b[2] = {&cf->b0, &cf->bh};
+  for (int j = 0; j < 2; j++) {
+    double u = times[j], s = u * c[K_RH];
+    double ge = de[j] * (d->ge + (u * c[K_RTAU_EX]) * d->xe);
+    double gi = di[j] * (d->gi + (u * c[K_RTAU_IN]) * d->xi);
+    const double *I = d->I;
+    double Is = I[0] + s * (4.0 * I[1] - 3.0 * I[0] - I[2]) +
+                s * s * (2.0 * I[0] - 4.0 * I[1] + 2.0 * I[2]);
+    point_coefs(c, LC2, ge, gi, Is, a[j], b[j], p);
   }
-  return advance(V, *a0, *b0, ah, bh, *a1, *b1);
+  point_coefs(c, LC2, d->ge1, d->gi1, d->I[2], &cf->a1, &cf->b1, p);
 }
 
-/* The general step of neuron i (pass two). Returns 1 and sets *t_spike when it spikes. */
-static int step_general(const cl_neuron_kernel *k, cl_neuron_state *st, size_t i, int64_t step,
-                        const cl_neuron_input *in, double *t_spike) {
+/* Finishes the step of flagged neuron i: writes its V and refractory end. Returns 1 and sets
+ * *t_spike when it spikes. */
+static int finish_lane(const cl_neuron_kernel *k, cl_neuron_state *st, int64_t step,
+                       const lane_data *d, size_t i, double *t_spike) {
   const double *c = k->c;
   const cl_neuron_params *p = &k->p;
-  const double h = k->dt;
+  const double h = k->dt, E_ex = c[K_EEX];
   const double t0 = (double)step * h, t1 = (double)(step + 1) * h;
-  neuron_step d;
-  d.xe = st->x_ex[i];
-  d.xi = st->x_in[i];
-  if (in->in_ex) {
-    d.xe = MADD(M_E, in->in_ex[i], d.xe);
-    in->in_ex[i] = 0.0;
-  }
-  if (in->in_in) {
-    d.xi = MADD(M_E, in->in_in[i], d.xi);
-    in->in_in[i] = 0.0;
-  }
-  d.ge = st->g_ex[i];
-  d.gi = st->g_in[i];
-  d.I0 = in->I0 ? in->I0[i] : 0.0;
-  d.Ih = in->I0 ? in->Ih[i] : 0.0;
-  d.I1 = in->I0 ? in->I1[i] : 0.0;
-  d.f = full_coefficients(c, d.ge, d.xe, d.gi, d.xi);
-  st->g_ex[i] = d.f.ge1;
-  st->x_ex[i] = c[K_AEX] * d.xe;
-  st->g_in[i] = d.f.gi1;
-  st->x_in[i] = c[K_AIN] * d.xi;
-
-  double V = st->V_m[i], tre = st->t_ref_end[i];
+  double V = d->V, tre = d->tre;
   const int precise = c[K_PRECISE] != 0.0;
-  if (precise ? tre >= t1 : tre > t0)
-    return 0;                           /* refractory for the whole step: V stays at V_reset */
-  double u = tre > t0 ? tre - t0 : 0.0; /* precise mode: refractoriness ends inside the step */
+  if (precise ? tre >= t1 : tre > t0) { /* refractory for the whole step: V stays at V_reset */
+    st->V_m[i] = V;
+    return 0;
+  }
+  double u0 = tre > t0 ? tre - t0 : 0.0; /* precise mode: refractoriness ends inside the step */
   int spiked = 0;
   if (precise && V >= p->V_th) { /* starts at threshold: spike at the start of the interval */
-    *t_spike = t0 + u;
+    *t_spike = t0 + u0;
     spiked = 1;
     V = p->V_reset;
     tre = *t_spike + p->t_ref;
@@ -396,10 +537,17 @@ static int step_general(const cl_neuron_kernel *k, cl_neuron_state *st, size_t i
       st->t_ref_end[i] = tre;
       return 1;
     }
-    u = tre - t0;
+    u0 = tre - t0;
   }
-  double a0, b0, a1, b1;
-  double V1 = integrate(k, &d, u, V, &a0, &b0, &a1, &b1);
+  coefs cf;
+  double V1;
+  if (u0 == 0.0) { /* the full step: pass one's RK4 result when it holds */
+    full_coefs(c, d, &cf);
+    V1 = is_huge(&cf) ? advance(V - E_ex, &cf) + E_ex : d->Vn;
+  } else {
+    partial_coefs(k, d, u0, &cf);
+    V1 = advance(V - E_ex, &cf) + E_ex;
+  }
   if (!spiked && V1 >= p->V_th) {
     spiked = 1;
     if (!precise) {
@@ -407,16 +555,18 @@ static int step_general(const cl_neuron_kernel *k, cl_neuron_state *st, size_t i
       V1 = p->V_reset;
       tre = (double)(step + 1 + (int64_t)c[K_NREF]) * h;
     } else {
-      /* Hermite cubic in s in [0, 1] over [u, h], with slopes times the interval length. */
+      /* Hermite cubic in s in [0, 1] over [u0, h]; the slopes dV/ds = 2 (alpha - beta u). */
       double da = V - p->V_th, db = V1 - p->V_th;
-      double ma = a0 - b0 * V, mb = a1 - b1 * V1;
+      double ma = 2.0 * MADD(-cf.b0, V - E_ex, cf.a0), mb = 2.0 * MADD(-cf.b1, V1 - E_ex, cf.a1);
       const double q[4] = {da, ma, 3.0 * (db - da) - 2.0 * ma - mb, 2.0 * (da - db) + ma + mb};
       double sroot = first_root(q);
-      *t_spike = t0 + (u + sroot * (h - u));
+      *t_spike = t0 + (u0 + sroot * (h - u0));
       tre = *t_spike + p->t_ref;
       V1 = p->V_reset;
-      if (tre < t1)
-        V1 = integrate(k, &d, tre - t0, p->V_reset, &a0, &b0, &a1, &b1);
+      if (tre < t1) {
+        partial_coefs(k, d, tre - t0, &cf);
+        V1 = advance(p->V_reset - E_ex, &cf) + E_ex;
+      }
     }
   }
   st->V_m[i] = V1;
@@ -424,116 +574,261 @@ static int step_general(const cl_neuron_kernel *k, cl_neuron_state *st, size_t i
   return spiked;
 }
 
-/* Pass one over neurons [0, m) of a block (pointers already offset to the block): integrates
- * the common case and writes flag[j] = 1 (state untouched) for the neurons pass two must redo.
- * Returns nonzero when any neuron is flagged. The has_* arguments are constants after inlining,
- * so each input combination gets its own loop. */
-static inline __attribute__((always_inline)) int64_t
-block_pass(const double *c, double V_th, size_t m, double t0, double t_full, double *restrict V_m,
-           double *restrict g_ex, double *restrict x_ex, double *restrict g_in,
-           double *restrict x_in, const double *restrict t_ref_end, double *restrict in_ex,
-           double *restrict in_in, const double *restrict I0, const double *restrict Ih,
-           const double *restrict I1, int64_t *restrict flag, const int has_ex, const int has_in,
-           const int has_I) {
-  const double aex = c[K_AEX], ain = c[K_AIN], hc = c[K_HC];
-  const double vth0 = c[K_VTH0], vth = V_th;
-  int64_t any = 0;
-  /* The arrays never overlap (restrict is lost when GCC inlines, hence the pragma). */
-#pragma GCC ivdep
-  for (size_t j = 0; j < m; j++) {
-    double ine = has_ex ? in_ex[j] : 0.0;
-    double ini = has_in ? in_in[j] : 0.0;
-    double xe0 = x_ex[j], xi0 = x_in[j];
-    double xe = has_ex ? MADD(M_E, ine, xe0) : xe0;
-    double xi = has_in ? MADD(M_E, ini, xi0) : xi0;
-    double ge = g_ex[j], gi = g_in[j];
-    full_step f = full_coefficients(c, ge, xe, gi, xi);
-    if (has_I) {
-      f.a0 = MADD(hc, I0[j], f.a0);
-      f.ah = MADD(hc, Ih[j], f.ah);
-      f.a1 = MADD(hc, I1[j], f.a1);
-    }
-    double V = V_m[j];
-    double tre = t_ref_end[j];
-    _Bool refr = tre >= t_full;
-    _Bool partial = (tre > t0) & (!refr);
-    double Vn = rk4(V, f.a0, f.b0, f.ah, f.bh, f.a1, f.b1);
-    _Bool fl = partial | ((!refr) & (is_huge(f.b0, f.bh, f.b1) | (V >= vth0) | (Vn >= vth)));
-    Vn = refr ? V : Vn;
-    flag[j] = fl;
-    any |= fl;
-    V_m[j] = fl ? V : Vn;
-    g_ex[j] = fl ? ge : f.ge1;
-    x_ex[j] = fl ? xe0 : aex * xe;
-    g_in[j] = fl ? gi : f.gi1;
-    x_in[j] = fl ? xi0 : ain * xi;
-    if (has_ex)
-      in_ex[j] = fl ? ine : 0.0;
-    if (has_in)
-      in_in[j] = fl ? ini : 0.0;
-  }
-  return any;
-}
+/* ---- pass one: the vector pass ---- */
 
-/* The whole step for one combination of inputs (constant has_* after inlining). */
-static inline __attribute__((always_inline)) size_t
-step_all(const cl_neuron_kernel *k, cl_neuron_state *s, int64_t step, const cl_neuron_input *in,
-         uint32_t *spike_idx, double *spike_t, const int has_ex, const int has_in,
-         const int has_I) {
+/* The save area: up to CL_SAVE vectors that have flagged lanes, with their state at t_n (inputs
+ * added) and pass one's RK4 result. */
+enum { S_V, S_TRE, S_GE, S_XE, S_GI, S_XI, S_VN, S_COUNT };
+typedef struct {
+  size_t count;
+  size_t first[CL_SAVE];  /* index of the vector's lane 0 */
+  unsigned bits[CL_SAVE]; /* flagged lanes */
+  double v[CL_SAVE][S_COUNT][CL_W];
+} save_area;
+
+/* The arrays pass one reads and writes, offset so that element i is neuron base + i. */
+typedef struct {
+  double *V_m, *g_ex, *x_ex, *g_in, *x_in;
+  const double *tre;
+  double *in_ex, *in_in;
+  const double *I0, *Ih, *I1;
+  size_t base; /* index of element 0 in the state (the tail runs on padded copies) */
+} arrays;
+
+/* The step's constants, one per vector register. */
+typedef struct {
+  vd e, aex, aex_h, ahex, ahex_h, ain, ain_h, ahin, ahin_h;
+  vd hc2, zl2, al2, hein2, eex, vthm, vth0m, t0, t_full;
+} vconsts;
+
+static vconsts make_vconsts(const cl_neuron_kernel *k, int64_t step) {
+  const double *c = k->c;
   const double t0 = (double)step * k->dt, t1 = (double)(step + 1) * k->dt;
   /* Refractory for the whole step from t_full on; between t0 and t_full it ends inside. */
-  const double t_full = k->c[K_PRECISE] != 0.0 ? t1 : nextafter(t0, INFINITY);
-  double c[K_COUNT]; /* a local copy, which the stores of pass one provably do not alias */
-  memcpy(c, k->c, sizeof c);
-  const size_t n = s->n;
-  const int flush = step % (int64_t)c[K_FLUSH] == 0;
+  const double t_full = c[K_PRECISE] != 0.0 ? t1 : nextafter(t0, INFINITY);
+  const vconsts K = {v_set(M_E),         v_set(c[K_AEX]), v_set(c[K_AEX_H]), v_set(c[K_AHEX]),
+                     v_set(c[K_AHEX_H]), v_set(c[K_AIN]), v_set(c[K_AIN_H]), v_set(c[K_AHIN]),
+                     v_set(c[K_AHIN_H]), v_set(c[K_HC2]), v_set(c[K_ZL2]),   v_set(c[K_AL2]),
+                     v_set(c[K_HEIN2]),  v_set(c[K_EEX]), v_set(c[K_VTHM]),  v_set(c[K_VTH0M]),
+                     v_set(t0),          v_set(t_full)};
+  return K;
+}
+
+/* Pass one on the vector from element i: see the top. The order keeps the dependency chain
+ * short and few values live across it (32 vector registers hold the constants and the values in
+ * flight): the RK4 stages are one FMA apart, and the parts of the flag that do not need V_end
+ * are formed as soon as the coefficients are. (Interleaving two vectors per iteration, to give
+ * the core more independent work, was slower once the chain was short: register spills.) */
+static inline __attribute__((always_inline)) void vector_one(const vconsts *K, const arrays *A,
+                                                             size_t i, save_area *sv,
+                                                             const int has_ex, const int has_in,
+                                                             const int has_I) {
+  const vd zero = v_set(0.0);
+  /* the state at t_n with this step's input; the conductances at the midpoint and the end, and
+   * the halved coefficients at the three points (full_coefs() is the scalar twin) */
+  const vd V = v_load(A->V_m + i);
+  vd ge = v_load(A->g_ex + i), gi = v_load(A->g_in + i);
+  vd xe = v_load(A->x_ex + i), xi = v_load(A->x_in + i);
+  if (has_ex)
+    xe = v_fma(K->e, v_load(A->in_ex + i), xe);
+  if (has_in)
+    xi = v_fma(K->e, v_load(A->in_in + i), xi);
+  vd geh = v_fma(K->ahex_h, xe, K->aex_h * ge);
+  vd gih = v_fma(K->ahin_h, xi, K->ain_h * gi);
+  vd ge1 = v_fma(K->ahex, xe, K->aex * ge);
+  vd gi1 = v_fma(K->ahin, xi, K->ain * gi);
+  vd x1e = K->aex * xe, x1i = K->ain * xi;
+  vd a0 = v_fma(K->hein2, gi, K->al2);
+  vd ah = v_fma(K->hein2, gih, K->al2);
+  vd a1 = v_fma(K->hein2, gi1, K->al2);
+  vd b0 = v_fma(K->hc2, ge + gi, K->zl2);
+  vd bh = v_fma(K->hc2, geh + gih, K->zl2);
+  vd b1 = v_fma(K->hc2, ge1 + gi1, K->zl2);
+  if (has_I) {
+    a0 = v_fma(K->hc2, v_load(A->I0 + i), a0);
+    ah = v_fma(K->hc2, v_load(A->Ih + i), ah);
+    a1 = v_fma(K->hc2, v_load(A->I1 + i), a1);
+  }
+  /* Flagged: not refractory for the whole step (tre < t_full) and score > 0, where score > 0
+   * <=> V_end >= V_th, or V_start >= V_th in precise mode, or some beta > 1/2, or tre > t_n:
+   * each difference is > 0 exactly when its comparison holds (IEEE subtraction is monotone and
+   * exact at 0), and tre = -inf gives -inf. All but the V_end term now, off the RK4 chain. */
+  const vd tre = v_load(A->tre + i);
+  const vmask active = v_lt(tre, K->t_full);
+  vd huge = v_max(v_max(b0, bh), b1) - v_set(CL_BETA_RK4_MAX);
+  vd early = v_max(v_max(V - K->vth0m, huge), tre - K->t0);
+  /* RK4 on u = V - E_ex, arranged for a short dependency chain (rk4() above is the scalar
+   * twin, see there) */
+  vd y = V - K->eex;
+  vd ch = v_fnma(bh, y, ah), c1 = v_fnma(b1, y, a1), b1x2 = b1 + b1;
+  vd k1 = v_fnma(b0, y, a0);
+  vd k2 = v_fnma(bh, k1, ch);
+  vd k3 = v_fnma(bh, k2, ch);
+  vd k4 = v_fnma(b1x2, k3, c1);
+  vd k23 = k2 + k3;
+  const vd third = v_set(1.0 / 3.0);
+  const vd Vn = v_fma(k4, third, v_fma((k23 + k23) + k1, third, y)) + K->eex;
+  unsigned flag = v_bits_gt(active, v_max(early, Vn - K->vthm), zero);
+  if (flag) { /* rare: keep what pass two needs */
+    size_t slot = sv->count++;
+    sv->first[slot] = A->base + i;
+    sv->bits[slot] = flag;
+    const vd keep[S_COUNT] = {V, tre, ge, xe, gi, xi, Vn};
+    for (int q = 0; q < S_COUNT; q++)
+      v_store(sv->v[slot][q], keep[q]);
+  }
+  /* Every store is unconditional: a flagged neuron's V is overwritten by pass two, and its
+   * conductances are the same on both paths. */
+  v_store(A->V_m + i, v_select(active, Vn, V));
+  v_store(A->g_ex + i, ge1);
+  v_store(A->g_in + i, gi1);
+  v_store(A->x_ex + i, x1e);
+  v_store(A->x_in + i, x1i);
+  if (has_ex)
+    v_store(A->in_ex + i, zero);
+  if (has_in)
+    v_store(A->in_in + i, zero);
+}
+
+/* Pass one over the whole vectors of elements [i, end) (a multiple of CL_W apart) until the save
+ * area cannot take another group; returns the element reached. */
+static inline __attribute__((always_inline)) size_t
+vector_pass(const cl_neuron_kernel *k, int64_t step, const arrays *A0, size_t i, size_t end,
+            save_area *sv, const int has_ex, const int has_in, const int has_I) {
+  /* Constants and pointers in locals: the vector stores may alias anything in memory. */
+  const vconsts K = make_vconsts(k, step);
+  const arrays A = *A0;
+  for (; i + CL_W <= end && sv->count < CL_SAVE; i += CL_W)
+    vector_one(&K, &A, i, sv, has_ex, has_in, has_I);
+  return i;
+}
+
+/* One instance of pass one per input combination (not inlined: its loop gets the registers). */
+#define CL_VECTOR_PASS(name, ex, inh, cur)                                                         \
+  static __attribute__((noinline)) size_t name(const cl_neuron_kernel *k, int64_t step,            \
+                                               const arrays *A, size_t i, size_t end,              \
+                                               save_area *sv) {                                    \
+    return vector_pass(k, step, A, i, end, sv, ex, inh, cur);                                      \
+  }
+CL_VECTOR_PASS(pass_000, 0, 0, 0)
+CL_VECTOR_PASS(pass_100, 1, 0, 0)
+CL_VECTOR_PASS(pass_010, 0, 1, 0)
+CL_VECTOR_PASS(pass_110, 1, 1, 0)
+CL_VECTOR_PASS(pass_001, 0, 0, 1)
+CL_VECTOR_PASS(pass_101, 1, 0, 1)
+CL_VECTOR_PASS(pass_011, 0, 1, 1)
+CL_VECTOR_PASS(pass_111, 1, 1, 1)
+
+static size_t run_vector_pass(int variant, const cl_neuron_kernel *k, int64_t step, const arrays *A,
+                              size_t i, size_t end, save_area *sv) {
+  switch (variant) {
+  case 0:
+    return pass_000(k, step, A, i, end, sv);
+  case 1:
+    return pass_100(k, step, A, i, end, sv);
+  case 2:
+    return pass_010(k, step, A, i, end, sv);
+  case 3:
+    return pass_110(k, step, A, i, end, sv);
+  case 4:
+    return pass_001(k, step, A, i, end, sv);
+  case 5:
+    return pass_101(k, step, A, i, end, sv);
+  case 6:
+    return pass_011(k, step, A, i, end, sv);
+  default:
+    return pass_111(k, step, A, i, end, sv);
+  }
+}
+
+/* Pass two over the save area (in increasing index); empties it. Returns the number of spikes
+ * appended to spike_idx, spike_t. */
+static size_t rare_pass(const cl_neuron_kernel *k, cl_neuron_state *s, const cl_neuron_input *in,
+                        int64_t step, save_area *sv, uint32_t *spike_idx, double *spike_t) {
   size_t nspikes = 0;
-  int64_t flag[CL_BLOCK]; /* as wide as a double: one vector lane per neuron in pass one */
-  for (size_t b = 0; b < n; b += CL_BLOCK) {
-    size_t m = n - b < CL_BLOCK ? n - b : CL_BLOCK;
-    int64_t any = block_pass(c, k->p.V_th, m, t0, t_full, s->V_m + b, s->g_ex + b, s->x_ex + b,
-                             s->g_in + b, s->x_in + b, s->t_ref_end + b,
-                             has_ex ? in->in_ex + b : NULL, has_in ? in->in_in + b : NULL,
-                             has_I ? in->I0 + b : NULL, has_I ? in->Ih + b : NULL,
-                             has_I ? in->I1 + b : NULL, flag, has_ex, has_in, has_I);
-    /* Pass two: the flagged neurons in increasing index. */
-    for (size_t j = 0; any && j < m; j++) {
+  for (size_t slot = 0; slot < sv->count; slot++) {
+    double(*v)[CL_W] = sv->v[slot];
+    for (unsigned bits = sv->bits[slot]; bits; bits &= bits - 1) {
+      int l = __builtin_ctz(bits);
+      size_t i = sv->first[slot] + (size_t)l;
+      /* the conductances at t_{n+1} as pass one stored them */
+      const lane_data d = {
+          v[S_V][l],
+          v[S_TRE][l],
+          v[S_GE][l],
+          v[S_XE][l],
+          v[S_GI][l],
+          v[S_XI][l],
+          s->g_ex[i],
+          s->g_in[i],
+          {in->I0 ? in->I0[i] : 0.0, in->I0 ? in->Ih[i] : 0.0, in->I0 ? in->I1[i] : 0.0},
+          v[S_VN][l]};
       double ts;
-      if (flag[j] && step_general(k, s, b + j, step, in, &ts)) {
-        spike_idx[nspikes] = (uint32_t)(b + j);
+      if (finish_lane(k, s, step, &d, i, &ts)) {
+        spike_idx[nspikes] = (uint32_t)i;
         spike_t[nspikes] = ts;
         nspikes++;
       }
     }
-    if (flush) {
-      flush_tiny(s->g_ex + b, m);
-      flush_tiny(s->x_ex + b, m);
-      flush_tiny(s->g_in + b, m);
-      flush_tiny(s->x_in + b, m);
-    }
   }
+  sv->count = 0;
   return nspikes;
+}
+
+static void flush_range(cl_neuron_state *s, size_t i, size_t m) {
+  flush_tiny(s->g_ex + i, m);
+  flush_tiny(s->x_ex + i, m);
+  flush_tiny(s->g_in + i, m);
+  flush_tiny(s->x_in + i, m);
 }
 
 size_t cl_neuron_step(const cl_neuron_kernel *k, cl_neuron_state *s, int64_t step,
                       const cl_neuron_input *in, uint32_t *spike_idx, double *spike_t) {
-  const int ex = in->in_ex != NULL, inh = in->in_in != NULL, cur = in->I0 != NULL;
-  switch (ex | inh << 1 | cur << 2) {
-  case 0:
-    return step_all(k, s, step, in, spike_idx, spike_t, 0, 0, 0);
-  case 1:
-    return step_all(k, s, step, in, spike_idx, spike_t, 1, 0, 0);
-  case 2:
-    return step_all(k, s, step, in, spike_idx, spike_t, 0, 1, 0);
-  case 3:
-    return step_all(k, s, step, in, spike_idx, spike_t, 1, 1, 0);
-  case 4:
-    return step_all(k, s, step, in, spike_idx, spike_t, 0, 0, 1);
-  case 5:
-    return step_all(k, s, step, in, spike_idx, spike_t, 1, 0, 1);
-  case 6:
-    return step_all(k, s, step, in, spike_idx, spike_t, 0, 1, 1);
-  default:
-    return step_all(k, s, step, in, spike_idx, spike_t, 1, 1, 1);
+  const int has_ex = in->in_ex != NULL, has_in = in->in_in != NULL, has_I = in->I0 != NULL;
+  const int variant = has_ex | has_in << 1 | has_I << 2;
+  const int flush = step % (int64_t)k->c[K_FLUSH] == 0;
+  const size_t n = s->n, n_full = n - n % CL_W;
+  save_area sv;
+  sv.count = 0;
+  size_t nspikes = 0;
+  const arrays A = {s->V_m,    s->g_ex,   s->x_ex, s->g_in, s->x_in, s->t_ref_end,
+                    in->in_ex, in->in_in, in->I0,  in->Ih,  in->I1,  0};
+  for (size_t i = 0; i < n_full;) {
+    size_t end = n_full - i < CL_CHUNK ? n_full : i + CL_CHUNK;
+    size_t reached = run_vector_pass(variant, k, step, &A, i, end, &sv);
+    nspikes += rare_pass(k, s, in, step, &sv, spike_idx + nspikes, spike_t + nspikes);
+    if (flush)
+      flush_range(s, i, reached - i);
+    i = reached;
   }
+  if (n_full < n) {
+    /* The last m < CL_W neurons: the same vector code on padded copies. Padding lanes are
+     * refractory forever (tre = +inf), so they are never flagged; their arithmetic is on
+     * zeros. */
+    const size_t m = n - n_full;
+    double buf[11][CL_W];
+    for (int a = 0; a < 11; a++)
+      for (size_t l = 0; l < CL_W; l++)
+        buf[a][l] = a == 5 ? INFINITY : 0.0;
+    double *const state[6] = {s->V_m, s->g_ex, s->x_ex, s->g_in, s->x_in, s->t_ref_end};
+    const double *const inputs[5] = {in->in_ex, in->in_in, in->I0, in->Ih, in->I1};
+    for (int a = 0; a < 6; a++)
+      memcpy(buf[a], state[a] + n_full, m * sizeof(double));
+    for (int a = 0; a < 5; a++)
+      if (inputs[a])
+        memcpy(buf[6 + a], inputs[a] + n_full, m * sizeof(double));
+    const arrays T = {buf[0], buf[1], buf[2], buf[3], buf[4],  buf[5],
+                      buf[6], buf[7], buf[8], buf[9], buf[10], n_full};
+    run_vector_pass(variant, k, step, &T, 0, CL_W, &sv);
+    for (int a = 0; a < 5; a++)
+      memcpy(state[a] + n_full, buf[a], m * sizeof(double));
+    if (has_ex)
+      memset(in->in_ex + n_full, 0, m * sizeof(double));
+    if (has_in)
+      memset(in->in_in + n_full, 0, m * sizeof(double));
+    nspikes += rare_pass(k, s, in, step, &sv, spike_idx + nspikes, spike_t + nspikes);
+    if (flush)
+      flush_range(s, n_full, m);
+  }
+  return nspikes;
 }

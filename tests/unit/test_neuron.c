@@ -140,7 +140,9 @@ static cl_neuron_params c_params(void) {
   return p;
 }
 
-static double c_current(double t) { return 200.0 + 150.0 * sin(2.0 * M_PI * 0.005 * t); }
+static double c_current(double t) {
+  return 200.0 + 150.0 * sin(2.0 * M_PI * 0.005 * t);
+}
 
 /* One neuron with its kernel; the state points into the struct (do not copy it). */
 typedef struct {
@@ -430,7 +432,9 @@ static uint64_t splitmix(uint64_t *x) {
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);
 }
-static double uniform(uint64_t *x) { return (double)(splitmix(x) >> 11) * 0x1.0p-53; }
+static double uniform(uint64_t *x) {
+  return (double)(splitmix(x) >> 11) * 0x1.0p-53;
+}
 
 /* Inputs up to 1e5 nS (ex and in, in bursts): V stays finite and inside the range of the
  * reversal potentials, E_L and V_reset, in both modes, without threshold (so that V is driven
@@ -499,104 +503,124 @@ static void test_robust(void) {
     }
 }
 
-/* A population of neurons in every regime (quiet, spiking, refractory, huge conductances,
+/* A population of n neurons in every regime (quiet, spiking, refractory, huge conductances,
  * partial refractoriness, current input, t_ref below dt) gives bit for bit the results of each
  * neuron simulated alone: the vector pass and the rare pass agree, and a neuron's result does
- * not depend on its position in the arrays. */
+ * not depend on its position in the arrays. drive scales the inputs (1: the original mix).
+ * Returns the number of spikes. */
+static size_t population_vs_single(const char *what, const cl_neuron_params *p, size_t n,
+                                   int nsteps, uint64_t seed, double drive) {
+  const double dt = 0.1;
+  cl_neuron_kernel k;
+  cl_neuron_kernel_init(&k, p, dt);
+  double *a = calloc(11 * n, sizeof(double));
+  double *V = a, *ge = a + n, *xe = a + 2 * n, *gi = a + 3 * n, *xi = a + 4 * n, *tre = a + 5 * n,
+         *iex = a + 6 * n, *iin = a + 7 * n, *I0 = a + 8 * n, *Ih = a + 9 * n, *I1 = a + 10 * n;
+  double *single = calloc(11 * n, sizeof(double)); /* the same, each neuron alone */
+  uint32_t *idx = malloc(n * sizeof *idx);
+  double *ts = malloc(n * sizeof *ts);
+  cl_neuron_state s = {n, V, ge, xe, gi, xi, tre};
+  cl_neuron_state_clear_refractory(&s);
+  for (size_t i = 0; i < n; i++) {
+    V[i] = -75.0 + 25.0 * uniform(&seed); /* some start above threshold */
+    if (i % 11 == 3)
+      tre[i] = 0.35 + 0.5 * uniform(&seed); /* refractory at the start */
+  }
+  memcpy(single, a, 6 * n * sizeof(double));
+  cl_neuron_input in = {iex, iin, I0, Ih, I1};
+  size_t total = 0, mismatches = 0;
+  for (int step = 0; step < nsteps; step++) {
+    for (size_t i = 0; i < n; i++) {
+      double rate = (double)(i % 5) * 0.15;
+      iex[i] = uniform(&seed) < rate ? drive * 10.0 * uniform(&seed) : 0.0;
+      iin[i] = uniform(&seed) < rate ? 15.0 * uniform(&seed) : 0.0;
+      if (i % 13 == 5 && step % 300 < 30)
+        iex[i] += 2e4; /* bursts of huge conductance */
+      double amp = drive * (double)(i % 3) * 150.0;
+      double t0 = step * dt;
+      I0[i] = amp * (1 + sin(0.01 * (double)i * t0));
+      Ih[i] = amp * (1 + sin(0.01 * (double)i * (t0 + 0.5 * dt)));
+      I1[i] = amp * (1 + sin(0.01 * (double)i * (t0 + dt)));
+    }
+    double *sv = single;
+    for (size_t i = 0; i < n; i++) { /* each neuron alone first (inputs are read-only) */
+      double e = iex[i], ii = iin[i];
+      cl_neuron_state one = {
+          1, sv + i, sv + n + i, sv + 2 * n + i, sv + 3 * n + i, sv + 4 * n + i, sv + 5 * n + i};
+      cl_neuron_input in1 = {&e, &ii, I0 + i, Ih + i, I1 + i};
+      uint32_t id1;
+      double t1;
+      size_t ns1 = cl_neuron_step(&k, &one, step, &in1, &id1, &t1);
+      /* stash the single run's spike (time, or NAN) in its otherwise unused columns */
+      sv[6 * n + i] = ns1 ? t1 : NAN;
+      CHECK(ns1 == 0 || id1 == 0, "single neuron: spike index %u", id1);
+    }
+    size_t ns = cl_neuron_step(&k, &s, step, &in, idx, ts);
+    total += ns;
+    for (size_t j = 1; j < ns; j++)
+      CHECK(idx[j] > idx[j - 1], "spike list not in increasing index order at step %d", step);
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+      int spiked = j < ns && idx[j] == i;
+      double t_pop = spiked ? ts[j++] : NAN;
+      double t_one = sv[6 * n + i];
+      int same_spike = spiked ? t_one == t_pop : isnan(t_one);
+      int same_state = V[i] == sv[i] && ge[i] == sv[n + i] && xe[i] == sv[2 * n + i] &&
+                       gi[i] == sv[3 * n + i] && xi[i] == sv[4 * n + i] && tre[i] == sv[5 * n + i];
+      if (!same_spike || !same_state) {
+        if (mismatches++ < 5)
+          fprintf(stderr,
+                  "%s: neuron %zu step %d: population V %.17g spike %.17g, alone V "
+                  "%.17g spike %.17g\n",
+                  what, i, step, V[i], t_pop, sv[i], t_one);
+      }
+      CHECK(iex[i] == 0 && iin[i] == 0, "inputs of neuron %zu not consumed", i);
+    }
+  }
+  printf("population vs single (%s): %zu neurons, %zu spikes, %zu mismatches\n", what, n, total,
+         mismatches);
+  CHECK(mismatches == 0, "%s: %zu neuron-steps differ between population and single runs", what,
+        mismatches);
+  free(a);
+  free(single);
+  free(idx);
+  free(ts);
+  return total;
+}
+
 static void test_population_equals_single(void) {
-  const size_t n = 157; /* three blocks, not a multiple of any vector width */
-  const int nsteps = 3000;
   for (int mode = 0; mode < 2; mode++)
     for (int t_ref_case = 0; t_ref_case < 2; t_ref_case++) {
       cl_neuron_params p;
       cl_neuron_params_default(&p);
       p.mode = mode ? CL_THRESHOLD_GRID : CL_THRESHOLD_PRECISE;
       p.t_ref = t_ref_case ? 0.04 : 2.0; /* below dt, or several steps */
-      const double dt = 0.1;
-      cl_neuron_kernel k;
-      cl_neuron_kernel_init(&k, &p, dt);
-      double *a = calloc(11 * n, sizeof(double));
-      double *V = a, *ge = a + n, *xe = a + 2 * n, *gi = a + 3 * n, *xi = a + 4 * n,
-             *tre = a + 5 * n, *iex = a + 6 * n, *iin = a + 7 * n, *I0 = a + 8 * n, *Ih = a + 9 * n,
-             *I1 = a + 10 * n;
-      double *single = calloc(11 * n, sizeof(double)); /* the same, each neuron alone */
-      uint32_t *idx = malloc(n * sizeof *idx);
-      double *ts = malloc(n * sizeof *ts);
-      cl_neuron_state s = {n, V, ge, xe, gi, xi, tre};
-      cl_neuron_state_clear_refractory(&s);
-      uint64_t seed = 777 + (uint64_t)(2 * mode + t_ref_case);
-      for (size_t i = 0; i < n; i++) {
-        V[i] = -75.0 + 25.0 * uniform(&seed); /* some start above threshold */
-        if (i % 11 == 3)
-          tre[i] = 0.35 + 0.5 * uniform(&seed); /* refractory at the start */
-      }
-      memcpy(single, a, 6 * n * sizeof(double));
-      cl_neuron_input in = {iex, iin, I0, Ih, I1};
-      size_t total = 0, mismatches = 0;
-      for (int step = 0; step < nsteps; step++) {
-        for (size_t i = 0; i < n; i++) {
-          double rate = (double)(i % 5) * 0.15;
-          iex[i] = uniform(&seed) < rate ? 10.0 * uniform(&seed) : 0.0;
-          iin[i] = uniform(&seed) < rate ? 15.0 * uniform(&seed) : 0.0;
-          if (i % 13 == 5 && step % 300 < 30)
-            iex[i] += 2e4; /* bursts of huge conductance */
-          double amp = (double)(i % 3) * 150.0;
-          double t0 = step * dt;
-          I0[i] = amp * (1 + sin(0.01 * (double)i * t0));
-          Ih[i] = amp * (1 + sin(0.01 * (double)i * (t0 + 0.5 * dt)));
-          I1[i] = amp * (1 + sin(0.01 * (double)i * (t0 + dt)));
-        }
-        double *sv = single;
-        for (size_t i = 0; i < n; i++) { /* each neuron alone first (inputs are read-only) */
-          double e = iex[i], ii = iin[i];
-          cl_neuron_state one = {1,
-                                 sv + i,
-                                 sv + n + i,
-                                 sv + 2 * n + i,
-                                 sv + 3 * n + i,
-                                 sv + 4 * n + i,
-                                 sv + 5 * n + i};
-          cl_neuron_input in1 = {&e, &ii, I0 + i, Ih + i, I1 + i};
-          uint32_t id1;
-          double t1;
-          size_t ns1 = cl_neuron_step(&k, &one, step, &in1, &id1, &t1);
-          /* stash the single run's spike (time, or NAN) in its otherwise unused columns */
-          sv[6 * n + i] = ns1 ? t1 : NAN;
-          CHECK(ns1 == 0 || id1 == 0, "single neuron: spike index %u", id1);
-        }
-        size_t ns = cl_neuron_step(&k, &s, step, &in, idx, ts);
-        total += ns;
-        for (size_t j = 1; j < ns; j++)
-          CHECK(idx[j] > idx[j - 1], "spike list not in increasing index order at step %d", step);
-        size_t j = 0;
-        for (size_t i = 0; i < n; i++) {
-          int spiked = j < ns && idx[j] == i;
-          double t_pop = spiked ? ts[j++] : NAN;
-          double t_one = sv[6 * n + i];
-          int same_spike = spiked ? t_one == t_pop : isnan(t_one);
-          int same_state = V[i] == sv[i] && ge[i] == sv[n + i] && xe[i] == sv[2 * n + i] &&
-                           gi[i] == sv[3 * n + i] && xi[i] == sv[4 * n + i] &&
-                           tre[i] == sv[5 * n + i];
-          if (!same_spike || !same_state) {
-            if (mismatches++ < 5)
-              fprintf(stderr,
-                      "neuron %zu step %d: population V %.17g spike %.17g, alone V "
-                      "%.17g spike %.17g\n",
-                      i, step, V[i], t_pop, sv[i], t_one);
-          }
-          CHECK(iex[i] == 0 && iin[i] == 0, "inputs of neuron %zu not consumed", i);
-        }
-      }
-      printf("population vs single (%s, t_ref %g): %zu spikes, %zu mismatches\n",
-             mode ? "grid" : "precise", p.t_ref, total, mismatches);
-      CHECK(mismatches == 0, "%zu neuron-steps differ between population and single runs",
-            mismatches);
+      char what[64];
+      snprintf(what, sizeof what, "%s, t_ref %g", mode ? "grid" : "precise", p.t_ref);
+      /* three blocks, not a multiple of any vector width */
+      size_t total =
+          population_vs_single(what, &p, 157, 3000, 777 + (uint64_t)(2 * mode + t_ref_case), 1.0);
       CHECK(total > 100, "too few spikes (%zu) to exercise the rare path", total);
-      free(a);
-      free(single);
-      free(idx);
-      free(ts);
     }
+  /* E_ex != 0 and a constant I_e (the kernel integrates V - E_ex) */
+  for (int mode = 0; mode < 2; mode++) {
+    cl_neuron_params p;
+    cl_neuron_params_default(&p);
+    p.mode = mode ? CL_THRESHOLD_GRID : CL_THRESHOLD_PRECISE;
+    p.E_ex = 7.5;
+    p.I_e = 120.0;
+    size_t total =
+        population_vs_single(mode ? "grid, E_ex 7.5, I_e 120" : "precise, E_ex 7.5, I_e 120", &p,
+                             61, 2000, 4242 + (uint64_t)mode, 1.0);
+    CHECK(total > 100, "too few spikes (%zu) to exercise the rare path", total);
+  }
+  /* More neurons than one call of the vector pass handles, so many of them spiking at once that
+   * the rare pass runs several times within a step. */
+  cl_neuron_params p;
+  cl_neuron_params_default(&p);
+  p.t_ref = 0.3;
+  size_t total = population_vs_single("precise, t_ref 0.3, strong drive", &p, 5003, 150, 99, 20.0);
+  CHECK(total > 150 * 500, "too few spikes (%zu) to fill the rare pass's buffer", total);
 }
 
 /* t_ref below dt: at most one spike per step, a second crossing fires at the next step's
