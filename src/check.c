@@ -112,10 +112,10 @@ void cl_check_memory_estimate(const cl_config *cfg, int nranks, cl_check_memory 
   }
   int64_t dmin, dmax;
   cl_config_delay_steps(cfg, &dmin, &dmax);
-  m->synapses = 9.0 * syn / P;
+  m->synapses = (dmax < 256 ? 9.0 : 10.0) * syn / P; /* target, weight, 1-2 B delay */
   m->csr_offsets = 8.0 * (sources + 1);
   m->state = 6.0 * 8.0 * neurons / P;
-  m->ring_buffers = (double)(dmin + dmax) * 2.0 * 8.0 * neurons / P;
+  m->ring_buffers = (double)(dmax + 1) * 2.0 * 8.0 * neurons / P;
   m->total =
       m->synapses + m->csr_offsets + m->state + m->ring_buffers + m->report_buffers + m->config;
 }
@@ -401,15 +401,14 @@ int cl_check_print(FILE *f, const cl_config *cfg, int nranks) {
   cl_check_memory m;
   cl_check_memory_estimate(cfg, nranks, &m);
   fprintf(f, "\nmemory per rank on %d rank%s (estimate)\n", nranks, nranks > 1 ? "s" : "");
-  fprintf(f, "  synapses         %12s  (9 B x %s synapses / %d)\n", bytes(m.synapses, a, sizeof a),
+  fprintf(f, "  synapses         %12s  (9-10 B x %s synapses / %d)\n", bytes(m.synapses, a, sizeof a),
           count(total, b, sizeof b), nranks);
   fprintf(f, "  source offsets   %12s  (8 B per source gid, on every rank)\n",
           bytes(m.csr_offsets, a, sizeof a));
   fprintf(f, "  neuron state     %12s  (6 doubles per neuron)\n", bytes(m.state, a, sizeof a));
   fprintf(f,
-          "  ring buffers     %12s  ((D_min + D_max) = %lld slots x 2 receptors x 8 B per "
-          "neuron)\n",
-          bytes(m.ring_buffers, a, sizeof a), (long long)(dmin + dmax));
+          "  ring buffers     %12s  (D_max + 1 = %lld slots x 2 receptors x 8 B per neuron)\n",
+          bytes(m.ring_buffers, a, sizeof a), (long long)(dmax + 1));
   if (m.report_buffers > 0)
     fprintf(f, "  report buffers   %12s  (float32 samples between flushes)\n",
             bytes(m.report_buffers, a, sizeof a));
