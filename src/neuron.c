@@ -70,6 +70,8 @@
 #define CL_CHUNK 2048
 /* Vectors with flagged neurons held in the save area before pass two runs. */
 #define CL_SAVE 16
+/* Elements ahead at which pass one prefetches the input rows (see vector_one). */
+#define CL_PREFETCH 1024
 
 /* a * b + c, fused where the target has a fast FMA. The vector layer's v_fma is fused exactly
  * when this is, so that scalar and vector code agree to the bit. */
@@ -592,6 +594,7 @@ typedef struct {
   const double *tre;
   double *in_ex, *in_in;
   const double *I0, *Ih, *I1;
+  size_t n;    /* elements */
   size_t base; /* index of element 0 in the state (the tail runs on padded copies) */
 } arrays;
 
@@ -624,6 +627,15 @@ static inline __attribute__((always_inline)) void vector_one(const vconsts *K, c
                                                              const int has_ex, const int has_in,
                                                              const int has_I) {
   const vd zero = v_set(0.0);
+  /* In the simulator a ring-buffer row was last touched 2 slices ago (delivery writes a few
+   * entries at random), so unlike the state it streams from memory, and the hardware
+   * prefetchers do not keep up with it: prefetching it 8 KB ahead made the update phase of the
+   * 40000-neuron COBA network 10-25 % faster (no change at 4000). */
+  const size_t ahead = i + CL_PREFETCH < A->n ? i + CL_PREFETCH : i;
+  if (has_ex)
+    __builtin_prefetch(A->in_ex + ahead, 1, 3);
+  if (has_in)
+    __builtin_prefetch(A->in_in + ahead, 1, 3);
   /* the state at t_n with this step's input; the conductances at the midpoint and the end, and
    * the halved coefficients at the three points (full_coefs() is the scalar twin) */
   const vd V = v_load(A->V_m + i);
@@ -791,8 +803,8 @@ size_t cl_neuron_step(const cl_neuron_kernel *k, cl_neuron_state *s, int64_t ste
   save_area sv;
   sv.count = 0;
   size_t nspikes = 0;
-  const arrays A = {s->V_m,    s->g_ex,   s->x_ex, s->g_in, s->x_in, s->t_ref_end,
-                    in->in_ex, in->in_in, in->I0,  in->Ih,  in->I1,  0};
+  const arrays A = {s->V_m, s->g_ex, s->x_ex, s->g_in, s->x_in, s->t_ref_end, in->in_ex, in->in_in,
+                    in->I0, in->Ih,  in->I1,  n,       0};
   for (size_t i = 0; i < n_full;) {
     size_t end = n_full - i < CL_CHUNK ? n_full : i + CL_CHUNK;
     size_t reached = run_vector_pass(variant, k, step, &A, i, end, &sv);
@@ -817,8 +829,8 @@ size_t cl_neuron_step(const cl_neuron_kernel *k, cl_neuron_state *s, int64_t ste
     for (int a = 0; a < 5; a++)
       if (inputs[a])
         memcpy(buf[6 + a], inputs[a] + n_full, m * sizeof(double));
-    const arrays T = {buf[0], buf[1], buf[2], buf[3], buf[4],  buf[5],
-                      buf[6], buf[7], buf[8], buf[9], buf[10], n_full};
+    const arrays T = {buf[0], buf[1], buf[2], buf[3],  buf[4], buf[5], buf[6],
+                      buf[7], buf[8], buf[9], buf[10], CL_W,   n_full};
     run_vector_pass(variant, k, step, &T, 0, CL_W, &sv);
     for (int a = 0; a < 5; a++)
       memcpy(state[a] + n_full, buf[a], m * sizeof(double));
