@@ -115,7 +115,7 @@ void cl_check_memory_estimate(const cl_config *cfg, int nranks, cl_check_memory 
   m->synapses = (dmax < 256 ? 9.0 : 10.0) * syn / P; /* target, weight, 1-2 B delay */
   m->csr_offsets = 8.0 * (sources + 1);
   m->state = 6.0 * 8.0 * neurons / P;
-  m->ring_buffers = (double)(dmax + 1) * 2.0 * 8.0 * neurons / P;
+  m->ring_buffers = (double)(dmax + 1) * 2.0 * 4.0 * neurons / P;
   m->total =
       m->synapses + m->csr_offsets + m->state + m->ring_buffers + m->report_buffers + m->config;
 }
@@ -407,7 +407,7 @@ int cl_check_print(FILE *f, const cl_config *cfg, int nranks) {
           bytes(m.csr_offsets, a, sizeof a));
   fprintf(f, "  neuron state     %12s  (6 doubles per neuron)\n", bytes(m.state, a, sizeof a));
   fprintf(f,
-          "  ring buffers     %12s  (D_max + 1 = %lld slots x 2 receptors x 8 B per neuron)\n",
+          "  ring buffers     %12s  (D_max + 1 = %lld slots x 2 receptors x 4 B per neuron)\n",
           bytes(m.ring_buffers, a, sizeof a), (long long)(dmax + 1));
   if (m.report_buffers > 0)
     fprintf(f, "  report buffers   %12s  (float32 samples between flushes)\n",

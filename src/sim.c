@@ -229,7 +229,7 @@ static void sample(sim *S, int64_t step) {
     if (step % R->every)
       continue;
     const double *a = var_array(R->pop, R->var);
-    const double *in = NULL;
+    const float *in = NULL;
     if (R->var == CL_VAR_X_EX || R->var == CL_VAR_X_IN)
       in = cl_ringbuf_row(&S->rb, R->var == CL_VAR_X_IN, step) + R->pop->in_begin;
     for (uint64_t i = 0; i < R->n; i++)
@@ -242,7 +242,7 @@ static void sample(sim *S, int64_t step) {
 static void update(sim *S, int64_t step, int64_t in_slice) {
   cl_network *net = &S->net;
   cl_stimuli_currents(&S->stim, net, step);
-  double *row_ex = cl_ringbuf_row(&S->rb, 0, step), *row_in = cl_ringbuf_row(&S->rb, 1, step);
+  float *row_ex = cl_ringbuf_row(&S->rb, 0, step), *row_in = cl_ringbuf_row(&S->rb, 1, step);
   for (size_t p = 0; p < net->n_pops; p++) {
     cl_pop *pop = &net->pops[p];
     if (pop->cfg->model != CL_MODEL_COND_ALPHA || pop->n_local == 0)

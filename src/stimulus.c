@@ -156,8 +156,8 @@ void cl_stimuli_inject(cl_stimuli *st, cl_network *net, cl_ringbuf *rb, int64_t 
     const cl_stimulus_config *sc = s->cfg;
     if (sc->kind != CL_STIM_POISSON && sc->kind != CL_STIM_SPIKES)
       continue;
-    double *row = cl_ringbuf_row(rb, sc->receptor == CL_RECEPTOR_IN, step) + s->pop->in_begin;
-    double w = sc->weight;
+    float *row = cl_ringbuf_row(rb, sc->receptor == CL_RECEPTOR_IN, step) + s->pop->in_begin;
+    const float w = (float)sc->weight;
     if (sc->kind == CL_STIM_POISSON) {
       for (uint64_t k = 0; k < s->n; k++) {
         uint64_t j = s->all ? k : s->sel[k];

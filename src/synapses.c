@@ -30,8 +30,8 @@ static inline size_t rb_index(uint32_t t, int64_t base, int64_t delay, int64_t S
   return ((size_t)(t >> 31) * (size_t)S + (size_t)slot) * nl + (t & CL_SYN_TARGET_MASK);
 }
 
-/* Ring-buffer entries per block of the cache-blocked delivery (16 KiB of doubles: L1). */
-#define CL_BLOCK_SHIFT 11
+/* Ring-buffer entries per block of the cache-blocked delivery (16 KiB of floats: L1). */
+#define CL_BLOCK_SHIFT 12
 /* Below these sizes the ring buffers stay in cache and a direct pass is fastest. */
 #define CL_BLOCKED_MIN_EVENTS 4096
 #define CL_BLOCKED_MIN_ENTRIES ((size_t)1 << 18)
@@ -49,7 +49,7 @@ static inline size_t rb_index(uint32_t t, int64_t base, int64_t delay, int64_t S
   }
 
 static inline __attribute__((always_inline)) void
-deliver(const cl_synapses *syn, cl_deliver_scratch *sc, double *data, int64_t S, size_t nl,
+deliver(const cl_synapses *syn, cl_deliver_scratch *sc, float *data, int64_t S, size_t nl,
         const uint64_t *spikes, size_t n, int64_t slice_start, const uint8_t *d8,
         const uint16_t *d16) {
   size_t events = 0;

@@ -67,8 +67,8 @@ void cl_neuron_state_clear_refractory(cl_neuron_state *s);
 typedef struct {
   /* Sums of peak weights (nS) of spikes arriving at t_n, per neuron (a ring-buffer row); read
    * and set to zero by the step. Either may be NULL (no input). */
-  double *in_ex;
-  double *in_in;
+  float *in_ex;
+  float *in_in;
   /* External current (pA, in addition to I_e) at t_n, t_n + dt/2 and t_n + dt; NULL when the
    * population has none. Inside the step the kernel uses the quadratic through these. */
   const double *I0;

@@ -1,7 +1,9 @@
 /* Ring buffers of incoming synaptic input: per local neuron and receptor, `slots` = D_max + 1
  * slots (enough for slices of D_min steps), slot-major so one step's row of a population is
  * contiguous. A slot holds the sum of peak weights (nS) arriving at one grid point; the neuron step
- * reads a row and clears it. */
+ * reads a row and clears it. Sums are float, like the weights they add (synapses.h): half the
+ * memory traffic of the update's input rows and half the ring buffers' memory; the sums are
+ * formed in the same order on any number of ranks, so results stay bit-identical. */
 #ifndef CONDLIF_RINGBUF_H
 #define CONDLIF_RINGBUF_H
 
@@ -11,7 +13,7 @@
 typedef struct {
   size_t n;      /* entries per row: the rank's input indices (a multiple of 8) */
   int64_t slots; /* slots per receptor */
-  double *data;  /* [2][slots][n]: receptor, slot, neuron */
+  float *data;   /* [2][slots][n]: receptor, slot, neuron */
 } cl_ringbuf;
 
 /* Allocates zeroed buffers. Not collective. */
@@ -19,7 +21,7 @@ int cl_ringbuf_init(cl_ringbuf *rb, size_t n, int64_t slots);
 void cl_ringbuf_destroy(cl_ringbuf *rb);
 
 /* Row of receptor (0 ex, 1 in) for the grid point of step (any step index >= 0). */
-static inline double *cl_ringbuf_row(const cl_ringbuf *rb, int receptor, int64_t step) {
+static inline float *cl_ringbuf_row(const cl_ringbuf *rb, int receptor, int64_t step) {
   return rb->data + ((size_t)receptor * (size_t)rb->slots + (size_t)(step % rb->slots)) * rb->n;
 }
 

@@ -202,7 +202,8 @@ static run simulate(const cl_neuron_params *p, double dt, double T, double V0,
   double **cols[5] = {&r.v, &r.ge, &r.xe, &r.gi, &r.xi};
   for (int c = 0; c < 5; c++)
     *cols[c] = calloc(r.nsteps + 1, sizeof(double));
-  double in_ex, in_in, I0, Ih, I1;
+  float in_ex, in_in;
+  double I0, Ih, I1;
   cl_neuron_input in = {&in_ex, &in_in, NULL, NULL, NULL};
   if (sine) {
     in.I0 = &I0;
@@ -221,8 +222,8 @@ static run simulate(const cl_neuron_params *p, double dt, double T, double V0,
   r.xe[0] = M_E * ex_at[0];
   r.xi[0] = M_E * in_at[0];
   for (size_t step = 0; step < r.nsteps; step++) {
-    in_ex = ex_at[step];
-    in_in = in_at[step];
+    in_ex = (float)ex_at[step];
+    in_in = (float)in_at[step];
     double t0 = (double)step * dt;
     I0 = c_current(t0);
     Ih = c_current(t0 + 0.5 * dt);
@@ -400,7 +401,7 @@ static void test_alpha_peak(void) {
     p.V_th = 1e9;
     neuron1 nr;
     neuron1_init(&nr, &p, dt, p.E_L);
-    double win = w, zero = 0;
+    float win = (float)w, zero = 0;
     cl_neuron_input in = {rec ? &zero : &win, rec ? &win : &zero, NULL, NULL, NULL};
     double gmax = 0, tmax = 0;
     double tau = rec ? p.tau_in : p.tau_ex;
@@ -455,9 +456,10 @@ static void test_robust(void) {
       cl_neuron_kernel_init(&k, &p, dt);
       double lo = fmin(fmin(p.E_in, p.V_reset), p.E_L);
       double hi = fmax(fmax(p.E_ex, p.V_reset), p.E_L);
-      double *a = calloc(8 * n, sizeof(double));
+      double *a = calloc(6 * n, sizeof(double));
+      float *iex = calloc(2 * n, sizeof(float)), *iin = iex + n;
       double *V = a, *ge = a + n, *xe = a + 2 * n, *gi = a + 3 * n, *xi = a + 4 * n,
-             *tre = a + 5 * n, *iex = a + 6 * n, *iin = a + 7 * n;
+             *tre = a + 5 * n;
       uint32_t *idx = malloc(n * sizeof *idx);
       double *ts = malloc(n * sizeof *ts);
       cl_neuron_state s = {n, V, ge, xe, gi, xi, tre};
@@ -473,8 +475,8 @@ static void test_robust(void) {
           /* bursts: neuron-dependent phases of 20 steps with heavy input of either kind */
           int phase = (int)((step / 20 + i) % 4);
           double big = pow(10.0, 5.0 * uniform(&seed)); /* 1 .. 1e5 nS */
-          iex[i] = (phase == 0 || phase == 3) && uniform(&seed) < 0.5 ? big : 0.0;
-          iin[i] = (phase == 1 || phase == 3) && uniform(&seed) < 0.5 ? big : 0.0;
+          iex[i] = (float)((phase == 0 || phase == 3) && uniform(&seed) < 0.5 ? big : 0.0);
+          iin[i] = (float)((phase == 1 || phase == 3) && uniform(&seed) < 0.5 ? big : 0.0);
           if (i % 7 == 0)
             iex[i] = 1e5; /* relentless */
         }
@@ -498,6 +500,7 @@ static void test_robust(void) {
               "reversal potentials",
               vmin, vmax);
       free(a);
+      free(iex);
       free(idx);
       free(ts);
     }
@@ -515,7 +518,8 @@ static size_t population_vs_single(const char *what, const cl_neuron_params *p, 
   cl_neuron_kernel_init(&k, p, dt);
   double *a = calloc(11 * n, sizeof(double));
   double *V = a, *ge = a + n, *xe = a + 2 * n, *gi = a + 3 * n, *xi = a + 4 * n, *tre = a + 5 * n,
-         *iex = a + 6 * n, *iin = a + 7 * n, *I0 = a + 8 * n, *Ih = a + 9 * n, *I1 = a + 10 * n;
+         *I0 = a + 8 * n, *Ih = a + 9 * n, *I1 = a + 10 * n;
+  float *iex = calloc(2 * n, sizeof(float)), *iin = iex + n; /* a + 6n, a + 7n unused */
   double *single = calloc(11 * n, sizeof(double)); /* the same, each neuron alone */
   uint32_t *idx = malloc(n * sizeof *idx);
   double *ts = malloc(n * sizeof *ts);
@@ -532,10 +536,10 @@ static size_t population_vs_single(const char *what, const cl_neuron_params *p, 
   for (int step = 0; step < nsteps; step++) {
     for (size_t i = 0; i < n; i++) {
       double rate = (double)(i % 5) * 0.15;
-      iex[i] = uniform(&seed) < rate ? drive * 10.0 * uniform(&seed) : 0.0;
-      iin[i] = uniform(&seed) < rate ? 15.0 * uniform(&seed) : 0.0;
+      iex[i] = (float)(uniform(&seed) < rate ? drive * 10.0 * uniform(&seed) : 0.0);
+      iin[i] = (float)(uniform(&seed) < rate ? 15.0 * uniform(&seed) : 0.0);
       if (i % 13 == 5 && step % 300 < 30)
-        iex[i] += 2e4; /* bursts of huge conductance */
+        iex[i] += 2e4f; /* bursts of huge conductance */
       double amp = drive * (double)(i % 3) * 150.0;
       double t0 = step * dt;
       I0[i] = amp * (1 + sin(0.01 * (double)i * t0));
@@ -544,7 +548,7 @@ static size_t population_vs_single(const char *what, const cl_neuron_params *p, 
     }
     double *sv = single;
     for (size_t i = 0; i < n; i++) { /* each neuron alone first (inputs are read-only) */
-      double e = iex[i], ii = iin[i];
+      float e = iex[i], ii = iin[i];
       cl_neuron_state one = {
           1, sv + i, sv + n + i, sv + 2 * n + i, sv + 3 * n + i, sv + 4 * n + i, sv + 5 * n + i};
       cl_neuron_input in1 = {&e, &ii, I0 + i, Ih + i, I1 + i};
@@ -582,6 +586,7 @@ static size_t population_vs_single(const char *what, const cl_neuron_params *p, 
   CHECK(mismatches == 0, "%s: %zu neuron-steps differ between population and single runs", what,
         mismatches);
   free(a);
+  free(iex);
   free(single);
   free(idx);
   free(ts);
@@ -687,7 +692,7 @@ static void test_no_subnormals(void) {
   p.tau_in = 5.0;
   neuron1 nr;
   neuron1_init(&nr, &p, 0.1, p.E_L);
-  double iex = 3.0, iin = 3.0;
+  float iex = 3.0f, iin = 3.0f;
   cl_neuron_input in = {&iex, &iin, NULL, NULL, NULL};
   size_t subnormal = 0;
   /* from 3 nS to below 1e-308 takes 710 time constants: 36000 steps for tau_in = 5 ms */

@@ -123,7 +123,7 @@ static void run(const cl_config *cfg, int r, int P, int64_t n_steps, double *cou
   }
   for (int64_t n = 0; n < n_steps; n++) {
     cl_stimuli_inject(&st, &net, &rb, n);
-    double *ex = cl_ringbuf_row(&rb, 0, n), *in = cl_ringbuf_row(&rb, 1, n);
+    float *ex = cl_ringbuf_row(&rb, 0, n), *in = cl_ringbuf_row(&rb, 1, n);
     for (uint64_t L = 0; L < net.pops[0].n_local; L++) {
       uint64_t gid = cl_network_input_gid(&net, net.pops[0].in_begin + L);
       counts[gid] += ex[L];
