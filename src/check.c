@@ -115,9 +115,9 @@ void cl_check_memory_estimate(const cl_config *cfg, int nranks, cl_check_memory 
   m->synapses = (dmax < 256 ? 9.0 : 10.0) * syn / P; /* target, weight, 1-2 B delay */
   m->csr_offsets = 8.0 * (sources + 1);
   m->state = 6.0 * 8.0 * neurons / P;
-  m->ring_buffers = (double)(dmax + 1) * 2.0 * 4.0 * neurons / P;
+  m->input_rows = 2.0 * 4.0 * neurons / P;
   m->total =
-      m->synapses + m->csr_offsets + m->state + m->ring_buffers + m->report_buffers + m->config;
+      m->synapses + m->csr_offsets + m->state + m->input_rows + m->report_buffers + m->config;
 }
 
 /* Prints a parameter, marked when it has the default value. */
@@ -406,9 +406,8 @@ int cl_check_print(FILE *f, const cl_config *cfg, int nranks) {
   fprintf(f, "  source offsets   %12s  (8 B per source gid, on every rank)\n",
           bytes(m.csr_offsets, a, sizeof a));
   fprintf(f, "  neuron state     %12s  (6 doubles per neuron)\n", bytes(m.state, a, sizeof a));
-  fprintf(f,
-          "  ring buffers     %12s  (D_max + 1 = %lld slots x 2 receptors x 4 B per neuron)\n",
-          bytes(m.ring_buffers, a, sizeof a), (long long)(dmax + 1));
+  fprintf(f, "  input rows       %12s  (2 receptors x 4 B per neuron; spikes in transit: 32 B each)\n",
+          bytes(m.input_rows, a, sizeof a));
   if (m.report_buffers > 0)
     fprintf(f, "  report buffers   %12s  (float32 samples between flushes)\n",
             bytes(m.report_buffers, a, sizeof a));

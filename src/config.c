@@ -1929,7 +1929,7 @@ static int parse_projection(parser *P, config_setting_t *e, size_t i) {
     else
       return fail(P, sd, NULL,
                   "a delay distribution without an upper bound: expected max (normal) or "
-                  "simulation.max_delay, since the ring buffers need the longest delay");
+                  "simulation.max_delay, since delays are stored in steps up to the longest one");
   }
   double dt = cfg->sim.dt;
   char a[32], b[32];

@@ -347,6 +347,59 @@ static int build_local(cl_synapses *syn, const cl_config *cfg, const cl_network 
   return CL_OK;
 }
 
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Sorts each source's synapses by delay, stably (synapses of equal delay keep their generation
+ * order): the delivery then finds a spike's synapses that arrive at a given step as one run.
+ * A target's inputs at one grid point all have the same delay from a given spike, so they are
+ * still added in the same order on any rank count. Rows are usually sorted already (one delay
+ * per projection); the others are sorted through (delay, position) keys. */
+static int sort_rows_by_delay(cl_synapses *syn, uint16_t *delay) {
+  uint64_t longest = 0;
+  for (uint64_t g = 0; g < syn->n_gids; g++) {
+    uint64_t a = syn->row[g], b = syn->row[g + 1];
+    for (uint64_t k = a + 1; k < b; k++)
+      if (delay[k] < delay[k - 1]) {
+        longest = b - a > longest ? b - a : longest;
+        break;
+      }
+  }
+  if (longest == 0)
+    return CL_OK;
+  uint64_t *key = cl_malloc(longest * sizeof *key);
+  uint32_t *t = cl_malloc(longest * sizeof *t);
+  float *w = cl_malloc(longest * sizeof *w);
+  int status = key && t && w ? CL_OK : CL_ERR_MEM;
+  for (uint64_t g = 0; status == CL_OK && g < syn->n_gids; g++) {
+    uint64_t a = syn->row[g], n = syn->row[g + 1] - a;
+    int sorted = 1;
+    for (uint64_t k = 1; k < n && sorted; k++)
+      sorted = delay[a + k] >= delay[a + k - 1];
+    if (sorted)
+      continue;
+    for (uint64_t k = 0; k < n; k++)
+      key[k] = (uint64_t)delay[a + k] << 32 | k;
+    qsort(key, n, sizeof *key, cmp_u64);
+    for (uint64_t k = 0; k < n; k++) {
+      uint64_t from = a + (key[k] & UINT32_MAX);
+      t[k] = syn->target[from];
+      w[k] = syn->weight[from];
+    }
+    for (uint64_t k = 0; k < n; k++) {
+      syn->target[a + k] = t[k];
+      syn->weight[a + k] = w[k];
+      delay[a + k] = (uint16_t)(key[k] >> 32);
+    }
+  }
+  free(key);
+  free(t);
+  free(w);
+  return status;
+}
+
 int cl_synapses_build_local(cl_synapses *syn, const cl_config *cfg, const cl_network *net) {
   memset(syn, 0, sizeof *syn);
   scratch s = {0};
@@ -360,6 +413,8 @@ int cl_synapses_build_local(cl_synapses *syn, const cl_config *cfg, const cl_net
   free(s.table);
   free(s.counts);
   free(b.fill);
+  if (status == CL_OK)
+    status = sort_rows_by_delay(syn, b.delays);
   if (status == CL_OK) {
     syn->d_min = b.d_min;
     syn->d_max = b.d_max;
@@ -387,16 +442,17 @@ int cl_synapses_finish(cl_synapses *syn, const cl_config *cfg, const cl_network 
     }
     if (d_lo > 0 && d_lo < syn->d_min)
       syn->d_min = d_lo;
-    if (syn->d_max < 256) {
-      syn->delay8 = cl_malloc(syn->n * sizeof *syn->delay8);
-      if (syn->delay8) {
-        for (uint64_t k = 0; k < syn->n; k++)
-          syn->delay8[k] = (uint8_t)syn->delay16[k];
-        free(syn->delay16);
-        syn->delay16 = NULL;
-      } else {
-        status = CL_ERR_MEM;
+    if (syn->d_max < 256 && syn->n > 0) {
+      /* Narrowed in place (byte k is written after bytes 2k and 2k + 1 were read; character
+       * access may alias), then shrunk: no second array at the peak of construction. */
+      uint8_t *d8 = (uint8_t *)syn->delay16;
+      for (uint64_t k = 0; k < syn->n; k++) {
+        uint16_t d = syn->delay16[k];
+        d8[k] = (uint8_t)d;
       }
+      uint8_t *shrunk = realloc(d8, syn->n);
+      syn->delay8 = shrunk ? shrunk : d8;
+      syn->delay16 = NULL;
     }
   }
   status = cl_error_agree(comm, status);

@@ -76,9 +76,8 @@
 #define CL_CHUNK 2048
 /* Vectors with flagged neurons held in the save area before pass two runs. */
 #define CL_SAVE 16
-/* Elements ahead at which pass one prefetches the input rows and the state (see vector_one). */
-#define CL_PREFETCH 1024
-#define CL_PREFETCH_S 128
+/* Elements ahead at which pass one prefetches the state and the input rows (see vector_one). */
+#define CL_PREFETCH 128
 
 /* a * b + c, fused where the target has a fast FMA. The vector layer's v_fma is fused exactly
  * when this is, so that scalar and vector code agree to the bit. */
@@ -652,20 +651,15 @@ static inline __attribute__((always_inline)) void vector_one(const vconsts *K, c
                                                              const int has_ex, const int has_in,
                                                              const int has_I) {
   const vd zero = v_set(0.0);
-  /* In the simulator a ring-buffer row was last touched 2 slices ago (delivery writes a few
-   * entries at random), so unlike the state it streams from memory, and the hardware
-   * prefetchers do not keep up with it: prefetching it 1024 entries ahead made the update phase of the
-   * 40000-neuron COBA network 10-25 % faster (no change at 4000). */
-  const size_t ahead = i + CL_PREFETCH < A->n ? i + CL_PREFETCH : i;
+  /* Large populations stream through memory, and the hardware prefetchers alone left the loop
+   * waiting on it (at 1e6 neurons the step took about the sum of its in-cache time and the time
+   * to stream its arrays); prefetching CL_PREFETCH elements ahead overlaps the two
+   * (bench_neuron: 2.7 -> 2.35 ns per neuron-step; 4 or 16 KB ahead gained nothing). */
+  const size_t sa = i + CL_PREFETCH < A->n ? i + CL_PREFETCH : i;
   if (has_ex)
-    __builtin_prefetch(A->in_ex + ahead, 1, 3);
+    __builtin_prefetch(A->in_ex + sa, 1, 3);
   if (has_in)
-    __builtin_prefetch(A->in_in + ahead, 1, 3);
-  /* The state streams through too: the hardware prefetchers alone left the loop waiting on
-   * memory (at 1e6 neurons the step took about the sum of its in-cache time and the time to
-   * stream its arrays); prefetching 1 KB ahead overlaps the two (bench_neuron: 2.7 -> 2.35 ns
-   * per neuron-step; 4 or 16 KB ahead gained nothing). */
-  const size_t sa = i + CL_PREFETCH_S < A->n ? i + CL_PREFETCH_S : i;
+    __builtin_prefetch(A->in_in + sa, 1, 3);
   __builtin_prefetch(A->V_m + sa, 1, 3);
   __builtin_prefetch(A->g_ex + sa, 1, 3);
   __builtin_prefetch(A->x_ex + sa, 1, 3);

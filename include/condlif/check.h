@@ -18,7 +18,7 @@ typedef struct {
   double synapses;       /* 9 bytes per synapse (target index, weight, delay, receptor) */
   double csr_offsets;    /* 8 bytes per source gid of any projection, on every rank */
   double state;          /* 6 doubles per cond_alpha neuron */
-  double ring_buffers;   /* (D_min + D_max) slots x 2 receptors x 8 bytes per neuron */
+  double input_rows;     /* 2 receptors x 4 bytes per neuron */
   double report_buffers; /* float32 samples buffered between report flushes */
   double config;         /* spike_source times and time series, held by every rank */
   double total;

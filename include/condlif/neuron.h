@@ -65,7 +65,7 @@ void cl_neuron_state_clear_refractory(cl_neuron_state *s);
 
 /* Inputs of one step for the n neurons of a state. */
 typedef struct {
-  /* Sums of peak weights (nS) of spikes arriving at t_n, per neuron (a ring-buffer row); read
+  /* Sums of peak weights (nS) of spikes arriving at t_n, per neuron (an input row); read
    * and set to zero by the step. Either may be NULL (no input). */
   float *in_ex;
   float *in_in;

@@ -1,9 +1,10 @@
-/* Ring buffers of incoming synaptic input: per local neuron and receptor, `slots` = D_max + 1
- * slots (enough for slices of D_min steps), slot-major so one step's row of a population is
- * contiguous. A slot holds the sum of peak weights (nS) arriving at one grid point; the neuron step
- * reads a row and clears it. Sums are float, like the weights they add (synapses.h): half the
- * memory traffic of the update's input rows and half the ring buffers' memory; the sums are
- * formed in the same order on any number of ranks, so results stay bit-identical. */
+/* Input rows of incoming synaptic input: per local neuron and receptor, `slots` rows, slot-major
+ * so one step's row of a population is contiguous. A slot holds the sum of peak weights (nS)
+ * arriving at one grid point; the neuron step reads a row and clears it. The simulator uses one
+ * slot (each step's arrivals are added just before the step: doc/design.md, "Time loop"); more
+ * slots make a ring buffer indexed by step. Sums are float, like the weights they add
+ * (synapses.h): half the memory traffic of double rows; they are formed in the same order on
+ * any number of ranks, so results stay bit-identical. */
 #ifndef CONDLIF_RINGBUF_H
 #define CONDLIF_RINGBUF_H
 

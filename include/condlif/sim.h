@@ -1,7 +1,8 @@
-/* A simulation run: owns start-up in order (network, synapses, stimuli, ring buffers,
+/* A simulation run: owns start-up in order (network, synapses, stimuli, input rows,
  * exchange, output) and shut-down in reverse, and the time loop:
- *   for each slice of D_min steps: for each step: sample, inject stimuli, update
- *   populations; then exchange spikes, deliver them, flush output when due. */
+ *   for each slice of D_min steps: for each step: deliver the synapses arriving now, inject
+ *   stimuli, sample, update populations; then exchange spikes and queue them for delivery,
+ *   flush output when due. */
 #ifndef CONDLIF_SIM_H
 #define CONDLIF_SIM_H
 

@@ -3,8 +3,8 @@
  *
  * Per synapse: target local index with the receptor in the top bit (4 bytes), peak weight
  * (float nS, 4 bytes), delay in steps (1 byte, or 2 when the largest delay needs it). Within
- * a source, synapses keep their generation order, so every ring-buffer sum is formed in the
- * same order for any rank count. */
+ * a source, synapses are sorted by delay and otherwise keep their generation order, so every
+ * input sum is formed in the same order for any rank count. */
 #ifndef CONDLIF_SYNAPSES_H
 #define CONDLIF_SYNAPSES_H
 
@@ -51,22 +51,33 @@ int cl_synapses_finish(cl_synapses *syn, const cl_config *cfg, const cl_network 
 #define CL_SPIKE_STEP_SHIFT 48
 #define CL_SPIKE_GID_MASK ((UINT64_C(1) << CL_SPIKE_STEP_SHIFT) - 1)
 
-/* Scratch space of the delivery (grown as needed, kept between calls); zero-initialise. */
+/* A received spike whose synapses have not all arrived yet. */
 typedef struct {
-  size_t cap, n_counts;
-  size_t *idx, *sorted_idx;
-  float *w, *sorted_w;
-  size_t *counts;
-} cl_deliver_scratch;
+  uint64_t gid;
+  int64_t step;   /* emission step: a synapse of delay d arrives at step + 1 + d */
+  uint64_t next;  /* the source's first synapse not yet delivered */
+  int64_t arrive; /* the step synapse `next` arrives at */
+} cl_pending_spike;
 
-/* Adds the weights of the synapses of each spike (sorted by step, then gid) to the ring
- * buffer slot of its arrival step slice_start + step + 1 + delay. Every ring-buffer entry
- * receives its inputs in delivery order (spike order, then each source's stored order), so the
- * sums are the same for any rank count. Not collective; aborts when out of memory (it runs
- * inside the time loop). */
-void cl_synapses_deliver(const cl_synapses *syn, cl_deliver_scratch *sc, cl_ringbuf *rb,
-                         const uint64_t *spikes, size_t n, int64_t slice_start);
-void cl_deliver_scratch_destroy(cl_deliver_scratch *sc);
+/* Spikes in transit, in (step, gid) order (zero-initialise). */
+typedef struct {
+  cl_pending_spike *s;
+  size_t n, cap;
+} cl_spike_queue;
+
+/* Appends the spikes (sorted by step, then gid) of the slice that starts at step slice_start to
+ * the queue. Not collective; aborts when out of memory (it runs inside the time loop). */
+void cl_synapses_enqueue(const cl_synapses *syn, cl_spike_queue *q, const uint64_t *spikes,
+                         size_t n, int64_t slice_start);
+
+/* Adds the weights of every synapse that arrives at `step` to the input rows of that step
+ * (row_ex, row_in: one entry per local input index) and drops the spikes that have nothing left
+ * to deliver. Each entry receives its inputs in queue order, each source's synapses in stored
+ * order (sorted by delay, stably): the same order for any rank count, so the sums are
+ * bit-identical across P. Not collective. */
+void cl_synapses_deliver(const cl_synapses *syn, cl_spike_queue *q, float *row_ex, float *row_in,
+                         int64_t step);
+void cl_spike_queue_destroy(cl_spike_queue *q);
 
 /* Bytes this rank uses for synapse storage (CSR rows, synapses, destination sets). */
 size_t cl_synapses_bytes(const cl_synapses *syn);

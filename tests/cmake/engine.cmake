@@ -18,11 +18,15 @@ if(TARGET condlif)
   cl_engine_test(identical.seed identical.py --min-spikes 1000 --min-traces 10
                  ${CMAKE_SOURCE_DIR}/config/seed_two_populations.cfg)
   set_property(TEST engine.identical.seed APPEND PROPERTY LABELS long)
-  # COBA-alpha N = 40 000, 200 ms: on 1 rank the ring buffers exceed the cache and delivery is
-  # cache-blocked, on 4 ranks it adds directly; the spikes must be identical.
+  # COBA-alpha N = 40 000, 200 ms: some 80 000 spikes through the exchange and the queue of
+  # spikes in transit; the spikes must be identical on 1 and 4 ranks.
   cl_engine_test(identical.coba_alpha_40000 identical.py --ranks 1 4 --min-spikes 10000
                  --set simulation.t_stop=200ms
                  ${CMAKE_SOURCE_DIR}/config/bench/coba_alpha_40000.cfg)
+  # Delays drawn from 0.5 to 5 ms: spikes wait in the queue of spikes in transit over several
+  # slices and arrive in runs of one delay.
+  cl_engine_test(identical.delays identical.py --min-spikes 5000 --min-traces 10
+                 ${CL_ENGINE_DIR}/delays.cfg)
   cl_engine_test(more_ranks_than_neurons identical.py --ranks 1 4 --min-spikes 10
                  --min-traces 6 ${CL_ENGINE_DIR}/tiny.cfg)
   cl_engine_test(unconnected identical.py --ranks 1 4 --min-spikes 10 --min-traces 5

@@ -890,7 +890,7 @@ static void test_load(void) {
     cl_check_memory_estimate(&c, 2, &m);
     CHECK(m.synapses == 9.0 * 320800 / 2);
     CHECK(m.csr_offsets == 8.0 * 4021 && m.state == 48.0 * 2000);
-    CHECK(m.ring_buffers == 11 * 8.0 * 2000); /* D_max + 1 slots */
+    CHECK(m.input_rows == 8.0 * 2000);
     cl_config_destroy(&c);
   }
 }

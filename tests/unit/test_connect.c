@@ -190,6 +190,12 @@ int main(int argc, char **argv) {
     CHECK(total == 10, "in-degree of %d is %d", t, total);
     CHECK(one[t] == 1, "one_to_one at %d", t);
   }
+  /* Every source's synapses are sorted by delay (the delivery takes one run per arrival step;
+   * projection 0 draws its delays at random, so its rows were not sorted as generated). */
+  for (uint64_t g = 0; g < syn.n_gids; g++)
+    for (uint64_t k = syn.row[g] + 1; k < syn.row[g + 1]; k++)
+      CHECK(syn.delay16[k - 1] <= syn.delay16[k], "row of %llu not sorted by delay at %llu",
+            (unsigned long long)g, (unsigned long long)k);
   /* Delays: dt-rounded, at least one step (0.1 ms -> 1 step). */
   for (uint64_t g = 87; g < 97; g++)
     for (uint64_t k = syn.row[g]; k < syn.row[g + 1]; k++)
