@@ -143,32 +143,30 @@ uint64_t cl_network_input_gid(const cl_network *net, uint64_t i) {
   return UINT64_MAX;
 }
 
-void cl_network_sources_step(cl_network *net, int64_t step, cl_emit_fn emit, void *ctx) {
+void cl_network_source_step(cl_network *net, cl_pop *pop, int64_t step, cl_emit_fn emit,
+                            void *ctx) {
   double dt = net->cfg->sim.dt;
   /* A source spike at t belongs to the step with t_n < t <= t_{n+1} (with a tolerance of
    * 1e-6 dt for times given on the grid). */
   double t_end = (double)(step + 1) * dt + 1e-6 * dt;
-  for (size_t p = 0; p < net->n_pops; p++) {
-    cl_pop *pop = &net->pops[p];
-    const cl_population_config *pc = pop->cfg;
-    if (pc->model == CL_MODEL_POISSON_SOURCE) {
-      for (uint64_t j = 0; j < pop->n_local; j++) {
-        while (pop->next_spike[j] <= t_end) {
-          double t = pop->next_spike[j];
-          uint64_t gid = pop->gid0 + j * (uint64_t)net->size;
-          if (t < pc->stop)
-            emit(ctx, pop, j, t);
-          pop->next_spike[j] =
-              t >= pc->stop ? INFINITY : t + poisson_interval(net, pop, gid, pop->draws[j]++);
-        }
+  const cl_population_config *pc = pop->cfg;
+  if (pc->model == CL_MODEL_POISSON_SOURCE) {
+    for (uint64_t j = 0; j < pop->n_local; j++) {
+      while (pop->next_spike[j] <= t_end) {
+        double t = pop->next_spike[j];
+        uint64_t gid = pop->gid0 + j * (uint64_t)net->size;
+        if (t < pc->stop)
+          emit(ctx, pop, j, t);
+        pop->next_spike[j] =
+            t >= pc->stop ? INFINITY : t + poisson_interval(net, pop, gid, pop->draws[j]++);
       }
-    } else if (pc->model == CL_MODEL_SPIKE_SOURCE) {
-      for (uint64_t j = 0; j < pop->n_local; j++) {
-        uint64_t node = pop->gid0 + j * (uint64_t)net->size - pc->first_gid;
-        uint64_t end = pc->spike_ptr[node + 1];
-        while (pop->cursor[j] < end && pc->spike_times[pop->cursor[j]] <= t_end)
-          emit(ctx, pop, j, pc->spike_times[pop->cursor[j]++]);
-      }
+    }
+  } else if (pc->model == CL_MODEL_SPIKE_SOURCE) {
+    for (uint64_t j = 0; j < pop->n_local; j++) {
+      uint64_t node = pop->gid0 + j * (uint64_t)net->size - pc->first_gid;
+      uint64_t end = pc->spike_ptr[node + 1];
+      while (pop->cursor[j] < end && pc->spike_times[pop->cursor[j]] <= t_end)
+        emit(ctx, pop, j, pc->spike_times[pop->cursor[j]++]);
     }
   }
 }

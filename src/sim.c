@@ -250,10 +250,17 @@ static void update(sim *S, int64_t step, int64_t in_slice) {
   cl_network *net = &S->net;
   cl_stimuli_currents(&S->stim, net, step);
   float *row_ex = cl_ringbuf_row(&S->rb, 0, step), *row_in = cl_ringbuf_row(&S->rb, 1, step);
+  /* in population order, so that the spikes reach the exchange in (step, gid) order */
   for (size_t p = 0; p < net->n_pops; p++) {
     cl_pop *pop = &net->pops[p];
-    if (pop->cfg->model != CL_MODEL_COND_ALPHA || pop->n_local == 0)
+    if (pop->n_local == 0)
       continue;
+    if (pop->cfg->model != CL_MODEL_COND_ALPHA) {
+      source_batch b = {.S = S, .in_slice = in_slice};
+      cl_network_source_step(net, pop, step, emit_source, &b);
+      flush_sources(&b);
+      continue;
+    }
     cl_neuron_input in = {.in_ex = row_ex + pop->in_begin,
                           .in_in = row_in + pop->in_begin,
                           .I0 = pop->I0,
@@ -262,9 +269,6 @@ static void update(sim *S, int64_t step, int64_t in_slice) {
     size_t n = cl_neuron_step(&pop->kernel, &pop->state, step, &in, S->spike_idx, S->spike_t);
     record_spikes(S, pop, n, S->spike_idx, S->spike_t, in_slice);
   }
-  source_batch b = {.S = S, .in_slice = in_slice};
-  cl_network_sources_step(net, step, emit_source, &b);
-  flush_sources(&b);
 }
 
 static double peak_rss_bytes(void) {

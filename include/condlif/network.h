@@ -65,10 +65,12 @@ uint64_t cl_network_input_gid(const cl_network *net, uint64_t i);
  * returns a status (out of memory) and leaves *net empty. */
 int cl_network_create(cl_network *net, const cl_config *cfg, int rank, int size);
 
-/* Emits the spikes of the spike-source populations in step (times in (t_n, t_{n+1}]): calls
- * emit(ctx, pop, local index within pop, time ms) in population and index order. */
+/* Emits the spikes of spike-source population pop in step (times in (t_n, t_{n+1}]): calls
+ * emit(ctx, pop, local index within pop, time ms) in index order. Does nothing for a neuron
+ * population. */
 typedef void (*cl_emit_fn)(void *ctx, cl_pop *pop, uint64_t j, double t);
-void cl_network_sources_step(cl_network *net, int64_t step, cl_emit_fn emit, void *ctx);
+void cl_network_source_step(cl_network *net, cl_pop *pop, int64_t step, cl_emit_fn emit,
+                            void *ctx);
 
 /* Draws a value of d from stream r (NORMAL is redrawn until inside [lo, hi]). */
 double cl_dist_draw(const cl_dist *d, cl_rng *r);

@@ -27,6 +27,8 @@ if(TARGET condlif)
   # slices and arrive in runs of one delay.
   cl_engine_test(identical.delays identical.py --min-spikes 5000 --min-traces 10
                  ${CL_ENGINE_DIR}/delays.cfg)
+  cl_engine_test(identical.sources_first identical.py --min-spikes 5000
+                 ${CL_ENGINE_DIR}/sources_first.cfg)
   cl_engine_test(more_ranks_than_neurons identical.py --ranks 1 4 --min-spikes 10
                  --min-traces 6 ${CL_ENGINE_DIR}/tiny.cfg)
   cl_engine_test(unconnected identical.py --ranks 1 4 --min-spikes 10 --min-traces 5
