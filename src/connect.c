@@ -426,6 +426,15 @@ int cl_synapses_build_local(cl_synapses *syn, const cl_config *cfg, const cl_net
   return status;
 }
 
+/* Whether every local source's synapses share one delay. */
+static int single_delay_rows(const cl_synapses *syn) {
+  for (uint64_t g = 0; g < syn->n_gids; g++)
+    for (uint64_t k = syn->row[g] + 1; k < syn->row[g + 1]; k++)
+      if (syn->delay16[k] != syn->delay16[k - 1])
+        return 0;
+  return 1;
+}
+
 int cl_synapses_finish(cl_synapses *syn, const cl_config *cfg, const cl_network *net, MPI_Comm comm,
                        int status) {
   double dt = cfg->sim.dt;
@@ -442,7 +451,18 @@ int cl_synapses_finish(cl_synapses *syn, const cl_config *cfg, const cl_network 
     }
     if (d_lo > 0 && d_lo < syn->d_min)
       syn->d_min = d_lo;
-    if (syn->d_max < 256 && syn->n > 0) {
+    if (single_delay_rows(syn)) {
+      /* 2 bytes per source instead of 1-2 per synapse */
+      syn->row_delay = cl_malloc(syn->n_gids * sizeof *syn->row_delay);
+      if (syn->row_delay) {
+        for (uint64_t g = 0; g < syn->n_gids; g++)
+          syn->row_delay[g] = syn->row[g] < syn->row[g + 1] ? syn->delay16[syn->row[g]] : 0;
+        free(syn->delay16);
+        syn->delay16 = NULL;
+      } else {
+        status = CL_ERR_MEM;
+      }
+    } else if (syn->d_max < 256 && syn->n > 0) {
       /* Narrowed in place (byte k is written after bytes 2k and 2k + 1 were read; character
        * access may alias), then shrunk: no second array at the peak of construction. */
       uint8_t *d8 = (uint8_t *)syn->delay16;

@@ -7,8 +7,11 @@
 #include "condlif/ringbuf.h"
 
 size_t cl_synapses_bytes(const cl_synapses *syn) {
-  size_t per = sizeof(uint32_t) + sizeof(float) + (syn->delay8 ? 1 : 2);
-  return (syn->n_gids + 1) * sizeof(uint64_t) + syn->n * per;
+  size_t per = sizeof(uint32_t) + sizeof(float) + (syn->delay8 ? 1 : syn->delay16 ? 2 : 0);
+  size_t rows = (syn->n_gids + 1) * sizeof(uint64_t);
+  if (syn->row_delay)
+    rows += syn->n_gids * sizeof *syn->row_delay;
+  return rows + syn->n * per;
 }
 
 void cl_synapses_destroy(cl_synapses *syn) {
@@ -17,6 +20,7 @@ void cl_synapses_destroy(cl_synapses *syn) {
   free(syn->weight);
   free(syn->delay8);
   free(syn->delay16);
+  free(syn->row_delay);
   free(syn->n_per_projection);
   free(syn->dest);
   memset(syn, 0, sizeof *syn);
@@ -29,12 +33,12 @@ void cl_synapses_destroy(cl_synapses *syn) {
 #endif
 #define CL_PREFETCH_SYN 256
 
-/* The delay of synapse k (d8 or d16 is NULL: a constant after inlining). */
-#define CL_DELAY(k) ((int64_t)(d8 ? d8[k] : d16[k]))
+/* The delay of synapse k of source gid: one of rd, d8, d16 is set (constants after inlining). */
+#define CL_DELAY(gid, k) ((int64_t)(rd ? rd[gid] : d8 ? d8[k] : d16[k]))
 
 static inline __attribute__((always_inline)) void
 enqueue(const cl_synapses *syn, cl_spike_queue *q, const uint64_t *spikes, size_t n,
-        int64_t slice_start, const uint8_t *d8, const uint16_t *d16) {
+        int64_t slice_start, const uint16_t *rd, const uint8_t *d8, const uint16_t *d16) {
   if (q->n + n > q->cap) {
     size_t cap = q->n + n + (q->n + n) / 2 + 64;
     cl_pending_spike *grown = realloc(q->s, cap * sizeof *grown);
@@ -48,21 +52,23 @@ enqueue(const cl_synapses *syn, cl_spike_queue *q, const uint64_t *spikes, size_
     if (k == syn->row[gid + 1])
       continue;
     int64_t step = slice_start + (int64_t)(spikes[i] >> CL_SPIKE_STEP_SHIFT);
-    q->s[q->n++] = (cl_pending_spike){gid, step, k, step + 1 + CL_DELAY(k)};
+    q->s[q->n++] = (cl_pending_spike){gid, step, k, step + 1 + CL_DELAY(gid, k)};
   }
 }
 
 void cl_synapses_enqueue(const cl_synapses *syn, cl_spike_queue *q, const uint64_t *spikes,
                          size_t n, int64_t slice_start) {
-  if (syn->delay8)
-    enqueue(syn, q, spikes, n, slice_start, syn->delay8, NULL);
+  if (syn->row_delay)
+    enqueue(syn, q, spikes, n, slice_start, syn->row_delay, NULL, NULL);
+  else if (syn->delay8)
+    enqueue(syn, q, spikes, n, slice_start, NULL, syn->delay8, NULL);
   else
-    enqueue(syn, q, spikes, n, slice_start, NULL, syn->delay16);
+    enqueue(syn, q, spikes, n, slice_start, NULL, NULL, syn->delay16);
 }
 
 static inline __attribute__((always_inline)) void
 deliver(const cl_synapses *syn, cl_spike_queue *q, float *const rows[2], int64_t step,
-        const uint8_t *d8, const uint16_t *d16) {
+        const uint16_t *rd, const uint8_t *d8, const uint16_t *d16) {
   const uint32_t *target = syn->target;
   const float *weight = syn->weight;
   size_t kept = 0;
@@ -78,9 +84,11 @@ deliver(const cl_synapses *syn, cl_spike_queue *q, float *const rows[2], int64_t
         __builtin_prefetch(target + k);
         __builtin_prefetch(weight + k);
       }
-      for (uint64_t k = from; k < to; k += 64)
-        __builtin_prefetch(d8 ? (const void *)(d8 + k) : (const void *)(d16 + k));
-      __builtin_prefetch(d8 ? (const void *)(d8 + to - 1) : (const void *)(d16 + to - 1));
+      if (!rd) {
+        for (uint64_t k = from; k < to; k += 64)
+          __builtin_prefetch(d8 ? (const void *)(d8 + k) : (const void *)(d16 + k));
+        __builtin_prefetch(d8 ? (const void *)(d8 + to - 1) : (const void *)(d16 + to - 1));
+      }
     }
     cl_pending_spike p = q->s[i];
     if (p.arrive == step) {
@@ -90,11 +98,11 @@ deliver(const cl_synapses *syn, cl_spike_queue *q, float *const rows[2], int64_t
       do {
         uint32_t t = target[k];
         rows[t >> 31][t & CL_SYN_TARGET_MASK] += weight[k];
-      } while (++k < end && CL_DELAY(k) == d);
+      } while (++k < end && (rd || CL_DELAY(p.gid, k) == d));
       if (k == end)
         continue; /* every synapse delivered */
       p.next = k;
-      p.arrive = p.step + 1 + CL_DELAY(k);
+      p.arrive = p.step + 1 + CL_DELAY(p.gid, k);
     }
     q->s[kept++] = p;
   }
@@ -104,10 +112,12 @@ deliver(const cl_synapses *syn, cl_spike_queue *q, float *const rows[2], int64_t
 void cl_synapses_deliver(const cl_synapses *syn, cl_spike_queue *q, float *row_ex, float *row_in,
                          int64_t step) {
   float *const rows[2] = {row_ex, row_in};
-  if (syn->delay8)
-    deliver(syn, q, rows, step, syn->delay8, NULL);
+  if (syn->row_delay)
+    deliver(syn, q, rows, step, syn->row_delay, NULL, NULL);
+  else if (syn->delay8)
+    deliver(syn, q, rows, step, NULL, syn->delay8, NULL);
   else
-    deliver(syn, q, rows, step, NULL, syn->delay16);
+    deliver(syn, q, rows, step, NULL, NULL, syn->delay16);
 }
 
 void cl_spike_queue_destroy(cl_spike_queue *q) {

@@ -15,8 +15,8 @@
 /* Memory estimate of one rank (bytes, averages over ranks; round-robin placement keeps the
  * ranks within one neuron per population of each other). */
 typedef struct {
-  double synapses;       /* 9 bytes per synapse (target index, weight, delay, receptor) */
-  double csr_offsets;    /* 8 bytes per source gid of any projection, on every rank */
+  double synapses;       /* 8-10 bytes per synapse (target index and receptor, weight, delay) */
+  double csr_offsets;    /* 8 bytes per gid (10 with one delay per source), on every rank */
   double state;          /* 6 doubles per cond_alpha neuron */
   double input_rows;     /* 2 receptors x 4 bytes per neuron */
   double report_buffers; /* float32 samples buffered between report flushes */

@@ -2,7 +2,8 @@
  * construction of them from the projections of a config (rank-independent: DESIGN.md §3).
  *
  * Per synapse: target local index with the receptor in the top bit (4 bytes), peak weight
- * (float nS, 4 bytes), delay in steps (1 byte, or 2 when the largest delay needs it). Within
+ * (float nS, 4 bytes), delay in steps (none when each source's synapses share one delay, else
+ * 1 byte, or 2 when the largest delay needs it). Within
  * a source, synapses are sorted by delay and otherwise keep their generation order, so every
  * input sum is formed in the same order for any rank count. */
 #ifndef CONDLIF_SYNAPSES_H
@@ -23,8 +24,13 @@ typedef struct {
   uint64_t *row;              /* [n_gids + 1]: synapses of source g are row[g] .. row[g+1] - 1 */
   uint32_t *target;           /* local target index | CL_SYN_INHIBITORY for inhibitory */
   float *weight;              /* nS (peak conductance) */
-  uint8_t *delay8;            /* delay in steps when d_max < 256, else NULL */
-  uint16_t *delay16;          /* delay in steps otherwise */
+  /* Delays in steps: one per source when every local row has a single delay (row_delay; the
+   * common case of one delay per projection), else one per synapse, in 1 byte when
+   * d_max < 256 (delay8) or 2 (delay16). Exactly one of the three is set after
+   * cl_synapses_finish; build_local sets delay16. */
+  uint16_t *row_delay;
+  uint8_t *delay8;
+  uint16_t *delay16;
   uint64_t n;                 /* synapses on this rank */
   uint64_t n_global;          /* synapses in the network */
   uint64_t *n_per_projection; /* on this rank */

@@ -219,6 +219,43 @@ int main(int argc, char **argv) {
     free(got);
   }
   free(ref);
+
+  /* Delay storage chosen by cl_synapses_finish (on one rank): one delay per source when every
+   * source's synapses share one, else one byte per synapse. A->B and A->A from 1 ms and 1 ms
+   * (then 2.5 ms for A->A), B->A 3 ms. */
+  cl_projection_config two[3] = {proj(0, 1, CL_RULE_FIXED_INDEGREE, CL_RECEPTOR_EX),
+                                 proj(0, 0, CL_RULE_FIXED_INDEGREE, CL_RECEPTOR_EX),
+                                 proj(1, 0, CL_RULE_FIXED_INDEGREE, CL_RECEPTOR_IN)};
+  for (int j = 0; j < 3; j++)
+    two[j].k = 5;
+  two[2].delay.a = 3.0;
+  cl_config small = cfg;
+  small.n_populations = 2;
+  small.n_total = 87;
+  small.n_projections = 3;
+  small.projections = two;
+  for (int mixed = 0; mixed < 2; mixed++) {
+    two[1].delay.a = mixed ? 2.5 : 1.0;
+    CHECK(cl_network_create(&net, &small, 0, 1) == CL_OK, "%s", cl_error_message());
+    CHECK(cl_synapses_build(&syn, &small, &net, MPI_COMM_SELF) == CL_OK, "%s",
+          cl_error_message());
+    CHECK(syn.n == 3 * 5 * 50 - 5 * 13, "%llu synapses", (unsigned long long)syn.n);
+    CHECK(mixed ? syn.row_delay == NULL && syn.delay8 != NULL : syn.row_delay != NULL &&
+                                                                     syn.delay8 == NULL,
+          "mixed=%d: delay storage", mixed);
+    CHECK(syn.delay16 == NULL, "mixed=%d: 2-byte delays", mixed);
+    size_t wrong = 0;
+    for (uint64_t g = 0; g < 87; g++)
+      for (uint64_t k = syn.row[g]; k < syn.row[g + 1]; k++) {
+        int to_a = (syn.target[k] & CL_SYN_TARGET_MASK) < 50;
+        int expect = g >= 50 ? 30 : to_a && mixed ? 25 : 10;
+        int got = syn.row_delay ? syn.row_delay[g] : syn.delay8[k];
+        wrong += got != expect;
+      }
+    CHECK(wrong == 0, "mixed=%d: %zu synapses with the wrong delay", mixed, wrong);
+    cl_synapses_destroy(&syn);
+    cl_network_destroy(&net);
+  }
   MPI_Finalize();
   if (failures)
     fprintf(stderr, "test_connect: %d check(s) failed\n", failures);
