@@ -78,24 +78,6 @@ static double selected(const cl_selection *s, uint64_t size) {
   return s->all ? (double)size : (double)s->n;
 }
 
-/* Whether every source's synapses will share one delay (connect.c then stores one delay per
- * source): every projection has a constant delay, the same for all projections of a source
- * population. */
-static int single_delay_rows(const cl_config *cfg) {
-  for (size_t j = 0; j < cfg->n_projections; j++) {
-    const cl_projection_config *a = &cfg->projections[j];
-    if (a->delay.kind != CL_DIST_CONST)
-      return 0;
-    for (size_t k = 0; k < j; k++) {
-      const cl_projection_config *b = &cfg->projections[k];
-      if (b->source == a->source && cl_config_delay_to_steps(a->delay.a, cfg->sim.dt) !=
-                                        cl_config_delay_to_steps(b->delay.a, cfg->sim.dt))
-        return 0;
-    }
-  }
-  return 1;
-}
-
 void cl_check_memory_estimate(const cl_config *cfg, int nranks, cl_check_memory *m) {
   memset(m, 0, sizeof *m);
   double P = nranks > 0 ? nranks : 1;
@@ -125,7 +107,7 @@ void cl_check_memory_estimate(const cl_config *cfg, int nranks, cl_check_memory 
   }
   int64_t dmin, dmax;
   cl_config_delay_steps(cfg, &dmin, &dmax);
-  const int row_delays = single_delay_rows(cfg);
+  const int row_delays = cl_config_single_delay_rows(cfg);
   /* target and weight, then the delay: per source, or 1-2 B per synapse */
   m->synapses = (row_delays ? 8.0 : dmax < 256 ? 9.0 : 10.0) * syn / P;
   m->csr_offsets = (row_delays ? 10.0 : 8.0) * ((double)cfg->n_total + 1);
@@ -416,7 +398,7 @@ int cl_check_print(FILE *f, const cl_config *cfg, int nranks) {
   cl_check_memory m;
   cl_check_memory_estimate(cfg, nranks, &m);
   fprintf(f, "\nmemory per rank on %d rank%s (estimate)\n", nranks, nranks > 1 ? "s" : "");
-  const int row_delays = single_delay_rows(cfg);
+  const int row_delays = cl_config_single_delay_rows(cfg);
   fprintf(f, "  synapses         %12s  (%s x %s synapses / %d)\n", bytes(m.synapses, a, sizeof a),
           row_delays ? "8 B" : "9-10 B", count(total, b, sizeof b), nranks);
   fprintf(f, "  source offsets   %12s  (%s per gid, on every rank)\n",

@@ -3156,3 +3156,18 @@ char *cl_config_resolved_text(const cl_config *cfg) {
   }
   return buf;
 }
+
+int cl_config_single_delay_rows(const cl_config *cfg) {
+  for (size_t j = 0; j < cfg->n_projections; j++) {
+    const cl_projection_config *a = &cfg->projections[j];
+    if (a->delay.kind != CL_DIST_CONST)
+      return 0;
+    for (size_t k = 0; k < j; k++) {
+      const cl_projection_config *b = &cfg->projections[k];
+      if (b->source == a->source && cl_config_delay_to_steps(a->delay.a, cfg->sim.dt) !=
+                                        cl_config_delay_to_steps(b->delay.a, cfg->sim.dt))
+        return 0;
+    }
+  }
+  return 1;
+}

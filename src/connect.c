@@ -198,7 +198,10 @@ typedef struct {
   uint64_t *fill;     /* pass 2: next free position per source gid (NULL in pass 1) */
   int64_t d_lo, d_hi; /* user bounds on delays in steps (d_hi 0: none) */
   int64_t d_min, d_max;
-  uint16_t *delays; /* pass 2 */
+  /* pass 2: where delays go (one delay per source, or 1 or 2 bytes per synapse) */
+  uint16_t *row_delay;
+  uint8_t *d8;
+  uint16_t *d16;
 } builder;
 
 /* Records synapse source -> local target L of projection j; weight and delay from rng. */
@@ -214,11 +217,39 @@ static void add_synapse(builder *b, const cl_config *cfg, const cl_projection_co
   uint64_t k = b->fill[source]++;
   b->syn->target[k] = (uint32_t)L | (pc->receptor == CL_RECEPTOR_IN ? CL_SYN_INHIBITORY : 0);
   b->syn->weight[k] = (float)w;
-  b->delays[k] = (uint16_t)(D > 65535 ? 65535 : D);
+  const uint16_t D16 = (uint16_t)(D > 65535 ? 65535 : D);
+  if (b->row_delay)
+    b->row_delay[source] = D16; /* the same for all of the source's synapses */
+  else if (b->d8)
+    b->d8[k] = (uint8_t)D16;
+  else
+    b->d16[k] = D16;
   if (D < b->d_min)
     b->d_min = D;
   if (D > b->d_max)
     b->d_max = D;
+}
+
+/* The sources of a target are spread over the whole network, so each synapse is a random
+ * access to its source's row count or fill position and, in pass 2, to the arrays. Prefetching
+ * the rows of the synapses CL_AHEAD_ROW ahead and then their array slots CL_AHEAD_SLOT ahead
+ * overlaps those misses (the fill position of a later synapse is read early, so a multapse
+ * in between may shift it by one: the prefetch is then merely a line off). */
+#define CL_AHEAD_ROW 16
+#define CL_AHEAD_SLOT 8
+static inline void prefetch_rows(const builder *b, const scratch *s, size_t i) {
+  if (!b->fill) {
+    if (i + CL_AHEAD_ROW < s->n)
+      __builtin_prefetch(&b->syn->row[s->ids[i + CL_AHEAD_ROW] + 1], 1);
+    return;
+  }
+  if (i + CL_AHEAD_ROW < s->n)
+    __builtin_prefetch(&b->fill[s->ids[i + CL_AHEAD_ROW]]);
+  if (i + CL_AHEAD_SLOT < s->n) {
+    uint64_t k = b->fill[s->ids[i + CL_AHEAD_SLOT]];
+    __builtin_prefetch(&b->syn->target[k], 1);
+    __builtin_prefetch(&b->syn->weight[k], 1);
+  }
 }
 
 static int run_pass(builder *b, scratch *s, const cl_config *cfg, const cl_network *net) {
@@ -257,8 +288,10 @@ static int run_pass(builder *b, scratch *s, const cl_config *cfg, const cl_netwo
       CL_CALL(sources_of(s, cfg, j, t, tn));
       cl_rng wrng;
       cl_rng_init(&wrng, cfg->sim.seed, CL_RNG_WEIGHT + j, t, 0);
-      for (size_t i = 0; i < s->n; i++)
+      for (size_t i = 0; i < s->n; i++) {
+        prefetch_rows(b, s, i);
         add_synapse(b, cfg, pc, s->ids[i], tp->in_begin + jl, &wrng);
+      }
       if (!b->fill)
         b->syn->n_per_projection[j] += s->n;
     }
@@ -324,6 +357,20 @@ static int build_destinations(cl_synapses *syn, const cl_network *net, MPI_Comm 
   return status;
 }
 
+/* Whether every delay the config can produce is below 256 steps (d_hi: the user's bound in
+ * steps, 0 for none). */
+static int delays_fit_byte(const cl_config *cfg, int64_t d_hi) {
+  if (d_hi > 0)
+    return d_hi < 256;
+  for (size_t j = 0; j < cfg->n_projections; j++) {
+    const cl_dist *d = &cfg->projections[j].delay;
+    double top = d->kind == CL_DIST_CONST ? d->a : d->hi;
+    if (!(top / cfg->sim.dt < 255.0))
+      return 0;
+  }
+  return 1;
+}
+
 static int build_local(cl_synapses *syn, const cl_config *cfg, const cl_network *net, scratch *s,
                        builder *b) {
   syn->n_gids = cfg->n_total;
@@ -335,11 +382,20 @@ static int build_local(cl_synapses *syn, const cl_config *cfg, const cl_network 
   for (uint64_t g = 0; g < syn->n_gids; g++)
     syn->row[g + 1] += syn->row[g];
   syn->n = syn->row[syn->n_gids];
-  syn->target = cl_malloc(syn->n * sizeof *syn->target);
-  syn->weight = cl_malloc(syn->n * sizeof *syn->weight);
-  b->delays = cl_malloc(syn->n * sizeof *b->delays);
+  syn->target = cl_malloc_large(syn->n * sizeof *syn->target);
+  syn->weight = cl_malloc_large(syn->n * sizeof *syn->weight);
+  /* Delays: one per source when the config gives each source one delay; else one byte per
+   * synapse when the config's longest delay allows, else two (narrowed by
+   * cl_synapses_finish if the network's longest delay turns out shorter). */
+  int ok = 1;
+  if (cl_config_single_delay_rows(cfg))
+    ok = (b->row_delay = cl_calloc(syn->n_gids + 1, sizeof *b->row_delay)) != NULL;
+  else if (delays_fit_byte(cfg, b->d_hi))
+    ok = (b->d8 = cl_malloc_large(syn->n * sizeof *b->d8)) != NULL;
+  else
+    ok = (b->d16 = cl_malloc_large(syn->n * sizeof *b->d16)) != NULL;
   b->fill = cl_malloc(syn->n_gids * sizeof *b->fill);
-  CL_ALLOC_CHECK(syn->target && syn->weight && b->delays && b->fill);
+  CL_ALLOC_CHECK(syn->target && syn->weight && ok && b->fill);
   memcpy(b->fill, syn->row, syn->n_gids * sizeof *b->fill);
   CL_CALL(run_pass(b, s, cfg, net));
   free(b->fill);
@@ -356,13 +412,15 @@ static int cmp_u64(const void *a, const void *b) {
  * order): the delivery then finds a spike's synapses that arrive at a given step as one run.
  * A target's inputs at one grid point all have the same delay from a given spike, so they are
  * still added in the same order on any rank count. Rows are usually sorted already (one delay
- * per projection); the others are sorted through (delay, position) keys. */
-static int sort_rows_by_delay(cl_synapses *syn, uint16_t *delay) {
+ * per projection); the others are sorted through (delay, position) keys. Delays are in d8 or
+ * d16 (the other is NULL). */
+#define CL_D(k) (d8 ? (uint64_t)d8[k] : (uint64_t)d16[k])
+static int sort_rows_by_delay(cl_synapses *syn, uint8_t *d8, uint16_t *d16) {
   uint64_t longest = 0;
   for (uint64_t g = 0; g < syn->n_gids; g++) {
     uint64_t a = syn->row[g], b = syn->row[g + 1];
     for (uint64_t k = a + 1; k < b; k++)
-      if (delay[k] < delay[k - 1]) {
+      if (CL_D(k) < CL_D(k - 1)) {
         longest = b - a > longest ? b - a : longest;
         break;
       }
@@ -377,11 +435,11 @@ static int sort_rows_by_delay(cl_synapses *syn, uint16_t *delay) {
     uint64_t a = syn->row[g], n = syn->row[g + 1] - a;
     int sorted = 1;
     for (uint64_t k = 1; k < n && sorted; k++)
-      sorted = delay[a + k] >= delay[a + k - 1];
+      sorted = CL_D(a + k) >= CL_D(a + k - 1);
     if (sorted)
       continue;
     for (uint64_t k = 0; k < n; k++)
-      key[k] = (uint64_t)delay[a + k] << 32 | k;
+      key[k] = CL_D(a + k) << 32 | k;
     qsort(key, n, sizeof *key, cmp_u64);
     for (uint64_t k = 0; k < n; k++) {
       uint64_t from = a + (key[k] & UINT32_MAX);
@@ -391,7 +449,10 @@ static int sort_rows_by_delay(cl_synapses *syn, uint16_t *delay) {
     for (uint64_t k = 0; k < n; k++) {
       syn->target[a + k] = t[k];
       syn->weight[a + k] = w[k];
-      delay[a + k] = (uint16_t)(key[k] >> 32);
+      if (d8)
+        d8[a + k] = (uint8_t)(key[k] >> 32);
+      else
+        d16[a + k] = (uint16_t)(key[k] >> 32);
     }
   }
   free(key);
@@ -399,6 +460,7 @@ static int sort_rows_by_delay(cl_synapses *syn, uint16_t *delay) {
   free(w);
   return status;
 }
+#undef CL_D
 
 int cl_synapses_build_local(cl_synapses *syn, const cl_config *cfg, const cl_network *net) {
   memset(syn, 0, sizeof *syn);
@@ -413,14 +475,15 @@ int cl_synapses_build_local(cl_synapses *syn, const cl_config *cfg, const cl_net
   free(s.table);
   free(s.counts);
   free(b.fill);
-  if (status == CL_OK)
-    status = sort_rows_by_delay(syn, b.delays);
+  syn->row_delay = b.row_delay;
+  syn->delay8 = b.d8;
+  syn->delay16 = b.d16;
+  if (status == CL_OK && !syn->row_delay)
+    status = sort_rows_by_delay(syn, syn->delay8, syn->delay16);
   if (status == CL_OK) {
     syn->d_min = b.d_min;
     syn->d_max = b.d_max;
-    syn->delay16 = b.delays; /* narrowed by cl_synapses_finish once d_max is known */
   } else {
-    free(b.delays);
     cl_synapses_destroy(syn);
   }
   return status;
@@ -430,7 +493,7 @@ int cl_synapses_build_local(cl_synapses *syn, const cl_config *cfg, const cl_net
 static int single_delay_rows(const cl_synapses *syn) {
   for (uint64_t g = 0; g < syn->n_gids; g++)
     for (uint64_t k = syn->row[g] + 1; k < syn->row[g + 1]; k++)
-      if (syn->delay16[k] != syn->delay16[k - 1])
+      if (cl_synapses_delay(syn, g, k) != cl_synapses_delay(syn, g, k - 1))
         return 0;
   return 1;
 }
@@ -451,18 +514,23 @@ int cl_synapses_finish(cl_synapses *syn, const cl_config *cfg, const cl_network 
     }
     if (d_lo > 0 && d_lo < syn->d_min)
       syn->d_min = d_lo;
-    if (single_delay_rows(syn)) {
-      /* 2 bytes per source instead of 1-2 per synapse */
-      syn->row_delay = cl_malloc(syn->n_gids * sizeof *syn->row_delay);
-      if (syn->row_delay) {
+    if (!syn->row_delay && single_delay_rows(syn)) {
+      /* The config did not promise it (delays drawn, or rounded to one step): 2 bytes per
+       * source instead of 1-2 per synapse all the same. */
+      uint16_t *rd = cl_calloc(syn->n_gids + 1, sizeof *rd);
+      if (rd) {
         for (uint64_t g = 0; g < syn->n_gids; g++)
-          syn->row_delay[g] = syn->row[g] < syn->row[g + 1] ? syn->delay16[syn->row[g]] : 0;
+          if (syn->row[g] < syn->row[g + 1])
+            rd[g] = (uint16_t)cl_synapses_delay(syn, g, syn->row[g]);
+        free(syn->delay8);
         free(syn->delay16);
+        syn->delay8 = NULL;
         syn->delay16 = NULL;
+        syn->row_delay = rd;
       } else {
         status = CL_ERR_MEM;
       }
-    } else if (syn->d_max < 256 && syn->n > 0) {
+    } else if (syn->delay16 && syn->d_max < 256 && syn->n > 0) {
       /* Narrowed in place (byte k is written after bytes 2k and 2k + 1 were read; character
        * access may alias), then shrunk: no second array at the peak of construction. */
       uint8_t *d8 = (uint8_t *)syn->delay16;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static char message_[4096];
 static char where_[2048];
@@ -91,6 +92,22 @@ void *cl_malloc_at(size_t n, const char *file, int line) {
   void *p = malloc(n ? n : 1);
   if (!p)
     cl_error_set(CL_ERR_MEM, file, line, "out of memory allocating %zu bytes", n);
+  return p;
+}
+
+void *cl_malloc_large_at(size_t n, const char *file, int line) {
+  const size_t huge = (size_t)2 << 20;
+  if (n < 4 * huge)
+    return cl_malloc_at(n, file, line);
+  size_t bytes = (n + huge - 1) / huge * huge;
+  void *p = aligned_alloc(huge, bytes);
+  if (!p) {
+    cl_error_set(CL_ERR_MEM, file, line, "out of memory allocating %zu bytes", n);
+    return NULL;
+  }
+#ifdef MADV_HUGEPAGE
+  madvise(p, bytes, MADV_HUGEPAGE); /* advice only: failure changes nothing */
+#endif
   return p;
 }
 

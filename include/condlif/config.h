@@ -205,6 +205,11 @@ int64_t cl_config_delay_to_steps(double delay, double dt);
  * of 1 ms (at least one step). d_min <= d_max. Not collective. */
 void cl_config_delay_steps(const cl_config *cfg, int64_t *d_min, int64_t *d_max);
 
+/* Whether every source's synapses share one delay, as the config says: every projection has a
+ * constant delay, the same (in steps) for all projections from one population. The synapses
+ * then store one delay per source instead of one per synapse (synapses.h). */
+int cl_config_single_delay_rows(const cl_config *cfg);
+
 /* Mean of a distribution (of NORMAL and LOGNORMAL truncated to [lo, hi]). */
 double cl_config_dist_mean(const cl_dist *d);
 

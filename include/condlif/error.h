@@ -63,6 +63,11 @@ void *cl_malloc_at(size_t n, const char *file, int line);
 void *cl_calloc_at(size_t count, size_t size, const char *file, int line);
 void *cl_realloc_at(void *p, size_t n, const char *file, int line);
 #define cl_malloc(n) cl_malloc_at((n), __FILE__, __LINE__)
+/* cl_malloc for large arrays that are accessed at random (synapses): backed by transparent huge
+ * pages where the system allows, so that random access does not miss the TLB at every step.
+ * Freed with free(). */
+void *cl_malloc_large_at(size_t n, const char *file, int line);
+#define cl_malloc_large(n) cl_malloc_large_at((n), __FILE__, __LINE__)
 #define cl_calloc(c, s) cl_calloc_at((c), (s), __FILE__, __LINE__)
 #define cl_realloc(p, n) cl_realloc_at((p), (n), __FILE__, __LINE__)
 /* Evaluates to CL_ERR_MEM (already recorded) when ptr is NULL and n is nonzero. */

@@ -40,6 +40,11 @@ typedef struct {
   uint64_t *dest;
 } cl_synapses;
 
+/* Delay in steps of synapse k, of source gid. */
+static inline int64_t cl_synapses_delay(const cl_synapses *syn, uint64_t gid, uint64_t k) {
+  return syn->row_delay ? syn->row_delay[gid] : syn->delay8 ? syn->delay8[k] : syn->delay16[k];
+}
+
 /* Builds this rank's incoming synapses of every projection, the global delay range and the
  * destination ranks of local sources. Collective over comm. On failure every rank returns
  * the same status and *syn is left empty. */

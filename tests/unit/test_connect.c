@@ -91,7 +91,7 @@ static syn_t *collect(const cl_config *cfg, int P, size_t *n_out) {
                            .k = count,
                            .receptor = (t & CL_SYN_INHIBITORY) != 0,
                            .w = syn.weight[k],
-                           .d = syn.delay16[k]};
+                           .d = (int)cl_synapses_delay(&syn, g, k)};
       }
     }
     cl_synapses_destroy(&syn);
@@ -175,7 +175,8 @@ int main(int argc, char **argv) {
       if (tg < 50 && !(t & CL_SYN_INHIBITORY)) {
         indeg[tg][g]++;
         CHECK(syn.weight[k] >= 0.5f && syn.weight[k] <= 2.5f, "weight %g", syn.weight[k]);
-        CHECK(syn.delay16[k] >= 5 && syn.delay16[k] <= 30, "delay %d", syn.delay16[k]);
+        int64_t d = cl_synapses_delay(&syn, g, k);
+        CHECK(d >= 5 && d <= 30, "delay %d", (int)d);
       }
       if (tg < 50 && (t & CL_SYN_INHIBITORY))
         one[tg] += (tg == g);
@@ -194,13 +195,15 @@ int main(int argc, char **argv) {
    * projection 0 draws its delays at random, so its rows were not sorted as generated). */
   for (uint64_t g = 0; g < syn.n_gids; g++)
     for (uint64_t k = syn.row[g] + 1; k < syn.row[g + 1]; k++)
-      CHECK(syn.delay16[k - 1] <= syn.delay16[k], "row of %llu not sorted by delay at %llu",
+      CHECK(cl_synapses_delay(&syn, g, k - 1) <= cl_synapses_delay(&syn, g, k),
+            "row of %llu not sorted by delay at %llu",
             (unsigned long long)g, (unsigned long long)k);
   /* Delays: dt-rounded, at least one step (0.1 ms -> 1 step). */
   for (uint64_t g = 87; g < 97; g++)
     for (uint64_t k = syn.row[g]; k < syn.row[g + 1]; k++)
       if (!(syn.target[k] & CL_SYN_INHIBITORY))
-        CHECK(syn.delay16[k] == 1, "delay of S->B %d", syn.delay16[k]);
+        CHECK(cl_synapses_delay(&syn, g, k) == 1, "delay of S->B %d",
+              (int)cl_synapses_delay(&syn, g, k));
   cl_synapses_destroy(&syn);
   cl_network_destroy(&net);
 
@@ -220,9 +223,11 @@ int main(int argc, char **argv) {
   }
   free(ref);
 
-  /* Delay storage chosen by cl_synapses_finish (on one rank): one delay per source when every
-   * source's synapses share one, else one byte per synapse. A->B and A->A from 1 ms and 1 ms
-   * (then 2.5 ms for A->A), B->A 3 ms. */
+  /* Delay storage (on one rank, after cl_synapses_finish): one delay per source when every
+   * source's synapses share one (case 0), else one byte per synapse, chosen from the config
+   * (case 1) or narrowed from two bytes once the drawn delays are known (case 2: the config
+   * allows 30 ms = 300 steps, the draws stay near 2 ms). A->B 1 ms, B->A 3 ms, A->A 1 ms, 2.5 ms
+   * or normal(2 ms, 0.1 ms). */
   cl_projection_config two[3] = {proj(0, 1, CL_RULE_FIXED_INDEGREE, CL_RECEPTOR_EX),
                                  proj(0, 0, CL_RULE_FIXED_INDEGREE, CL_RECEPTOR_EX),
                                  proj(1, 0, CL_RULE_FIXED_INDEGREE, CL_RECEPTOR_IN)};
@@ -234,25 +239,31 @@ int main(int argc, char **argv) {
   small.n_total = 87;
   small.n_projections = 3;
   small.projections = two;
-  for (int mixed = 0; mixed < 2; mixed++) {
-    two[1].delay.a = mixed ? 2.5 : 1.0;
+  for (int c = 0; c < 3; c++) {
+    two[1].delay = c == 0   ? (cl_dist){CL_DIST_CONST, 1.0, 0, 1.0, 1.0}
+                   : c == 1 ? (cl_dist){CL_DIST_CONST, 2.5, 0, 2.5, 2.5}
+                            : (cl_dist){CL_DIST_NORMAL, 2.0, 0.1, 0.1, 30.0};
     CHECK(cl_network_create(&net, &small, 0, 1) == CL_OK, "%s", cl_error_message());
     CHECK(cl_synapses_build(&syn, &small, &net, MPI_COMM_SELF) == CL_OK, "%s",
           cl_error_message());
     CHECK(syn.n == 3 * 5 * 50 - 5 * 13, "%llu synapses", (unsigned long long)syn.n);
-    CHECK(mixed ? syn.row_delay == NULL && syn.delay8 != NULL : syn.row_delay != NULL &&
-                                                                     syn.delay8 == NULL,
-          "mixed=%d: delay storage", mixed);
-    CHECK(syn.delay16 == NULL, "mixed=%d: 2-byte delays", mixed);
+    CHECK(c == 0 ? syn.row_delay != NULL && syn.delay8 == NULL
+                 : syn.row_delay == NULL && syn.delay8 != NULL,
+          "case %d: delay storage", c);
+    CHECK(syn.delay16 == NULL, "case %d: 2-byte delays", c);
     size_t wrong = 0;
     for (uint64_t g = 0; g < 87; g++)
       for (uint64_t k = syn.row[g]; k < syn.row[g + 1]; k++) {
         int to_a = (syn.target[k] & CL_SYN_TARGET_MASK) < 50;
-        int expect = g >= 50 ? 30 : to_a && mixed ? 25 : 10;
-        int got = syn.row_delay ? syn.row_delay[g] : syn.delay8[k];
-        wrong += got != expect;
+        int64_t d = cl_synapses_delay(&syn, g, k);
+        if (g >= 50)
+          wrong += d != 30;
+        else if (!to_a || c == 0)
+          wrong += d != 10;
+        else
+          wrong += c == 1 ? d != 25 : d < 15 || d > 25;
       }
-    CHECK(wrong == 0, "mixed=%d: %zu synapses with the wrong delay", mixed, wrong);
+    CHECK(wrong == 0, "case %d: %zu synapses with the wrong delay", c, wrong);
     cl_synapses_destroy(&syn);
     cl_network_destroy(&net);
   }
