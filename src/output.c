@@ -1308,21 +1308,31 @@ static int flush_report(cl_output *o, report *r) {
   return cl_error_agree(o->comm, st);
 }
 
-int cl_output_flush(cl_output *out) {
+/* Appends the buffers; with durable, also flushes the files (H5Fflush, which syncs them to
+ * disk: 60-70 ms over a 1 s run of 200 000 neurons when every early append did it). */
+static int append(cl_output *out, int durable) {
   int st = CL_OK;
   for (size_t i = 0; i < out->n_pops && st == CL_OK; i++)
     st = flush_spikes(out, &out->pops[i]);
-  if (st == CL_OK && H5Fflush(out->spikes_file, H5F_SCOPE_LOCAL) < 0)
+  if (st == CL_OK && durable && H5Fflush(out->spikes_file, H5F_SCOPE_LOCAL) < 0)
     st = H5FAIL("flushing " SPIKES_FILE);
   st = cl_error_agree(out->comm, st);
   for (size_t i = 0; i < out->n_reports && st == CL_OK; i++) {
     report *r = &out->reports[i];
     st = flush_report(out, r);
-    if (st == CL_OK && H5Fflush(r->file, H5F_SCOPE_LOCAL) < 0)
+    if (st == CL_OK && durable && H5Fflush(r->file, H5F_SCOPE_LOCAL) < 0)
       st = H5FAIL(r->file_stem);
     st = cl_error_agree(out->comm, st);
   }
   return st;
+}
+
+int cl_output_flush(cl_output *out) {
+  return append(out, 1);
+}
+
+int cl_output_append(cl_output *out) {
+  return append(out, 0);
 }
 
 /* ---- metadata --------------------------------------------------------------------------- */

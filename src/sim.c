@@ -322,11 +322,16 @@ static void run_loop(sim *S) {
     int any_full = cl_exchange_run(&S->ex, &S->syn, full, &spikes, &n);
     cl_timer_start(&S->timer, CL_PHASE_DELIVER);
     cl_synapses_enqueue(&S->syn, &S->queue, spikes, n, start);
-    if ((end >= next_flush || any_full) && end < S->n_steps) {
+    /* Every flush interval the files are appended to and flushed (valid on disk); in between,
+     * a rank's buffers above CL_FLUSH_BYTES are appended without the flush (the ranks agree
+     * through the exchange). */
+    if (end < S->n_steps && (end >= next_flush || any_full)) {
       cl_timer_start(&S->timer, CL_PHASE_WRITE);
-      if (cl_output_flush(S->out) != CL_OK)
+      int durable = end >= next_flush;
+      if ((durable ? cl_output_flush(S->out) : cl_output_append(S->out)) != CL_OK)
         cl_error_abort("%s", cl_error_message());
-      next_flush = end + flush_every;
+      if (durable)
+        next_flush = end + flush_every;
     }
     cl_timer_stop(&S->timer);
     if (show && cl_timer_now() >= next_show) {

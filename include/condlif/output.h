@@ -59,8 +59,13 @@ int cl_output_add_spikes(cl_output *out, size_t pop, size_t n, const uint64_t *n
  * of report r. Not collective. */
 int cl_output_add_sample(cl_output *out, size_t r, const float *values);
 
-/* Appends everything buffered to the files and flushes them. Collective. */
+/* Appends everything buffered to the files and flushes them (the files are valid on disk
+ * afterwards). Collective. */
 int cl_output_flush(cl_output *out);
+
+/* Appends everything buffered to the files without flushing them (to bound memory between
+ * flushes). Collective. */
+int cl_output_append(cl_output *out);
 
 /* Bytes currently buffered on this rank (for tests of bounded memory): the spikes and samples
  * added since the last flush; 0 right after a flush. Not collective. */

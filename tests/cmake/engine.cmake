@@ -18,10 +18,11 @@ if(TARGET condlif)
   cl_engine_test(identical.seed identical.py --min-spikes 1000 --min-traces 10
                  ${CMAKE_SOURCE_DIR}/config/seed_two_populations.cfg)
   set_property(TEST engine.identical.seed APPEND PROPERTY LABELS long)
-  # COBA-alpha N = 40 000, 200 ms: some 80 000 spikes through the exchange and the queue of
-  # spikes in transit; the spikes must be identical on 1 and 4 ranks.
-  cl_engine_test(identical.coba_alpha_40000 identical.py --ranks 1 4 --min-spikes 10000
-                 --set simulation.t_stop=200ms
+  # COBA-alpha N = 40 000, 800 ms: some 310 000 spikes through the exchange and the queue of
+  # spikes in transit, and on 1 rank (5 MB of spikes) an early append of the output buffers
+  # before the flush at the end; the spikes must be identical on 1 and 4 ranks.
+  cl_engine_test(identical.coba_alpha_40000 identical.py --ranks 1 4 --min-spikes 250000
+                 --set simulation.t_stop=800ms
                  ${CMAKE_SOURCE_DIR}/config/bench/coba_alpha_40000.cfg)
   # Delays drawn from 0.5 to 5 ms: spikes wait in the queue of spikes in transit over several
   # slices and arrive in runs of one delay.
