@@ -1519,7 +1519,7 @@ int cl_output_close(cl_output **out) {
   cl_output *o = *out;
   if (!o)
     return CL_OK;
-  int st = cl_output_flush(o);
+  int st = cl_output_append(o); /* closing writes the rest; no sync to disk needed first */
   MPI_Comm comm;
   MPI_Comm_dup(o->comm, &comm);
   /* Closing the files is collective (H5F_CLOSE_STRONG closes their objects as well). */

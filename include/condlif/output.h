@@ -102,7 +102,7 @@ typedef struct {
  * file: the `completed` marker is written only when meta->completed is 1. Collective. */
 int cl_output_write_meta(cl_output *out, const cl_output_meta *meta);
 
-/* Flushes what is buffered, closes every file and frees *out (sets it to NULL). Collective. */
+/* Appends what is buffered, closes every file and frees *out (sets it to NULL). Collective. */
 int cl_output_close(cl_output **out);
 
 #endif
