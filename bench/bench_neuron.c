@@ -33,9 +33,11 @@ static double now(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static double *alloc_doubles(size_t count) {
-  size_t bytes = (count * sizeof(double) + 63) / 64 * 64;
-  double *p = aligned_alloc(64, bytes);
+/* 64-byte aligned, zeroed memory for bytes (rounded up to whole lines); exits when out of
+ * memory. */
+static void *alloc_lines(size_t bytes) {
+  bytes = (bytes + 63) / 64 * 64;
+  void *p = aligned_alloc(64, bytes ? bytes : 64);
   if (!p) {
     fprintf(stderr, "bench_neuron: out of memory\n");
     exit(1);
@@ -44,15 +46,12 @@ static double *alloc_doubles(size_t count) {
   return p;
 }
 
+static double *alloc_doubles(size_t count) {
+  return alloc_lines(count * sizeof(double));
+}
+
 static float *alloc_floats(size_t count) {
-  size_t bytes = (count * sizeof(float) + 63) / 64 * 64;
-  float *p = aligned_alloc(64, bytes);
-  if (!p) {
-    fprintf(stderr, "bench_neuron: out of memory\n");
-    exit(1);
-  }
-  memset(p, 0, bytes);
-  return p;
+  return alloc_lines(count * sizeof(float));
 }
 
 static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
