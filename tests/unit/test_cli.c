@@ -7,14 +7,7 @@
 
 #include "condlif/error.h"
 
-static int failures;
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                     \
-      failures++;                                                                                  \
-    }                                                                                              \
-  } while (0)
+#include "check.h"
 
 #define ARGV(...) ((char *[]){"condlif", __VA_ARGS__, NULL})
 #define ARGC(...) ((int)(sizeof((char *[]){"condlif", __VA_ARGS__}) / sizeof(char *)))

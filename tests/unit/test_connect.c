@@ -9,16 +9,7 @@
 #include "condlif/error.h"
 #include "condlif/synapses.h"
 
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);                     \
-      fprintf(stderr, __VA_ARGS__);                                                                \
-      fputc('\n', stderr);                                                                         \
-      failures++;                                                                                  \
-    }                                                                                              \
-  } while (0)
+#include "check.h"
 
 typedef struct {
   uint64_t target, source, k;
@@ -150,18 +141,21 @@ int main(int argc, char **argv) {
   /* Per-rule counts, on one rank. */
   cl_network net;
   cl_synapses syn;
-  CHECK(cl_network_create(&net, &cfg, 0, 1) == CL_OK, "%s", cl_error_message());
-  CHECK(cl_synapses_build_local(&syn, &cfg, &net) == CL_OK, "%s", cl_error_message());
-  CHECK(syn.n_per_projection[0] == 50 * 10, "%llu", (unsigned long long)syn.n_per_projection[0]);
-  CHECK(syn.n_per_projection[1] == 50 * 30, "%llu", (unsigned long long)syn.n_per_projection[1]);
+  CHECK_MSG(cl_network_create(&net, &cfg, 0, 1) == CL_OK, "%s", cl_error_message());
+  CHECK_MSG(cl_synapses_build_local(&syn, &cfg, &net) == CL_OK, "%s", cl_error_message());
+  CHECK_MSG(syn.n_per_projection[0] == 50 * 10, "%llu",
+            (unsigned long long)syn.n_per_projection[0]);
+  CHECK_MSG(syn.n_per_projection[1] == 50 * 30, "%llu",
+            (unsigned long long)syn.n_per_projection[1]);
   double expect = 0.2 * 50 * 37, sd = sqrt(expect * 0.8);
-  CHECK(fabs((double)syn.n_per_projection[2] - expect) < 4 * sd, "bernoulli %llu vs %.0f",
-        (unsigned long long)syn.n_per_projection[2], expect);
-  CHECK(syn.n_per_projection[3] == 10 * 37, "all_to_all");
-  CHECK(syn.n_per_projection[4] == 50, "one_to_one");
-  CHECK(syn.n_per_projection[5] == 37 * 5, "outdegree");
-  CHECK(syn.n_per_projection[6] == 400, "total %llu", (unsigned long long)syn.n_per_projection[6]);
-  CHECK(syn.n_per_projection[7] == 37 * 7, "indegree multapses");
+  CHECK_MSG(fabs((double)syn.n_per_projection[2] - expect) < 4 * sd, "bernoulli %llu vs %.0f",
+            (unsigned long long)syn.n_per_projection[2], expect);
+  CHECK_MSG(syn.n_per_projection[3] == 10 * 37, "all_to_all");
+  CHECK_MSG(syn.n_per_projection[4] == 50, "one_to_one");
+  CHECK_MSG(syn.n_per_projection[5] == 37 * 5, "outdegree");
+  CHECK_MSG(syn.n_per_projection[6] == 400, "total %llu",
+            (unsigned long long)syn.n_per_projection[6]);
+  CHECK_MSG(syn.n_per_projection[7] == 37 * 7, "indegree multapses");
   /* A->A (projection 0): per target exactly 10 distinct sources, none itself; weights and
    * delays inside their ranges; one_to_one (projection 4) pairs i with i. */
   int indeg[50][50];
@@ -174,9 +168,9 @@ int main(int argc, char **argv) {
       uint64_t tg = t & CL_SYN_TARGET_MASK;
       if (tg < 50 && !(t & CL_SYN_INHIBITORY)) {
         indeg[tg][g]++;
-        CHECK(syn.weight[k] >= 0.5f && syn.weight[k] <= 2.5f, "weight %g", syn.weight[k]);
+        CHECK_MSG(syn.weight[k] >= 0.5f && syn.weight[k] <= 2.5f, "weight %g", syn.weight[k]);
         int64_t d = cl_synapses_delay(&syn, g, k);
-        CHECK(d >= 5 && d <= 30, "delay %d", (int)d);
+        CHECK_MSG(d >= 5 && d <= 30, "delay %d", (int)d);
       }
       if (tg < 50 && (t & CL_SYN_INHIBITORY))
         one[tg] += (tg == g);
@@ -184,26 +178,26 @@ int main(int argc, char **argv) {
   for (int t = 0; t < 50; t++) {
     int total = 0;
     for (int s = 0; s < 50; s++) {
-      CHECK(indeg[t][s] <= 1, "multapse %d->%d", s, t);
+      CHECK_MSG(indeg[t][s] <= 1, "multapse %d->%d", s, t);
       total += indeg[t][s];
     }
-    CHECK(indeg[t][t] == 0, "autapse at %d", t);
-    CHECK(total == 10, "in-degree of %d is %d", t, total);
-    CHECK(one[t] == 1, "one_to_one at %d", t);
+    CHECK_MSG(indeg[t][t] == 0, "autapse at %d", t);
+    CHECK_MSG(total == 10, "in-degree of %d is %d", t, total);
+    CHECK_MSG(one[t] == 1, "one_to_one at %d", t);
   }
   /* Every source's synapses are sorted by delay (the delivery takes one run per arrival step;
    * projection 0 draws its delays at random, so its rows were not sorted as generated). */
   for (uint64_t g = 0; g < syn.n_gids; g++)
     for (uint64_t k = syn.row[g] + 1; k < syn.row[g + 1]; k++)
-      CHECK(cl_synapses_delay(&syn, g, k - 1) <= cl_synapses_delay(&syn, g, k),
-            "row of %llu not sorted by delay at %llu",
-            (unsigned long long)g, (unsigned long long)k);
+      CHECK_MSG(cl_synapses_delay(&syn, g, k - 1) <= cl_synapses_delay(&syn, g, k),
+                "row of %llu not sorted by delay at %llu", (unsigned long long)g,
+                (unsigned long long)k);
   /* Delays: dt-rounded, at least one step (0.1 ms -> 1 step). */
   for (uint64_t g = 87; g < 97; g++)
     for (uint64_t k = syn.row[g]; k < syn.row[g + 1]; k++)
       if (!(syn.target[k] & CL_SYN_INHIBITORY))
-        CHECK(cl_synapses_delay(&syn, g, k) == 1, "delay of S->B %d",
-              (int)cl_synapses_delay(&syn, g, k));
+        CHECK_MSG(cl_synapses_delay(&syn, g, k) == 1, "delay of S->B %d",
+                  (int)cl_synapses_delay(&syn, g, k));
   cl_synapses_destroy(&syn);
   cl_network_destroy(&net);
 
@@ -213,12 +207,12 @@ int main(int argc, char **argv) {
   for (int P = 2; P <= 4; P++) {
     size_t nP;
     syn_t *got = collect(&cfg, P, &nP);
-    CHECK(nP == n1, "P=%d: %zu synapses, 1 rank: %zu", P, nP, n1);
+    CHECK_MSG(nP == n1, "P=%d: %zu synapses, 1 rank: %zu", P, nP, n1);
     size_t diff = 0;
     for (size_t i = 0; i < n1 && i < nP; i++)
       diff += memcmp(&ref[i].target, &got[i].target, 3 * sizeof(uint64_t)) != 0 ||
               ref[i].receptor != got[i].receptor || ref[i].w != got[i].w || ref[i].d != got[i].d;
-    CHECK(diff == 0, "P=%d: %zu synapses differ from the 1-rank network", P, diff);
+    CHECK_MSG(diff == 0, "P=%d: %zu synapses differ from the 1-rank network", P, diff);
     free(got);
   }
   free(ref);
@@ -243,14 +237,14 @@ int main(int argc, char **argv) {
     two[1].delay = c == 0   ? (cl_dist){CL_DIST_CONST, 1.0, 0, 1.0, 1.0}
                    : c == 1 ? (cl_dist){CL_DIST_CONST, 2.5, 0, 2.5, 2.5}
                             : (cl_dist){CL_DIST_NORMAL, 2.0, 0.1, 0.1, 30.0};
-    CHECK(cl_network_create(&net, &small, 0, 1) == CL_OK, "%s", cl_error_message());
-    CHECK(cl_synapses_build(&syn, &small, &net, MPI_COMM_SELF) == CL_OK, "%s",
-          cl_error_message());
-    CHECK(syn.n == 3 * 5 * 50 - 5 * 13, "%llu synapses", (unsigned long long)syn.n);
-    CHECK(c == 0 ? syn.row_delay != NULL && syn.delay8 == NULL
-                 : syn.row_delay == NULL && syn.delay8 != NULL,
-          "case %d: delay storage", c);
-    CHECK(syn.delay16 == NULL, "case %d: 2-byte delays", c);
+    CHECK_MSG(cl_network_create(&net, &small, 0, 1) == CL_OK, "%s", cl_error_message());
+    CHECK_MSG(cl_synapses_build(&syn, &small, &net, MPI_COMM_SELF) == CL_OK, "%s",
+              cl_error_message());
+    CHECK_MSG(syn.n == 3 * 5 * 50 - 5 * 13, "%llu synapses", (unsigned long long)syn.n);
+    CHECK_MSG(c == 0 ? syn.row_delay != NULL && syn.delay8 == NULL
+                     : syn.row_delay == NULL && syn.delay8 != NULL,
+              "case %d: delay storage", c);
+    CHECK_MSG(syn.delay16 == NULL, "case %d: 2-byte delays", c);
     size_t wrong = 0;
     for (uint64_t g = 0; g < 87; g++)
       for (uint64_t k = syn.row[g]; k < syn.row[g + 1]; k++) {
@@ -263,7 +257,7 @@ int main(int argc, char **argv) {
         else
           wrong += c == 1 ? d != 25 : d < 15 || d > 25;
       }
-    CHECK(wrong == 0, "case %d: %zu synapses with the wrong delay", c, wrong);
+    CHECK_MSG(wrong == 0, "case %d: %zu synapses with the wrong delay", c, wrong);
     cl_synapses_destroy(&syn);
     cl_network_destroy(&net);
   }

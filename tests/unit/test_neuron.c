@@ -10,16 +10,7 @@
 
 #include "condlif/error.h"
 
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);                     \
-      fprintf(stderr, __VA_ARGS__);                                                                \
-      fputc('\n', stderr);                                                                         \
-      failures++;                                                                                  \
-    }                                                                                              \
-  } while (0)
+#include "check.h"
 
 /* ---- reference data ---- */
 
@@ -164,11 +155,11 @@ static double neuron1_step(neuron1 *n, int64_t step, const cl_neuron_input *in) 
   uint32_t idx = 0;
   double ts = NAN;
   size_t ns = cl_neuron_step(&n->k, &n->s, step, in, &idx, &ts);
-  CHECK(ns <= 1 && idx == 0, "step %lld: %zu spikes, index %u", (long long)step, ns, idx);
+  CHECK_MSG(ns <= 1 && idx == 0, "step %lld: %zu spikes, index %u", (long long)step, ns, idx);
   /* the step's ends as the kernel computes them (never accumulated) */
   double t0 = (double)step * n->k.dt, t1 = (double)(step + 1) * n->k.dt;
-  CHECK(ns == 0 || (ts >= t0 && ts <= t1), "spike at %.17g outside step [%.17g, %.17g]", ts, t0,
-        t1);
+  CHECK_MSG(ns == 0 || (ts >= t0 && ts <= t1), "spike at %.17g outside step [%.17g, %.17g]", ts, t0,
+            t1);
   return ns ? ts : NAN;
 }
 
@@ -194,7 +185,7 @@ static run simulate(const cl_neuron_params *p, double dt, double T, double V0,
   const char *key = NULL;
   char msg[256];
   int rc = cl_neuron_params_check(p, dt, &key, msg, sizeof msg);
-  CHECK(rc == CL_OK, "parameters rejected: %s: %s", key ? key : "?", msg);
+  CHECK_MSG(rc == CL_OK, "parameters rejected: %s: %s", key ? key : "?", msg);
   neuron1 nr;
   neuron1_init(&nr, p, dt, V0);
   run r = {0};
@@ -229,7 +220,7 @@ static run simulate(const cl_neuron_params *p, double dt, double T, double V0,
     Ih = c_current(t0 + 0.5 * dt);
     I1 = c_current(t0 + dt);
     double ts = neuron1_step(&nr, (int64_t)step, &in);
-    CHECK(in_ex == 0 && in_in == 0, "inputs not consumed at step %zu", step);
+    CHECK_MSG(in_ex == 0 && in_in == 0, "inputs not consumed at step %zu", step);
     if (!isnan(ts) && r.nspikes < 256)
       r.spikes[r.nspikes++] = ts;
     r.v[step + 1] = nr.V;
@@ -291,33 +282,34 @@ static void test_scenario_a(void) {
     double at = 0;
     err[d] = v_error(&r, &tr, stride, dts[d], INFINITY, &at);
     printf("A dt=%.1f: max |V error| = %.3e mV (at %.1f ms)\n", dts[d], err[d], at);
-    CHECK(r.nspikes == 0, "A: %zu spikes with the threshold disabled", r.nspikes);
+    CHECK_MSG(r.nspikes == 0, "A: %zu spikes with the threshold disabled", r.nspikes);
     if (d == 0) {
-      CHECK(err[0] <= 5e-7, "A: max |V error| %.3e mV > 5e-7 at %.1f ms", err[0], at);
+      CHECK_MSG(err[0] <= 5e-7, "A: max |V error| %.3e mV > 5e-7 at %.1f ms", err[0], at);
       double eg[4] = {col_rel_error(r.ge, tr.ge, tr.n, 1), col_rel_error(r.xe, tr.xe, tr.n, 1),
                       col_rel_error(r.gi, tr.gi, tr.n, 1), col_rel_error(r.xi, tr.xi, tr.n, 1)};
       const char *names[4] = {"g_ex", "x_ex", "g_in", "x_in"};
       for (int c = 0; c < 4; c++) {
         printf("A dt=0.1: %s max relative error %.3e\n", names[c], eg[c]);
-        CHECK(eg[c] <= 1e-9, "A: %s relative error %.3e > 1e-9", names[c], eg[c]);
+        CHECK_MSG(eg[c] <= 1e-9, "A: %s relative error %.3e > 1e-9", names[c], eg[c]);
       }
     }
     free_run(&r);
   }
   printf("A: error ratio dt 0.2 / 0.1 = %.1f\n", err[1] / err[0]);
-  CHECK(err[1] >= 10.0 * err[0], "A: error falls only %.1fx from dt 0.2 to 0.1", err[1] / err[0]);
+  CHECK_MSG(err[1] >= 10.0 * err[0], "A: error falls only %.1fx from dt 0.2 to 0.1",
+            err[1] / err[0]);
   free_trace(&tr);
 }
 
 /* Spike times of a run against the reference; returns the largest time error. */
 static double compare_spikes(const char *what, const run *r, const double *ref, size_t nref,
                              double tol) {
-  CHECK(r->nspikes == nref, "%s: %zu spikes, reference has %zu", what, r->nspikes, nref);
+  CHECK_MSG(r->nspikes == nref, "%s: %zu spikes, reference has %zu", what, r->nspikes, nref);
   double err = 0;
   for (size_t j = 0; j < r->nspikes && j < nref; j++)
     err = fmax(err, fabs(r->spikes[j] - ref[j]));
   if (tol > 0)
-    CHECK(err <= tol, "%s: spike time error %.3e ms > %.1e", what, err, tol);
+    CHECK_MSG(err <= tol, "%s: spike time error %.3e ms > %.1e", what, err, tol);
   return err;
 }
 
@@ -335,15 +327,15 @@ static void check_refractory(const char *what, const run *r, const cl_neuron_par
       if (t < ts - 1e-12 || t > t_end)
         continue;
       held++;
-      CHECK(r->v[k] == p->V_reset, "%s: V = %.9f at %.1f ms, refractory after spike %.6f", what,
-            r->v[k], t, ts);
+      CHECK_MSG(r->v[k] == p->V_reset, "%s: V = %.9f at %.1f ms, refractory after spike %.6f", what,
+                r->v[k], t, ts);
       if (r->ge[k] != r->ge[k - 1] || r->gi[k] != r->gi[k - 1])
         moved++;
     }
   }
   if (r->nspikes)
-    CHECK(held > 0 && (moved > 0 || !has_inputs), "%s: %zu refractory samples, %zu with changing g",
-          what, held, moved);
+    CHECK_MSG(held > 0 && (moved > 0 || !has_inputs),
+              "%s: %zu refractory samples, %zu with changing g", what, held, moved);
 }
 
 static void test_scenario_bc(void) {
@@ -361,7 +353,7 @@ static void test_scenario_bc(void) {
       return;
     double ref[64];
     size_t nref = read_spikes(sc[c].spikes_file, ref, 64);
-    CHECK(nref == sc[c].nspikes, "%s: reference has %zu spikes", sc[c].name, nref);
+    CHECK_MSG(nref == sc[c].nspikes, "%s: reference has %zu spikes", sc[c].name, nref);
     size_t ni = sc[c].sine ? 0 : ab_inputs(inputs);
     cl_neuron_params p = sc[c].sine ? c_params() : ab_params();
     if (!sc[c].sine)
@@ -382,7 +374,7 @@ static void test_scenario_bc(void) {
              what, r.nspikes, terr, verr, at, mode ? ", before the first spike" : "");
       /* precise: largest right after refractoriness ends, where V rises at ~35 mV/ms and a
        * spike time error of ~2e-7 ms shifts the whole rise */
-      CHECK(verr <= (mode ? 1e-6 : 2e-5), "%s: V error %.3e mV at %.1f ms", what, verr, at);
+      CHECK_MSG(verr <= (mode ? 1e-6 : 2e-5), "%s: V error %.3e mV at %.1f ms", what, verr, at);
       check_refractory(what, &r, &p, 0.1, ni > 0);
       free_run(&r);
     }
@@ -413,15 +405,15 @@ static void test_alpha_peak(void) {
         tmax = t;
       }
       double exact = w * (t / tau) * exp(1 - t / tau);
-      CHECK(fabs(g - exact) <= 1e-12 * w, "%s: g(%.1f) = %.17g, exact %.17g", rec ? "in" : "ex", t,
-            g, exact);
+      CHECK_MSG(fabs(g - exact) <= 1e-12 * w, "%s: g(%.1f) = %.17g, exact %.17g", rec ? "in" : "ex",
+                t, g, exact);
     }
     printf("alpha %s: peak %.17g nS at %.1f ms (w = %g, tau = %g)\n", rec ? "in" : "ex", gmax, tmax,
            w, tau);
-    CHECK(fabs(gmax - w) <= 1e-12 * w, "alpha %s: peak %.17g, expected %g", rec ? "in" : "ex", gmax,
-          w);
-    CHECK(fabs(tmax - tau) < 1e-9, "alpha %s: peak at %g ms, expected %g", rec ? "in" : "ex", tmax,
-          tau);
+    CHECK_MSG(fabs(gmax - w) <= 1e-12 * w, "alpha %s: peak %.17g, expected %g", rec ? "in" : "ex",
+              gmax, w);
+    CHECK_MSG(fabs(tmax - tau) < 1e-9, "alpha %s: peak at %g ms, expected %g", rec ? "in" : "ex",
+              tmax, tau);
   }
 }
 
@@ -491,14 +483,15 @@ static void test_robust(void) {
       }
       printf("robust %s dt=%.2f: V in [%.6f, %.6f] (allowed [%g, %g]), %zu spikes\n", names[mode],
              dt, vmin, vmax, lo, hi, nspikes);
-      CHECK(bad == 0, "robust %s dt=%g: %zu neuron-steps with V outside [%g, %g] or not finite",
-            names[mode], dt, bad, lo, hi);
-      CHECK(mode == 2 ? nspikes == 0 : nspikes > 0, "robust %s: %zu spikes", names[mode], nspikes);
+      CHECK_MSG(bad == 0, "robust %s dt=%g: %zu neuron-steps with V outside [%g, %g] or not finite",
+                names[mode], dt, bad, lo, hi);
+      CHECK_MSG(mode == 2 ? nspikes == 0 : nspikes > 0, "robust %s: %zu spikes", names[mode],
+                nspikes);
       if (mode == 2)
-        CHECK(vmin < lo + 1.0 && vmax > hi - 1.0,
-              "robust: V in [%g, %g] did not approach the "
-              "reversal potentials",
-              vmin, vmax);
+        CHECK_MSG(vmin < lo + 1.0 && vmax > hi - 1.0,
+                  "robust: V in [%g, %g] did not approach the "
+                  "reversal potentials",
+                  vmin, vmax);
       free(a);
       free(iex);
       free(idx);
@@ -520,7 +513,7 @@ static size_t population_vs_single(const char *what, const cl_neuron_params *p, 
   double *V = a, *ge = a + n, *xe = a + 2 * n, *gi = a + 3 * n, *xi = a + 4 * n, *tre = a + 5 * n,
          *I0 = a + 8 * n, *Ih = a + 9 * n, *I1 = a + 10 * n;
   float *iex = calloc(2 * n, sizeof(float)), *iin = iex + n; /* a + 6n, a + 7n unused */
-  double *single = calloc(11 * n, sizeof(double)); /* the same, each neuron alone */
+  double *single = calloc(11 * n, sizeof(double));           /* the same, each neuron alone */
   uint32_t *idx = malloc(n * sizeof *idx);
   double *ts = malloc(n * sizeof *ts);
   cl_neuron_state s = {n, V, ge, xe, gi, xi, tre};
@@ -557,12 +550,12 @@ static size_t population_vs_single(const char *what, const cl_neuron_params *p, 
       size_t ns1 = cl_neuron_step(&k, &one, step, &in1, &id1, &t1);
       /* stash the single run's spike (time, or NAN) in its otherwise unused columns */
       sv[6 * n + i] = ns1 ? t1 : NAN;
-      CHECK(ns1 == 0 || id1 == 0, "single neuron: spike index %u", id1);
+      CHECK_MSG(ns1 == 0 || id1 == 0, "single neuron: spike index %u", id1);
     }
     size_t ns = cl_neuron_step(&k, &s, step, &in, idx, ts);
     total += ns;
     for (size_t j = 1; j < ns; j++)
-      CHECK(idx[j] > idx[j - 1], "spike list not in increasing index order at step %d", step);
+      CHECK_MSG(idx[j] > idx[j - 1], "spike list not in increasing index order at step %d", step);
     size_t j = 0;
     for (size_t i = 0; i < n; i++) {
       int spiked = j < ns && idx[j] == i;
@@ -578,13 +571,13 @@ static size_t population_vs_single(const char *what, const cl_neuron_params *p, 
                   "%.17g spike %.17g\n",
                   what, i, step, V[i], t_pop, sv[i], t_one);
       }
-      CHECK(iex[i] == 0 && iin[i] == 0, "inputs of neuron %zu not consumed", i);
+      CHECK_MSG(iex[i] == 0 && iin[i] == 0, "inputs of neuron %zu not consumed", i);
     }
   }
   printf("population vs single (%s): %zu neurons, %zu spikes, %zu mismatches\n", what, n, total,
          mismatches);
-  CHECK(mismatches == 0, "%s: %zu neuron-steps differ between population and single runs", what,
-        mismatches);
+  CHECK_MSG(mismatches == 0, "%s: %zu neuron-steps differ between population and single runs", what,
+            mismatches);
   free(a);
   free(iex);
   free(single);
@@ -605,7 +598,7 @@ static void test_population_equals_single(void) {
       /* three blocks, not a multiple of any vector width */
       size_t total =
           population_vs_single(what, &p, 157, 3000, 777 + (uint64_t)(2 * mode + t_ref_case), 1.0);
-      CHECK(total > 100, "too few spikes (%zu) to exercise the rare path", total);
+      CHECK_MSG(total > 100, "too few spikes (%zu) to exercise the rare path", total);
     }
   /* E_ex != 0 and a constant I_e (the kernel integrates V - E_ex) */
   for (int mode = 0; mode < 2; mode++) {
@@ -617,7 +610,7 @@ static void test_population_equals_single(void) {
     size_t total =
         population_vs_single(mode ? "grid, E_ex 7.5, I_e 120" : "precise, E_ex 7.5, I_e 120", &p,
                              61, 2000, 4242 + (uint64_t)mode, 1.0);
-    CHECK(total > 100, "too few spikes (%zu) to exercise the rare path", total);
+    CHECK_MSG(total > 100, "too few spikes (%zu) to exercise the rare path", total);
   }
   /* More neurons than one call of the vector pass handles, so many of them spiking at once that
    * the rare pass runs several times within a step. */
@@ -625,7 +618,7 @@ static void test_population_equals_single(void) {
   cl_neuron_params_default(&p);
   p.t_ref = 0.3;
   size_t total = population_vs_single("precise, t_ref 0.3, strong drive", &p, 5003, 150, 99, 20.0);
-  CHECK(total > 150 * 500, "too few spikes (%zu) to fill the rare pass's buffer", total);
+  CHECK_MSG(total > 150 * 500, "too few spikes (%zu) to fill the rare pass's buffer", total);
 }
 
 /* t_ref below dt: at most one spike per step, a second crossing fires at the next step's
@@ -643,13 +636,13 @@ static void test_short_refractory(void) {
   for (int step = 0; step < 100; step++) {
     double ts = neuron1_step(&nr, step, &in); /* checks: at most one spike, inside the step */
     if (!isnan(ts)) {
-      CHECK(ts > last, "spike at %.12f after %.12f, step %d", ts, last, step);
+      CHECK_MSG(ts > last, "spike at %.12f after %.12f, step %d", ts, last, step);
       last = ts;
       total++;
     }
   }
   printf("t_ref = 0, I_e = 1e5 pA: %zu spikes in 100 steps\n", total);
-  CHECK(total >= 99, "rate not capped at one spike per step: %zu spikes in 100 steps", total);
+  CHECK_MSG(total >= 99, "rate not capped at one spike per step: %zu spikes in 100 steps", total);
 }
 
 /* First spike time of one neuron from a given state, at step dt (precise mode). */
@@ -679,8 +672,8 @@ static void test_crossing_after_dip(void) {
   double coarse = first_spike(&p, 0.1, V0, g0, 1.0);
   double fine = first_spike(&p, 0.0005, V0, g0, 1.0);
   printf("crossing after a dip: t* = %.9f ms at dt 0.1, %.9f ms at dt 0.0005\n", coarse, fine);
-  CHECK(coarse > 0.0 && coarse < 0.1, "spike at %g ms, expected inside the first step", coarse);
-  CHECK(fabs(coarse - fine) < 2e-3, "spike at %.9f ms, fine steps give %.9f", coarse, fine);
+  CHECK_MSG(coarse > 0.0 && coarse < 0.1, "spike at %g ms, expected inside the first step", coarse);
+  CHECK_MSG(fabs(coarse - fine) < 2e-3, "spike at %.9f ms, fine steps give %.9f", coarse, fine);
 }
 
 /* A conductance left without input decays to exactly zero without passing through subnormal
@@ -703,22 +696,22 @@ static void test_no_subnormals(void) {
       if (fpclassify(v[j]) == FP_SUBNORMAL)
         subnormal++;
   }
-  CHECK(subnormal == 0, "%zu subnormal state values", subnormal);
-  CHECK(nr.ge == 0 && nr.xe == 0 && nr.gi == 0 && nr.xi == 0,
-        "conductances %g %g %g %g not flushed", nr.ge, nr.xe, nr.gi, nr.xi);
-  CHECK(fabs(nr.V - p.E_L) < 1e-9, "V = %.12f did not relax to E_L", nr.V);
+  CHECK_MSG(subnormal == 0, "%zu subnormal state values", subnormal);
+  CHECK_MSG(nr.ge == 0 && nr.xe == 0 && nr.gi == 0 && nr.xi == 0,
+            "conductances %g %g %g %g not flushed", nr.ge, nr.xe, nr.gi, nr.xi);
+  CHECK_MSG(fabs(nr.V - p.E_L) < 1e-9, "V = %.12f did not relax to E_L", nr.V);
 }
 
 static void test_params(void) {
   cl_neuron_params d;
   cl_neuron_params_default(&d);
-  CHECK(d.C_m == 250 && d.g_L == 16.6667 && d.E_L == -70 && d.E_ex == 0 && d.E_in == -85 &&
-            d.V_th == -55 && d.V_reset == -60 && d.t_ref == 2 && d.tau_ex == 0.2 &&
-            d.tau_in == 2.0 && d.I_e == 0 && d.mode == CL_THRESHOLD_PRECISE,
-        "defaults differ from NEST's iaf_cond_alpha");
+  CHECK_MSG(d.C_m == 250 && d.g_L == 16.6667 && d.E_L == -70 && d.E_ex == 0 && d.E_in == -85 &&
+                d.V_th == -55 && d.V_reset == -60 && d.t_ref == 2 && d.tau_ex == 0.2 &&
+                d.tau_in == 2.0 && d.I_e == 0 && d.mode == CL_THRESHOLD_PRECISE,
+            "defaults differ from NEST's iaf_cond_alpha");
   const char *key = NULL;
   char msg[256];
-  CHECK(cl_neuron_params_check(&d, 0.1, &key, msg, sizeof msg) == CL_OK, "defaults rejected");
+  CHECK_MSG(cl_neuron_params_check(&d, 0.1, &key, msg, sizeof msg) == CL_OK, "defaults rejected");
   const struct {
     const char *key;
     size_t off;
@@ -751,20 +744,20 @@ static void test_params(void) {
     key = NULL;
     msg[0] = '\0';
     int rc = cl_neuron_params_check(&p, cases[c].dt, &key, msg, sizeof msg);
-    CHECK(rc == CL_ERR_USER, "case %zu (%s): status %d", c, cases[c].key, rc);
-    CHECK(key && strcmp(key, cases[c].key) == 0, "case %zu: bad key %s, expected %s", c,
-          key ? key : "(null)", cases[c].key);
-    CHECK(strstr(msg, "given; expected") != NULL && strstr(msg, cases[c].key) != NULL,
-          "case %zu: message \"%s\"", c, msg);
+    CHECK_MSG(rc == CL_ERR_USER, "case %zu (%s): status %d", c, cases[c].key, rc);
+    CHECK_MSG(key && strcmp(key, cases[c].key) == 0, "case %zu: bad key %s, expected %s", c,
+              key ? key : "(null)", cases[c].key);
+    CHECK_MSG(strstr(msg, "given; expected") != NULL && strstr(msg, cases[c].key) != NULL,
+              "case %zu: message \"%s\"", c, msg);
   }
   cl_neuron_params p = d;
   p.mode = (cl_threshold_mode)7;
-  CHECK(cl_neuron_params_check(&p, 0.1, &key, msg, sizeof msg) == CL_ERR_USER &&
-            strcmp(key, "mode") == 0,
-        "an unknown threshold mode was accepted");
+  CHECK_MSG(cl_neuron_params_check(&p, 0.1, &key, msg, sizeof msg) == CL_ERR_USER &&
+                strcmp(key, "mode") == 0,
+            "an unknown threshold mode was accepted");
   p = d;
   p.t_ref = 0.0;
-  CHECK(cl_neuron_params_check(&p, 0.1, &key, msg, sizeof msg) == CL_OK, "t_ref = 0 rejected");
+  CHECK_MSG(cl_neuron_params_check(&p, 0.1, &key, msg, sizeof msg) == CL_OK, "t_ref = 0 rejected");
 }
 
 int main(void) {

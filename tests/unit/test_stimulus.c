@@ -9,16 +9,7 @@
 #include "condlif/error.h"
 #include "condlif/stimulus.h"
 
-static int failures;
-#define CHECK(cond, ...)                                                                      \
-  do {                                                                                        \
-    if (!(cond)) {                                                                            \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);                \
-      fprintf(stderr, __VA_ARGS__);                                                           \
-      fputc('\n', stderr);                                                                    \
-      failures++;                                                                             \
-    }                                                                                         \
-  } while (0)
+#include "check.h"
 
 static void test_currents(void) {
   cl_stimulus_config s;
@@ -30,30 +21,32 @@ static void test_currents(void) {
   s.amplitude = 150;
   s.frequency = 5;
   double t = 12.3;
-  CHECK(fabs(cl_stimulus_current(&s, t, 1) - (200 + 150 * sin(2 * M_PI * 0.005 * t))) < 1e-12,
-        "sine");
+  CHECK_MSG(fabs(cl_stimulus_current(&s, t, 1) - (200 + 150 * sin(2 * M_PI * 0.005 * t))) < 1e-12,
+            "sine");
   s.kind = CL_STIM_DC;
   s.amplitude = 42;
   s.start = 10;
   s.stop = 20;
-  CHECK(cl_stimulus_current(&s, 10, 1) == 42 && cl_stimulus_current(&s, 10, -1) == 0, "dc start");
-  CHECK(cl_stimulus_current(&s, 20, 1) == 0 && cl_stimulus_current(&s, 20, -1) == 42, "dc stop");
+  CHECK_MSG(cl_stimulus_current(&s, 10, 1) == 42 && cl_stimulus_current(&s, 10, -1) == 0,
+            "dc start");
+  CHECK_MSG(cl_stimulus_current(&s, 20, 1) == 0 && cl_stimulus_current(&s, 20, -1) == 42,
+            "dc stop");
   double times[3] = {5, 10, 15}, values[3] = {1, 2, 3};
   s.kind = CL_STIM_PIECEWISE;
   s.n_points = 3;
   s.times = times;
   s.values = values;
-  CHECK(cl_stimulus_current(&s, 4.9, 1) == 0, "before the first piece");
-  CHECK(cl_stimulus_current(&s, 10, 1) == 2 && cl_stimulus_current(&s, 10, -1) == 1,
-        "piece boundary");
-  CHECK(cl_stimulus_current(&s, 100, 1) == 3, "last piece holds");
+  CHECK_MSG(cl_stimulus_current(&s, 4.9, 1) == 0, "before the first piece");
+  CHECK_MSG(cl_stimulus_current(&s, 10, 1) == 2 && cl_stimulus_current(&s, 10, -1) == 1,
+            "piece boundary");
+  CHECK_MSG(cl_stimulus_current(&s, 100, 1) == 3, "last piece holds");
   s.kind = CL_STIM_TIMESERIES;
   s.start = 0;
   s.stop = INFINITY;
   s.series_dt = 1.0;
-  CHECK(cl_stimulus_current(&s, 0.5, 1) == 1 && cl_stimulus_current(&s, 1.0, 1) == 2 &&
-            cl_stimulus_current(&s, 1.0, -1) == 1 && cl_stimulus_current(&s, 7, 1) == 3,
-        "time series");
+  CHECK_MSG(cl_stimulus_current(&s, 0.5, 1) == 1 && cl_stimulus_current(&s, 1.0, 1) == 2 &&
+                cl_stimulus_current(&s, 1.0, -1) == 1 && cl_stimulus_current(&s, 7, 1) == 3,
+            "time series");
 }
 
 static cl_config make_config(cl_population_config *pop, cl_stimulus_config *st) {
@@ -111,8 +104,8 @@ static double correlation(const double *a, const double *b, int n, int lag) {
 
 /* Runs the stimuli of cfg as rank r of P for n_steps; returns counts[gid] of Poisson events
  * and, for neurons 5 and 6, the input of every step. */
-static void run(const cl_config *cfg, int r, int P, int64_t n_steps, double *counts,
-                double *inhib, double *per_step_of_gid5, double *per_step_of_gid6) {
+static void run(const cl_config *cfg, int r, int P, int64_t n_steps, double *counts, double *inhib,
+                double *per_step_of_gid5, double *per_step_of_gid6) {
   cl_network net;
   cl_stimuli st;
   cl_ringbuf rb;
@@ -156,8 +149,8 @@ static void test_spike_input(void) {
     outside += fabs(counts[i] - mean) > 4 * sd;
     sum += counts[i];
   }
-  CHECK(outside == 0, "%d neurons with a count beyond 4 sd", outside);
-  CHECK(fabs(sum / 200 - mean) < 4 * sd / sqrt(200), "mean count %g", sum / 200);
+  CHECK_MSG(outside == 0, "%d neurons with a count beyond 4 sd", outside);
+  CHECK_MSG(fabs(sum / 200 - mean) < 4 * sd / sqrt(200), "mean count %g", sum / 200);
   /* Streams are independent: the binned train of neuron 5 is uncorrelated with the train
    * the same neuron gets from another stimulus (another stream, no shared sequence). */
   {
@@ -177,7 +170,7 @@ static void test_spike_input(void) {
     for (int64_t n = 0; n < n_steps; n++)
       b[n / 100] += t2[n];
     double corr = correlation(a, b, 1000, 0);
-    CHECK(fabs(corr) < 4.0 / sqrt(1000.0), "correlation %g between streams", corr);
+    CHECK_MSG(fabs(corr) < 4.0 / sqrt(1000.0), "correlation %g between streams", corr);
     /* Neurons 5 and 6 of the same stimulus: uncorrelated, also at small lags (no shared or
      * shifted sequence). */
     memset(b, 0, 1000 * sizeof *b);
@@ -185,8 +178,8 @@ static void test_spike_input(void) {
       b[n / 100] += trace6[n];
     for (int lag = 0; lag <= 3; lag++) {
       corr = correlation(a, b, 1000, lag);
-      CHECK(fabs(corr) < 4.0 / sqrt(1000.0), "correlation %g of neurons 5 and 6 at lag %d",
-            corr, lag);
+      CHECK_MSG(fabs(corr) < 4.0 / sqrt(1000.0), "correlation %g of neurons 5 and 6 at lag %d",
+                corr, lag);
     }
     cfg.stimuli = st;
     free(a);
@@ -199,10 +192,10 @@ static void test_spike_input(void) {
    * step 21 (t = 2.05 rounds up to the grid point 2.1); nobody else gets anything. */
   for (int i = 0; i < 200; i++) {
     int sel = i == 3 || i == 150;
-    CHECK(inhib[i * 3] == (sel ? 2.5 : 0.0) && inhib[i * 3 + 1] == (sel ? 5.0 : 0.0) &&
-              inhib[i * 3 + 2] == 0.0,
-          "spike generator at neuron %d: %g %g %g", i, inhib[i * 3], inhib[i * 3 + 1],
-          inhib[i * 3 + 2]);
+    CHECK_MSG(inhib[i * 3] == (sel ? 2.5 : 0.0) && inhib[i * 3 + 1] == (sel ? 5.0 : 0.0) &&
+                  inhib[i * 3 + 2] == 0.0,
+              "spike generator at neuron %d: %g %g %g", i, inhib[i * 3], inhib[i * 3 + 1],
+              inhib[i * 3 + 2]);
   }
   /* Rank independence: the same per-neuron input for P = 2, 3, 4. */
   for (int P = 2; P <= 4; P++) {
@@ -211,8 +204,8 @@ static void test_spike_input(void) {
       run(&cfg, r, P, 20000, cP, iP, NULL, NULL);
     double *c1 = calloc(200, sizeof *c1), *i1 = calloc(600, sizeof *i1);
     run(&cfg, 0, 1, 20000, c1, i1, NULL, NULL);
-    CHECK(memcmp(cP, c1, 200 * sizeof *c1) == 0 && memcmp(iP, i1, 600 * sizeof *i1) == 0,
-          "P=%d input differs from 1 rank", P);
+    CHECK_MSG(memcmp(cP, c1, 200 * sizeof *c1) == 0 && memcmp(iP, i1, 600 * sizeof *i1) == 0,
+              "P=%d input differs from 1 rank", P);
     free(cP);
     free(iP);
     free(c1);

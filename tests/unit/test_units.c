@@ -8,14 +8,7 @@
 
 #include "condlif/error.h"
 
-static int failures;
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                     \
-      failures++;                                                                                  \
-    }                                                                                              \
-  } while (0)
+#include "check.h"
 
 /* Parses text as dim and compares with want exactly. */
 static void ok(const char *text, cl_dim dim, double want) {
