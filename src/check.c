@@ -107,10 +107,10 @@ void cl_check_memory_estimate(const cl_config *cfg, int nranks, cl_check_memory 
   }
   int64_t dmin, dmax;
   cl_config_delay_steps(cfg, &dmin, &dmax);
-  const int row_delays = cl_config_single_delay_rows(cfg);
+  m->delay_per_source = cl_config_single_delay_rows(cfg);
   /* target and weight, then the delay: per source, or 1-2 B per synapse */
-  m->synapses = (row_delays ? 8.0 : dmax < 256 ? 9.0 : 10.0) * syn / P;
-  m->csr_offsets = (row_delays ? 10.0 : 8.0) * ((double)cfg->n_total + 1);
+  m->synapses = (m->delay_per_source ? 8.0 : dmax < 256 ? 9.0 : 10.0) * syn / P;
+  m->csr_offsets = (m->delay_per_source ? 10.0 : 8.0) * ((double)cfg->n_total + 1);
   m->state = 6.0 * 8.0 * neurons / P;
   m->input_rows = 2.0 * 4.0 * neurons / P;
   m->total =
@@ -398,13 +398,13 @@ int cl_check_print(FILE *f, const cl_config *cfg, int nranks) {
   cl_check_memory m;
   cl_check_memory_estimate(cfg, nranks, &m);
   fprintf(f, "\nmemory per rank on %d rank%s (estimate)\n", nranks, nranks > 1 ? "s" : "");
-  const int row_delays = cl_config_single_delay_rows(cfg);
   fprintf(f, "  synapses         %12s  (%s x %s synapses / %d)\n", bytes(m.synapses, a, sizeof a),
-          row_delays ? "8 B" : "9-10 B", count(total, b, sizeof b), nranks);
+          m.delay_per_source ? "8 B" : "9-10 B", count(total, b, sizeof b), nranks);
   fprintf(f, "  source offsets   %12s  (%s per gid, on every rank)\n",
-          bytes(m.csr_offsets, a, sizeof a), row_delays ? "8 B + a 2 B delay" : "8 B");
+          bytes(m.csr_offsets, a, sizeof a), m.delay_per_source ? "8 B + a 2 B delay" : "8 B");
   fprintf(f, "  neuron state     %12s  (6 doubles per neuron)\n", bytes(m.state, a, sizeof a));
-  fprintf(f, "  input rows       %12s  (2 receptors x 4 B per neuron; spikes in transit: 32 B each)\n",
+  fprintf(f,
+          "  input rows       %12s  (2 receptors x 4 B per neuron; spikes in transit: 32 B each)\n",
           bytes(m.input_rows, a, sizeof a));
   if (m.report_buffers > 0)
     fprintf(f, "  report buffers   %12s  (float32 samples between flushes)\n",

@@ -267,8 +267,8 @@ static int run_pass(builder *b, scratch *s, const cl_config *cfg, const cl_netwo
         for (size_t i = 0; i < s->n; i++) {
           uint64_t t = s->ids[i];
           if (cl_gid_rank(t, net->size) == net->rank) {
-            add_synapse(b, cfg, pc, g,
-                        tp->in_begin + (cl_gid_local(t, net->size) - tp->L_begin), &wrng);
+            add_synapse(b, cfg, pc, g, tp->in_begin + (cl_gid_local(t, net->size) - tp->L_begin),
+                        &wrng);
             if (!b->fill)
               b->syn->n_per_projection[j]++;
           } else if (b->fill) {
@@ -415,16 +415,18 @@ static int cmp_u64(const void *a, const void *b) {
  * per projection); the others are sorted through (delay, position) keys. Delays are in d8 or
  * d16 (the other is NULL). */
 #define CL_D(k) (d8 ? (uint64_t)d8[k] : (uint64_t)d16[k])
+static int row_sorted(const cl_synapses *syn, uint64_t g, const uint8_t *d8, const uint16_t *d16) {
+  for (uint64_t k = syn->row[g] + 1; k < syn->row[g + 1]; k++)
+    if (CL_D(k) < CL_D(k - 1))
+      return 0;
+  return 1;
+}
+
 static int sort_rows_by_delay(cl_synapses *syn, uint8_t *d8, uint16_t *d16) {
-  uint64_t longest = 0;
-  for (uint64_t g = 0; g < syn->n_gids; g++) {
-    uint64_t a = syn->row[g], b = syn->row[g + 1];
-    for (uint64_t k = a + 1; k < b; k++)
-      if (CL_D(k) < CL_D(k - 1)) {
-        longest = b - a > longest ? b - a : longest;
-        break;
-      }
-  }
+  uint64_t longest = 0; /* the longest unsorted row: the scratch size */
+  for (uint64_t g = 0; g < syn->n_gids; g++)
+    if (!row_sorted(syn, g, d8, d16) && syn->row[g + 1] - syn->row[g] > longest)
+      longest = syn->row[g + 1] - syn->row[g];
   if (longest == 0)
     return CL_OK;
   uint64_t *key = cl_malloc(longest * sizeof *key);
@@ -432,12 +434,9 @@ static int sort_rows_by_delay(cl_synapses *syn, uint8_t *d8, uint16_t *d16) {
   float *w = cl_malloc(longest * sizeof *w);
   int status = key && t && w ? CL_OK : CL_ERR_MEM;
   for (uint64_t g = 0; status == CL_OK && g < syn->n_gids; g++) {
-    uint64_t a = syn->row[g], n = syn->row[g + 1] - a;
-    int sorted = 1;
-    for (uint64_t k = 1; k < n && sorted; k++)
-      sorted = CL_D(a + k) >= CL_D(a + k - 1);
-    if (sorted)
+    if (row_sorted(syn, g, d8, d16))
       continue;
+    uint64_t a = syn->row[g], n = syn->row[g + 1] - a;
     for (uint64_t k = 0; k < n; k++)
       key[k] = CL_D(a + k) << 32 | k;
     qsort(key, n, sizeof *key, cmp_u64);

@@ -49,13 +49,12 @@ typedef struct {
   int64_t n_steps, slice;
 } sim;
 
-/* Output buffered on any rank beyond this many bytes is flushed early (at the end of the
+/* Output buffered on any rank beyond this many bytes is appended early (at the end of the
  * slice; the ranks agree through the spike exchange), so memory stays bounded whatever the
- * flush intervals. */
-/* 4 MB: a flush sorts and writes through temporary copies of about twice the buffered bytes,
- * and at 16 MB that made the output the largest transient of a 200 000-neuron run (peak RSS
- * 232 MB against 194 MB after construction); flushing more often costs little (a flush of
- * 4 MB of spikes takes some milliseconds). */
+ * flush intervals. 4 MB: an append sorts and writes through temporary copies of about twice the
+ * buffered bytes, and at 16 MB that made the output the largest transient of a 200 000-neuron
+ * run (peak RSS 232 MB against 194 MB after construction); appending more often costs little
+ * (some milliseconds for 4 MB of spikes). */
 #define CL_FLUSH_BYTES ((size_t)4 << 20)
 
 static int64_t steps_of(double t, double dt) {

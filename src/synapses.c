@@ -28,17 +28,16 @@ void cl_synapses_destroy(cl_synapses *syn) {
 
 /* Delivery prefetches the synapses of the spike CL_LOOKAHEAD places ahead in the queue, at most
  * CL_PREFETCH_SYN of them. */
-#ifndef CL_LOOKAHEAD
 #define CL_LOOKAHEAD 4
-#endif
 #define CL_PREFETCH_SYN 256
 
 /* The delay of synapse k of source gid: one of rd, d8, d16 is set (constants after inlining). */
 #define CL_DELAY(gid, k) ((int64_t)(rd ? rd[gid] : d8 ? d8[k] : d16[k]))
 
-static inline __attribute__((always_inline)) void
-enqueue(const cl_synapses *syn, cl_spike_queue *q, const uint64_t *spikes, size_t n,
-        int64_t slice_start, const uint16_t *rd, const uint8_t *d8, const uint16_t *d16) {
+static inline __attribute__((always_inline)) void enqueue(const cl_synapses *syn, cl_spike_queue *q,
+                                                          const uint64_t *spikes, size_t n,
+                                                          int64_t slice_start, const uint16_t *rd,
+                                                          const uint8_t *d8, const uint16_t *d16) {
   if (q->n + n > q->cap) {
     size_t cap = q->n + n + (q->n + n) / 2 + 64;
     cl_pending_spike *grown = realloc(q->s, cap * sizeof *grown);
@@ -66,9 +65,10 @@ void cl_synapses_enqueue(const cl_synapses *syn, cl_spike_queue *q, const uint64
     enqueue(syn, q, spikes, n, slice_start, NULL, NULL, syn->delay16);
 }
 
-static inline __attribute__((always_inline)) void
-deliver(const cl_synapses *syn, cl_spike_queue *q, float *const rows[2], int64_t step,
-        const uint16_t *rd, const uint8_t *d8, const uint16_t *d16) {
+static inline __attribute__((always_inline)) void deliver(const cl_synapses *syn, cl_spike_queue *q,
+                                                          float *const rows[2], int64_t step,
+                                                          const uint16_t *rd, const uint8_t *d8,
+                                                          const uint16_t *d16) {
   const uint32_t *target = syn->target;
   const float *weight = syn->weight;
   size_t kept = 0;

@@ -15,6 +15,7 @@
 /* Memory estimate of one rank (bytes, averages over ranks; round-robin placement keeps the
  * ranks within one neuron per population of each other). */
 typedef struct {
+  int delay_per_source;  /* every source's synapses share one delay (cl_config_single_delay_rows) */
   double synapses;       /* 8-10 bytes per synapse (target index and receptor, weight, delay) */
   double csr_offsets;    /* 8 bytes per gid (10 with one delay per source), on every rank */
   double state;          /* 6 doubles per cond_alpha neuron */

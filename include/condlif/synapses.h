@@ -3,9 +3,9 @@
  *
  * Per synapse: target local index with the receptor in the top bit (4 bytes), peak weight
  * (float nS, 4 bytes), delay in steps (none when each source's synapses share one delay, else
- * 1 byte, or 2 when the largest delay needs it). Within
- * a source, synapses are sorted by delay and otherwise keep their generation order, so every
- * input sum is formed in the same order for any rank count. */
+ * 1 byte, or 2 when the largest delay needs it). Within a source, synapses are sorted by delay
+ * and otherwise keep their generation order, so every input sum is formed in the same order for
+ * any rank count. */
 #ifndef CONDLIF_SYNAPSES_H
 #define CONDLIF_SYNAPSES_H
 
@@ -20,14 +20,14 @@
 #define CL_SYN_TARGET_MASK UINT32_C(0x7fffffff)
 
 typedef struct {
-  uint64_t n_gids;            /* rows: every gid of the network */
-  uint64_t *row;              /* [n_gids + 1]: synapses of source g are row[g] .. row[g+1] - 1 */
-  uint32_t *target;           /* local target index | CL_SYN_INHIBITORY for inhibitory */
-  float *weight;              /* nS (peak conductance) */
+  uint64_t n_gids;  /* rows: every gid of the network */
+  uint64_t *row;    /* [n_gids + 1]: synapses of source g are row[g] .. row[g+1] - 1 */
+  uint32_t *target; /* local target index | CL_SYN_INHIBITORY for inhibitory */
+  float *weight;    /* nS (peak conductance) */
   /* Delays in steps: one per source when every local row has a single delay (row_delay; the
    * common case of one delay per projection), else one per synapse, in 1 byte when
-   * d_max < 256 (delay8) or 2 (delay16). Exactly one of the three is set after
-   * cl_synapses_finish; build_local sets delay16. */
+   * d_max < 256 (delay8) or 2 (delay16). Exactly one of the three is set: build_local picks
+   * it from the config, cl_synapses_finish may narrow it once the drawn delays are known. */
   uint16_t *row_delay;
   uint8_t *delay8;
   uint16_t *delay16;
