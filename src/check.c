@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "condlif/synapses.h"
 #include "condlif/units.h"
 
 static const char *const model_names[] = {"cond_alpha", "poisson_source", "spike_source"};
@@ -108,8 +109,21 @@ void cl_check_memory_estimate(const cl_config *cfg, int nranks, cl_check_memory 
   int64_t dmin, dmax;
   cl_config_delay_steps(cfg, &dmin, &dmax);
   m->delay_per_source = cl_config_single_delay_rows(cfg);
-  /* target and weight, then the delay: per source, or 1-2 B per synapse */
-  m->synapses = (m->delay_per_source ? 8.0 : dmax < 256 ? 9.0 : 10.0) * syn / P;
+  /* the weight table as the largest rank builds it (cl_network_create pads each population's
+   * input rows to 8) */
+  uint64_t inputs = 0;
+  for (size_t i = 0; i < cfg->n_populations; i++) {
+    const cl_population_config *p = &cfg->populations[i];
+    uint64_t local = (p->size + (uint64_t)P - 1) / (uint64_t)P;
+    if (p->model == CL_MODEL_COND_ALPHA)
+      inputs += (local + 7) / 8 * 8;
+  }
+  cl_weight_table table;
+  m->weight_table = cl_synapses_weight_table(cfg, inputs, &table) ? (int)table.n : 0;
+  /* target word and weight (or the table entry in the target word), then the delay: per
+   * source, or 1-2 B per synapse */
+  m->synapse_bytes = (m->weight_table ? 4 : 8) + (m->delay_per_source ? 0 : dmax < 256 ? 1 : 2);
+  m->synapses = m->synapse_bytes * syn / P;
   m->csr_offsets = (m->delay_per_source ? 10.0 : 8.0) * ((double)cfg->n_total + 1);
   m->state = 6.0 * 8.0 * neurons / P;
   m->input_rows = 2.0 * 4.0 * neurons / P;
@@ -398,8 +412,11 @@ int cl_check_print(FILE *f, const cl_config *cfg, int nranks) {
   cl_check_memory m;
   cl_check_memory_estimate(cfg, nranks, &m);
   fprintf(f, "\nmemory per rank on %d rank%s (estimate)\n", nranks, nranks > 1 ? "s" : "");
-  fprintf(f, "  synapses         %12s  (%s x %s synapses / %d)\n", bytes(m.synapses, a, sizeof a),
-          m.delay_per_source ? "8 B" : "9-10 B", count(total, b, sizeof b), nranks);
+  fprintf(f, "  synapses         %12s  (%d B x %s synapses / %d", bytes(m.synapses, a, sizeof a),
+          m.synapse_bytes, count(total, b, sizeof b), nranks);
+  if (m.weight_table)
+    fprintf(f, "; weights in a table of %d", m.weight_table);
+  fprintf(f, ")\n");
   fprintf(f, "  source offsets   %12s  (%s per gid, on every rank)\n",
           bytes(m.csr_offsets, a, sizeof a), m.delay_per_source ? "8 B + a 2 B delay" : "8 B");
   fprintf(f, "  neuron state     %12s  (6 doubles per neuron)\n", bytes(m.state, a, sizeof a));

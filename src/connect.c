@@ -215,8 +215,13 @@ static void add_synapse(builder *b, const cl_config *cfg, const cl_projection_co
   double d = cl_dist_draw(&pc->delay, wrng);
   int64_t D = delay_steps(d, cfg->sim.dt, b->d_lo, b->d_hi);
   uint64_t k = b->fill[source]++;
-  b->syn->target[k] = (uint32_t)L | (pc->receptor == CL_RECEPTOR_IN ? CL_SYN_INHIBITORY : 0);
-  b->syn->weight[k] = (float)w;
+  const cl_weight_table *tab = &b->syn->table;
+  if (b->syn->weight) {
+    b->syn->target[k] = (uint32_t)(pc->receptor == CL_RECEPTOR_IN) << tab->shift | (uint32_t)L;
+    b->syn->weight[k] = (float)w;
+  } else {
+    b->syn->target[k] = (uint32_t)tab->entry_of[pc - cfg->projections] << tab->shift | (uint32_t)L;
+  }
   const uint16_t D16 = (uint16_t)(D > 65535 ? 65535 : D);
   if (b->row_delay)
     b->row_delay[source] = D16; /* the same for all of the source's synapses */
@@ -248,7 +253,8 @@ static inline void prefetch_rows(const builder *b, const scratch *s, size_t i) {
   if (i + CL_AHEAD_SLOT < s->n) {
     uint64_t k = b->fill[s->ids[i + CL_AHEAD_SLOT]];
     __builtin_prefetch(&b->syn->target[k], 1);
-    __builtin_prefetch(&b->syn->weight[k], 1);
+    if (b->syn->weight)
+      __builtin_prefetch(&b->syn->weight[k], 1);
   }
 }
 
@@ -371,6 +377,41 @@ static int delays_fit_byte(const cl_config *cfg, int64_t d_hi) {
   return 1;
 }
 
+int cl_synapses_weight_table(const cl_config *cfg, uint64_t n_inputs, cl_weight_table *t) {
+  memset(t, 0, sizeof *t);
+  int table = cfg->n_projections <= CL_SYN_TABLE_MAX;
+  for (size_t j = 0; table && j < cfg->n_projections; j++) {
+    const cl_projection_config *pc = &cfg->projections[j];
+    if (pc->weight.kind != CL_DIST_CONST) {
+      table = 0;
+      break;
+    }
+    const float w = (float)pc->weight.a;
+    const uint8_t r = pc->receptor == CL_RECEPTOR_IN;
+    unsigned e = 0;
+    while (e < t->n && !(t->w[e] == w && t->receptor[e] == r))
+      e++;
+    if (e == t->n) {
+      t->w[e] = w;
+      t->receptor[e] = r;
+      t->n++;
+    }
+    t->entry_of[j] = (uint8_t)e;
+  }
+  unsigned bits = 1;
+  while (table && (1u << bits) < t->n)
+    bits++;
+  if (table && n_inputs <= UINT64_C(1) << (32 - bits)) {
+    t->shift = 32 - bits;
+    return 1;
+  }
+  memset(t, 0, sizeof *t);
+  t->n = 2;
+  t->shift = 31;
+  t->receptor[1] = 1;
+  return 0;
+}
+
 static int build_local(cl_synapses *syn, const cl_config *cfg, const cl_network *net, scratch *s,
                        builder *b) {
   syn->n_gids = cfg->n_total;
@@ -383,19 +424,22 @@ static int build_local(cl_synapses *syn, const cl_config *cfg, const cl_network 
     syn->row[g + 1] += syn->row[g];
   syn->n = syn->row[syn->n_gids];
   syn->target = cl_malloc_large(syn->n * sizeof *syn->target);
-  syn->weight = cl_malloc_large(syn->n * sizeof *syn->weight);
+  int ok = 1;
+  if (!cl_synapses_weight_table(cfg, net->n_inputs, &syn->table))
+    ok = (syn->weight = cl_malloc_large(syn->n * sizeof *syn->weight)) != NULL;
   /* Delays: one per source when the config gives each source one delay; else one byte per
    * synapse when the config's longest delay allows, else two (narrowed by
    * cl_synapses_finish if the network's longest delay turns out shorter). */
-  int ok = 1;
-  if (cl_config_single_delay_rows(cfg))
+  if (!ok)
+    ; /* reported below */
+  else if (cl_config_single_delay_rows(cfg))
     ok = (b->row_delay = cl_calloc(syn->n_gids + 1, sizeof *b->row_delay)) != NULL;
   else if (delays_fit_byte(cfg, b->d_hi))
     ok = (b->d8 = cl_malloc_large(syn->n * sizeof *b->d8)) != NULL;
   else
     ok = (b->d16 = cl_malloc_large(syn->n * sizeof *b->d16)) != NULL;
   b->fill = cl_malloc(syn->n_gids * sizeof *b->fill);
-  CL_ALLOC_CHECK(syn->target && syn->weight && ok && b->fill);
+  CL_ALLOC_CHECK(syn->target && ok && b->fill);
   memcpy(b->fill, syn->row, syn->n_gids * sizeof *b->fill);
   CL_CALL(run_pass(b, s, cfg, net));
   free(b->fill);
@@ -431,8 +475,8 @@ static int sort_rows_by_delay(cl_synapses *syn, uint8_t *d8, uint16_t *d16) {
     return CL_OK;
   uint64_t *key = cl_malloc(longest * sizeof *key);
   uint32_t *t = cl_malloc(longest * sizeof *t);
-  float *w = cl_malloc(longest * sizeof *w);
-  int status = key && t && w ? CL_OK : CL_ERR_MEM;
+  float *w = syn->weight ? cl_malloc(longest * sizeof *w) : NULL;
+  int status = key && t && (w || !syn->weight) ? CL_OK : CL_ERR_MEM;
   for (uint64_t g = 0; status == CL_OK && g < syn->n_gids; g++) {
     if (row_sorted(syn, g, d8, d16))
       continue;
@@ -443,11 +487,13 @@ static int sort_rows_by_delay(cl_synapses *syn, uint8_t *d8, uint16_t *d16) {
     for (uint64_t k = 0; k < n; k++) {
       uint64_t from = a + (key[k] & UINT32_MAX);
       t[k] = syn->target[from];
-      w[k] = syn->weight[from];
+      if (w)
+        w[k] = syn->weight[from];
     }
     for (uint64_t k = 0; k < n; k++) {
       syn->target[a + k] = t[k];
-      syn->weight[a + k] = w[k];
+      if (w)
+        syn->weight[a + k] = w[k];
       if (d8)
         d8[a + k] = (uint8_t)(key[k] >> 32);
       else

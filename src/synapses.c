@@ -7,7 +7,8 @@
 #include "condlif/ringbuf.h"
 
 size_t cl_synapses_bytes(const cl_synapses *syn) {
-  size_t per = sizeof(uint32_t) + sizeof(float) + (syn->delay8 ? 1 : syn->delay16 ? 2 : 0);
+  size_t per = sizeof(uint32_t) + (syn->weight ? sizeof(float) : 0) +
+               (syn->delay8 ? 1 : syn->delay16 ? 2 : 0);
   size_t rows = (syn->n_gids + 1) * sizeof(uint64_t);
   if (syn->row_delay)
     rows += syn->n_gids * sizeof *syn->row_delay;
@@ -65,12 +66,20 @@ void cl_synapses_enqueue(const cl_synapses *syn, cl_spike_queue *q, const uint64
     enqueue(syn, q, spikes, n, slice_start, NULL, NULL, syn->delay16);
 }
 
+/* Delivers the synapses arriving at `step`. With a table of weights (weight NULL), entry e of
+ * a target word adds w[e] to the row base[e]; else the top bit picks the row and weight[k] is
+ * the weight. */
 static inline __attribute__((always_inline)) void deliver(const cl_synapses *syn, cl_spike_queue *q,
                                                           float *const rows[2], int64_t step,
-                                                          const uint16_t *rd, const uint8_t *d8,
-                                                          const uint16_t *d16) {
+                                                          const float *weight, const uint16_t *rd,
+                                                          const uint8_t *d8, const uint16_t *d16) {
   const uint32_t *target = syn->target;
-  const float *weight = syn->weight;
+  const unsigned shift = syn->table.shift;
+  const uint32_t mask = (UINT32_C(1) << shift) - 1;
+  const float *tw = syn->table.w;
+  float *base[CL_SYN_TABLE_MAX];
+  for (unsigned e = 0; e < syn->table.n; e++)
+    base[e] = rows[syn->table.receptor[e]];
   size_t kept = 0;
   for (size_t i = 0; i < q->n; i++) {
     if (i + CL_LOOKAHEAD < q->n && q->s[i + CL_LOOKAHEAD].arrive == step) {
@@ -82,7 +91,8 @@ static inline __attribute__((always_inline)) void deliver(const cl_synapses *syn
       to = to - from > CL_PREFETCH_SYN ? from + CL_PREFETCH_SYN : to;
       for (uint64_t k = from; k < to; k += 16) {
         __builtin_prefetch(target + k);
-        __builtin_prefetch(weight + k);
+        if (weight)
+          __builtin_prefetch(weight + k);
       }
       if (!rd) {
         for (uint64_t k = from; k < to; k += 64)
@@ -96,8 +106,11 @@ static inline __attribute__((always_inline)) void deliver(const cl_synapses *syn
       const int64_t d = step - p.step - 1;
       uint64_t k = p.next;
       do {
-        uint32_t t = target[k];
-        rows[t >> 31][t & CL_SYN_TARGET_MASK] += weight[k];
+        const uint32_t t = target[k];
+        if (weight)
+          base[t >> shift][t & mask] += weight[k];
+        else
+          base[t >> shift][t & mask] += tw[t >> shift];
       } while (++k < end && (rd || CL_DELAY(p.gid, k) == d));
       if (k == end)
         continue; /* every synapse delivered */
@@ -112,12 +125,19 @@ static inline __attribute__((always_inline)) void deliver(const cl_synapses *syn
 void cl_synapses_deliver(const cl_synapses *syn, cl_spike_queue *q, float *row_ex, float *row_in,
                          int64_t step) {
   float *const rows[2] = {row_ex, row_in};
-  if (syn->row_delay)
-    deliver(syn, q, rows, step, syn->row_delay, NULL, NULL);
+  const float *w = syn->weight;
+  if (w && syn->row_delay)
+    deliver(syn, q, rows, step, w, syn->row_delay, NULL, NULL);
+  else if (w && syn->delay8)
+    deliver(syn, q, rows, step, w, NULL, syn->delay8, NULL);
+  else if (w)
+    deliver(syn, q, rows, step, w, NULL, NULL, syn->delay16);
+  else if (syn->row_delay)
+    deliver(syn, q, rows, step, NULL, syn->row_delay, NULL, NULL);
   else if (syn->delay8)
-    deliver(syn, q, rows, step, NULL, syn->delay8, NULL);
+    deliver(syn, q, rows, step, NULL, NULL, syn->delay8, NULL);
   else
-    deliver(syn, q, rows, step, NULL, NULL, syn->delay16);
+    deliver(syn, q, rows, step, NULL, NULL, NULL, syn->delay16);
 }
 
 void cl_spike_queue_destroy(cl_spike_queue *q) {

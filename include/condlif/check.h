@@ -16,7 +16,9 @@
  * ranks within one neuron per population of each other). */
 typedef struct {
   int delay_per_source;  /* every source's synapses share one delay (cl_config_single_delay_rows) */
-  double synapses;       /* 8-10 bytes per synapse (target index and receptor, weight, delay) */
+  int weight_table;      /* entries of the weight table (cl_synapses_weight_table), or 0 */
+  int synapse_bytes;     /* 4-10: target word, weight unless in the table, delay unless per source */
+  double synapses;       /* synapse_bytes per synapse */
   double csr_offsets;    /* 8 bytes per gid (10 with one delay per source), on every rank */
   double state;          /* 6 doubles per cond_alpha neuron */
   double input_rows;     /* 2 receptors x 4 bytes per neuron */

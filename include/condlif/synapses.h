@@ -1,11 +1,17 @@
 /* Synapses stored on the rank of their target, grouped by source gid (CSR), and the
  * construction of them from the projections of a config (rank-independent: DESIGN.md §3).
  *
- * Per synapse: target local index with the receptor in the top bit (4 bytes), peak weight
- * (float nS, 4 bytes), delay in steps (none when each source's synapses share one delay, else
- * 1 byte, or 2 when the largest delay needs it). Within a source, synapses are sorted by delay
- * and otherwise keep their generation order, so every input sum is formed in the same order for
- * any rank count. */
+ * Per synapse: a 4-byte target word, entry << shift | local target index, where the entry
+ * indexes the weight table; a peak weight (float nS, 4 bytes) unless the table holds it; a delay
+ * in steps (none when each source's synapses share one delay, else 1 byte, or 2 when the
+ * largest delay needs it). Within a source, synapses are sorted by delay and otherwise keep
+ * their generation order, so every input sum is formed in the same order for any rank count.
+ *
+ * The weight table. When every projection's weight is a constant (the usual case: NEST's
+ * static_synapse_hom_w, chosen here automatically), the distinct (weight, receptor) pairs form a
+ * table and a synapse's entry in it is all it stores of both: 4 bytes per synapse instead of 8,
+ * half the memory traffic of delivery. Otherwise each synapse has its float weight, and the
+ * table has two entries, {excitatory, inhibitory}, in the top bit (shift 31). */
 #ifndef CONDLIF_SYNAPSES_H
 #define CONDLIF_SYNAPSES_H
 
@@ -16,14 +22,23 @@
 #include "condlif/network.h"
 #include "condlif/ringbuf.h"
 
-#define CL_SYN_INHIBITORY UINT32_C(0x80000000)
-#define CL_SYN_TARGET_MASK UINT32_C(0x7fffffff)
+/* Entries of a weight table at most (and so at most 8 bits of the target word). */
+#define CL_SYN_TABLE_MAX 256
+
+typedef struct {
+  unsigned n;     /* entries */
+  unsigned shift; /* target word = entry << shift | local target index */
+  float w[CL_SYN_TABLE_MAX];          /* nS (peak conductance); unused with per-synapse weights */
+  uint8_t receptor[CL_SYN_TABLE_MAX]; /* 0 excitatory, 1 inhibitory */
+  uint8_t entry_of[CL_SYN_TABLE_MAX]; /* per projection, its entry (a table of weights only) */
+} cl_weight_table;
 
 typedef struct {
   uint64_t n_gids;  /* rows: every gid of the network */
   uint64_t *row;    /* [n_gids + 1]: synapses of source g are row[g] .. row[g+1] - 1 */
-  uint32_t *target; /* local target index | CL_SYN_INHIBITORY for inhibitory */
-  float *weight;    /* nS (peak conductance) */
+  uint32_t *target; /* target words: entry << table.shift | local target index */
+  float *weight;    /* nS (peak conductance); NULL when the table holds the weights */
+  cl_weight_table table;
   /* Delays in steps: one per source when every local row has a single delay (row_delay; the
    * common case of one delay per projection), else one per synapse, in 1 byte when
    * d_max < 256 (delay8) or 2 (delay16). Exactly one of the three is set: build_local picks
@@ -43,6 +58,23 @@ typedef struct {
 /* Delay in steps of synapse k, of source gid. */
 static inline int64_t cl_synapses_delay(const cl_synapses *syn, uint64_t gid, uint64_t k) {
   return syn->row_delay ? syn->row_delay[gid] : syn->delay8 ? syn->delay8[k] : syn->delay16[k];
+}
+
+/* The weight table for a rank with n_inputs local neurons (cl_network.n_inputs): a table of
+ * weights when every projection's weight is a constant, their distinct (weight, receptor) pairs
+ * are at most CL_SYN_TABLE_MAX and the local index fits in the bits the entry leaves; else the
+ * two receptors, with weights stored per synapse. Returns 1 for a table of weights. */
+int cl_synapses_weight_table(const cl_config *cfg, uint64_t n_inputs, cl_weight_table *t);
+
+/* Local target index (into the input rows), receptor and weight of synapse k. */
+static inline uint32_t cl_synapses_local(const cl_synapses *syn, uint64_t k) {
+  return syn->target[k] & ((UINT32_C(1) << syn->table.shift) - 1);
+}
+static inline int cl_synapses_receptor(const cl_synapses *syn, uint64_t k) {
+  return syn->table.receptor[syn->target[k] >> syn->table.shift];
+}
+static inline float cl_synapses_weight(const cl_synapses *syn, uint64_t k) {
+  return syn->weight ? syn->weight[k] : syn->table.w[syn->target[k] >> syn->table.shift];
 }
 
 /* Builds this rank's incoming synapses of every projection, the global delay range and the

@@ -872,7 +872,9 @@ static void test_load(void) {
     CHECK(c.populations[2].rate == 100 && c.populations[2].stop == 50);
     cl_check_memory m;
     cl_check_memory_estimate(&c, 2, &m);
-    CHECK(m.synapses == 8.0 * 320800 / 2); /* one delay (1 ms) per source */
+    /* one delay (1 ms) per source; constant weights: a table of (4/e nS, ex), (51/e nS, in),
+     * (100/e nS, ex), so 4 bytes per synapse */
+    CHECK(m.weight_table == 3 && m.synapse_bytes == 4 && m.synapses == 4.0 * 320800 / 2);
     CHECK(m.csr_offsets == 10.0 * 4021 && m.state == 48.0 * 2000);
     CHECK(m.input_rows == 8.0 * 2000);
     cl_config_destroy(&c);

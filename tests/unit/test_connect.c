@@ -73,15 +73,16 @@ static syn_t *collect(const cl_config *cfg, int P, size_t *n_out) {
       for (uint64_t k = syn.row[g]; k < syn.row[g + 1]; k++) {
         if (n == cap)
           all = realloc(all, (cap *= 2) * sizeof *all);
-        uint32_t t = syn.target[k];
+        uint32_t t = cl_synapses_local(&syn, k);
+        int receptor = cl_synapses_receptor(&syn, k);
         uint64_t count = 0; /* ordinal among earlier synapses of the same pair */
         for (uint64_t q = syn.row[g]; q < k; q++)
-          count += syn.target[q] == t;
-        all[n++] = (syn_t){.target = cl_network_input_gid(&net, t & CL_SYN_TARGET_MASK),
+          count += cl_synapses_local(&syn, q) == t && cl_synapses_receptor(&syn, q) == receptor;
+        all[n++] = (syn_t){.target = cl_network_input_gid(&net, t),
                            .source = g,
                            .k = count,
-                           .receptor = (t & CL_SYN_INHIBITORY) != 0,
-                           .w = syn.weight[k],
+                           .receptor = receptor,
+                           .w = cl_synapses_weight(&syn, k),
                            .d = (int)cl_synapses_delay(&syn, g, k)};
       }
     }
@@ -164,15 +165,15 @@ int main(int argc, char **argv) {
   memset(one, 0, sizeof one);
   for (uint64_t g = 0; g < 50; g++)
     for (uint64_t k = syn.row[g]; k < syn.row[g + 1]; k++) {
-      uint32_t t = syn.target[k];
-      uint64_t tg = t & CL_SYN_TARGET_MASK;
-      if (tg < 50 && !(t & CL_SYN_INHIBITORY)) {
+      uint64_t tg = cl_synapses_local(&syn, k);
+      int inh = cl_synapses_receptor(&syn, k);
+      if (tg < 50 && !inh) {
         indeg[tg][g]++;
         CHECK_MSG(syn.weight[k] >= 0.5f && syn.weight[k] <= 2.5f, "weight %g", syn.weight[k]);
         int64_t d = cl_synapses_delay(&syn, g, k);
         CHECK_MSG(d >= 5 && d <= 30, "delay %d", (int)d);
       }
-      if (tg < 50 && (t & CL_SYN_INHIBITORY))
+      if (tg < 50 && inh)
         one[tg] += (tg == g);
     }
   for (int t = 0; t < 50; t++) {
@@ -195,7 +196,7 @@ int main(int argc, char **argv) {
   /* Delays: dt-rounded, at least one step (0.1 ms -> 1 step). */
   for (uint64_t g = 87; g < 97; g++)
     for (uint64_t k = syn.row[g]; k < syn.row[g + 1]; k++)
-      if (!(syn.target[k] & CL_SYN_INHIBITORY))
+      if (!cl_synapses_receptor(&syn, k))
         CHECK_MSG(cl_synapses_delay(&syn, g, k) == 1, "delay of S->B %d",
                   (int)cl_synapses_delay(&syn, g, k));
   cl_synapses_destroy(&syn);
@@ -216,6 +217,80 @@ int main(int argc, char **argv) {
     free(got);
   }
   free(ref);
+
+  /* The weight table. The network above draws weights, so each synapse stores its own (and
+   * the table is the two receptors). With every weight a constant, synapses store only their
+   * entry in a table of the distinct (weight, receptor) pairs: the same network, for any rank
+   * count, as with the same weights stored per synapse (uniform on [w, w], which draws a
+   * number but always gives w). Delays are constants here, so the draws shift nothing. */
+  CHECK_MSG(syn.weight == NULL && syn.table.n == 0, "destroyed");
+  CHECK_MSG(cl_network_create(&net, &cfg, 0, 1) == CL_OK, "%s", cl_error_message());
+  CHECK_MSG(cl_synapses_build_local(&syn, &cfg, &net) == CL_OK, "%s", cl_error_message());
+  CHECK_MSG(syn.weight != NULL && syn.table.n == 2 && syn.table.shift == 31 &&
+                syn.table.receptor[0] == 0 && syn.table.receptor[1] == 1,
+            "drawn weights: per synapse, receptor in the top bit");
+  cl_synapses_destroy(&syn);
+  cl_network_destroy(&net);
+  cl_projection_config hom[NP], drawn[NP];
+  for (int j = 0; j < NP; j++) {
+    hom[j] = projs[j];
+    double w = j % 3 == 0 ? 1.5 : j % 3 == 1 ? 0.25 : 4.0; /* 6 distinct (w, receptor) */
+    hom[j].weight = (cl_dist){CL_DIST_CONST, w, 0, w, w};
+    hom[j].delay = (cl_dist){CL_DIST_CONST, 0.1 * (j + 1), 0, 0.1 * (j + 1), 0.1 * (j + 1)};
+    drawn[j] = hom[j];
+    drawn[j].weight = (cl_dist){CL_DIST_UNIFORM, w, w, w, w};
+  }
+  cl_config hcfg = cfg, dcfg = cfg;
+  hcfg.projections = hom;
+  dcfg.projections = drawn;
+  CHECK_MSG(cl_network_create(&net, &hcfg, 0, 1) == CL_OK, "%s", cl_error_message());
+  CHECK_MSG(cl_synapses_build_local(&syn, &hcfg, &net) == CL_OK, "%s", cl_error_message());
+  CHECK_MSG(syn.weight == NULL && syn.table.n == 6 && syn.table.shift == 29,
+            "constant weights: a table of 6 entries in 3 bits (%u entries, shift %u)", syn.table.n,
+            syn.table.shift);
+  CHECK_MSG(syn.delay8 && cl_synapses_bytes(&syn) == syn.n * 5 + (syn.n_gids + 1) * 8,
+            "4 bytes per synapse with the table, and a 1-byte delay");
+  cl_synapses_destroy(&syn);
+  cl_network_destroy(&net);
+  size_t nd;
+  syn_t *per_synapse = collect(&dcfg, 1, &nd);
+  for (int P = 1; P <= 4; P++) {
+    size_t nh;
+    syn_t *got = collect(&hcfg, P, &nh);
+    CHECK_MSG(nh == nd, "table, P=%d: %zu synapses, per synapse: %zu", P, nh, nd);
+    size_t diff = 0;
+    for (size_t i = 0; i < nh && i < nd; i++)
+      diff += memcmp(&per_synapse[i].target, &got[i].target, 3 * sizeof(uint64_t)) != 0 ||
+              per_synapse[i].receptor != got[i].receptor || per_synapse[i].w != got[i].w ||
+              per_synapse[i].d != got[i].d;
+    CHECK_MSG(diff == 0, "table, P=%d: %zu synapses differ from weights stored per synapse", P,
+              diff);
+    free(got);
+  }
+  free(per_synapse);
+  /* The table gives way to weights per synapse when its entry leaves too few bits for the
+   * local index, or when it would have more than CL_SYN_TABLE_MAX entries. */
+  cl_weight_table tab;
+  CHECK_MSG(cl_synapses_weight_table(&hcfg, UINT64_C(1) << 29, &tab) == 1 && tab.shift == 29,
+            "2^29 local neurons with 6 entries");
+  CHECK_MSG(cl_synapses_weight_table(&hcfg, (UINT64_C(1) << 29) + 1, &tab) == 0 &&
+                tab.n == 2 && tab.shift == 31,
+            "2^29 + 1 local neurons with 6 entries");
+  enum { NMANY = CL_SYN_TABLE_MAX + 1 };
+  cl_projection_config *many = calloc(NMANY, sizeof *many);
+  for (int j = 0; j < NMANY; j++) {
+    many[j] = hom[0];
+    many[j].weight.a = many[j].weight.lo = many[j].weight.hi = 1.0 + j;
+  }
+  cl_config mcfg = cfg;
+  mcfg.projections = many;
+  mcfg.n_projections = CL_SYN_TABLE_MAX;
+  CHECK_MSG(cl_synapses_weight_table(&mcfg, 1000, &tab) == 1 && tab.n == CL_SYN_TABLE_MAX &&
+                tab.shift == 24 && tab.entry_of[CL_SYN_TABLE_MAX - 1] == CL_SYN_TABLE_MAX - 1,
+            "256 distinct weights: a table in 8 bits");
+  mcfg.n_projections = NMANY;
+  CHECK_MSG(cl_synapses_weight_table(&mcfg, 1000, &tab) == 0, "257 projections: no table");
+  free(many);
 
   /* Delay storage (on one rank, after cl_synapses_finish): one delay per source when every
    * source's synapses share one (case 0), else one byte per synapse, chosen from the config
@@ -248,7 +323,7 @@ int main(int argc, char **argv) {
     size_t wrong = 0;
     for (uint64_t g = 0; g < 87; g++)
       for (uint64_t k = syn.row[g]; k < syn.row[g + 1]; k++) {
-        int to_a = (syn.target[k] & CL_SYN_TARGET_MASK) < 50;
+        int to_a = cl_synapses_local(&syn, k) < 50;
         int64_t d = cl_synapses_delay(&syn, g, k);
         if (g >= 50)
           wrong += d != 30;
