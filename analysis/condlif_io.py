@@ -58,6 +58,9 @@ TIMERS = "timers"
 TIMER_NAME = "name"
 TIMER_STATS = {"min": "min_s", "mean": "mean_s", "max": "max_s"}
 PHASES = ("build", "update", "deliver", "exchange", "write")
+# /condlif/timers_by_rank: float64 [n_ranks x n_phases], attribute "phases" (column names).
+TIMERS_BY_RANK = "timers_by_rank"
+TIMERS_BY_RANK_PHASES = "phases"
 # /condlif/spike_counts: a table of {name, spikes} per population, summed over ranks.
 SPIKE_COUNTS = "spike_counts"
 SPIKE_COUNT_NAME = "name"
@@ -160,7 +163,8 @@ def read_meta(path):
     """Run metadata of a run directory (or spikes file) as a dict.
 
     Keys of META_ATTRS that the file has, plus "timers" ({phase: {min, mean, max}}, phase names
-    per phase), "spike_counts" ({population: count}) and "config_text".
+    per phase), "timers_by_rank" ({phase: [seconds of rank 0, 1, ...]}, when the file has it),
+    "spike_counts" ({population: count}) and "config_text".
     An empty dict when the file has no /condlif group (e.g. an unfinished run)."""
     meta = {}
     with h5py.File(spikes_path(path), "r") as f:
@@ -176,6 +180,12 @@ def read_meta(path):
                 timers[_text(row[TIMER_NAME])] = {stat: float(row[field])
                                                   for stat, field in TIMER_STATS.items()}
         meta["timers"] = timers
+        if TIMERS_BY_RANK in g:
+            ds = g[TIMERS_BY_RANK]
+            table = ds[...]
+            meta["timers_by_rank"] = {
+                _text(name): [float(x) for x in table[:, j]]
+                for j, name in enumerate(ds.attrs[TIMERS_BY_RANK_PHASES])}
         counts = {}
         if SPIKE_COUNTS in g:
             for row in g[SPIKE_COUNTS][...]:
@@ -399,6 +409,10 @@ def _cmd_meta(args):
             print("%-12s %s" % (key, meta[key]))
     for phase, stats in meta["timers"].items():
         print("timer %-8s " % phase + "  ".join("%s=%.6g" % kv for kv in stats.items()))
+    by_rank = meta.get("timers_by_rank", {})
+    if by_rank and len(next(iter(by_rank.values()))) > 1:
+        for phase, values in by_rank.items():
+            print("by rank %-8s " % phase + " ".join("%.6g" % v for v in values))
     for pop, n in meta["spike_counts"].items():
         print("spikes %-10s %d" % (pop, n))
     return 0

@@ -1412,8 +1412,40 @@ static int check_meta(const cl_output_meta *m) {
   return CL_OK;
 }
 
+/* /condlif/timers_by_rank: float64 [n_ranks x n_timers] (row r: rank r's seconds per phase),
+ * attribute `phases` (the column names). by_rank is the gathered table (rank 0). */
+static int write_timers_by_rank(cl_output *o, hid_t g, const cl_output_meta *m,
+                                const double *by_rank) {
+  hsize_t dims[2] = {(hsize_t)o->size, m->n_timers};
+  hid_t space = H5Screate_simple(2, dims, NULL);
+  H5_TRY(space, "timers_by_rank");
+  hid_t ds = H5Dcreate2(g, "timers_by_rank", H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT,
+                        H5P_DEFAULT);
+  H5Sclose(space);
+  if (ds < 0)
+    return H5FAIL("timers_by_rank");
+  int st = write_from_rank0(o, ds, H5T_NATIVE_DOUBLE, by_rank, "timers_by_rank");
+  size_t len = longest(m->n_timers, m->timer_names);
+  char *names = cl_calloc(m->n_timers ? m->n_timers : 1, len);
+  hid_t str = H5Tcopy(H5T_C_S1);
+  if (!names)
+    st = st == CL_OK ? CL_ERR_MEM : st;
+  else if (str < 0 || H5Tset_size(str, len) < 0)
+    st = st == CL_OK ? H5FAIL("timers_by_rank phases") : st;
+  if (st == CL_OK) {
+    for (size_t i = 0; i < m->n_timers; i++)
+      memcpy(names + i * len, m->timer_names[i], strlen(m->timer_names[i]));
+    st = attr_write(ds, "phases", str, str, m->n_timers, names);
+  }
+  if (str >= 0)
+    H5Tclose(str);
+  free(names);
+  H5Dclose(ds);
+  return st;
+}
+
 static int write_meta_group(cl_output *o, const cl_output_meta *m, const uint64_t *sums,
-                            const double *tim, const double *maxes) {
+                            const double *tim, const double *maxes, const double *by_rank) {
   hid_t f = o->spikes_file;
   htri_t exists = H5Lexists(f, "condlif", H5P_DEFAULT);
   H5_TRY(exists, "/condlif");
@@ -1454,6 +1486,8 @@ static int write_meta_group(cl_output *o, const cl_output_meta *m, const uint64_
   if (st == CL_OK)
     st = write_table(o, g, "timers", m->n_timers, m->timer_names, 3, timer_cols, H5T_NATIVE_DOUBLE,
                      sizeof(double), tim);
+  if (st == CL_OK && m->n_timers)
+    st = write_timers_by_rank(o, g, m, by_rank);
   if (st == CL_OK && m->completed) {
     unsigned char one = 1;
     st = attr_write(g, "completed", H5T_STD_U8LE, H5T_NATIVE_UCHAR, 0, &one);
@@ -1474,7 +1508,9 @@ static int write_meta_group(cl_output *o, const cl_output_meta *m, const uint64_
  *   config, config_resolved   scalar fixed-length strings: the configuration as given and
  *                             with defaults and units applied
  *   spike_counts  compound [n_pops] {name, spikes (uint64, summed over ranks)}
- *   timers        compound [n_timers] {name, min_s, mean_s, max_s (float64, over ranks)} */
+ *   timers        compound [n_timers] {name, min_s, mean_s, max_s (float64, over ranks)}
+ *   timers_by_rank  float64 [n_ranks x n_timers]: each rank's seconds per phase (the load
+ *                   balance of a run), attribute phases (the timer names) */
 int cl_output_write_meta(cl_output *out, const cl_output_meta *meta) {
   int st = cl_error_agree(out->comm, check_meta(meta));
   if (st != CL_OK)
@@ -1483,7 +1519,8 @@ int cl_output_write_meta(cl_output *out, const cl_output_meta *meta) {
   uint64_t *sums = cl_malloc(sizeof *sums * (np + 1));
   double *tim = cl_malloc(sizeof *tim * (3 * nt + 1));
   double *tmp = cl_malloc(sizeof *tmp * (2 * nt + 2));
-  if (!sums || !tim || !tmp)
+  double *by_rank = cl_malloc(sizeof *by_rank * (nt * (size_t)out->size + 1));
+  if (!sums || !tim || !tmp || !by_rank)
     st = CL_ERR_MEM;
   if ((st = cl_error_agree(out->comm, st)) == CL_OK) {
     sums[0] = meta->local_synapses;
@@ -1507,8 +1544,11 @@ int cl_output_write_meta(cl_output *out, const cl_output_meta *meta) {
       MPI_Allreduce(MPI_IN_PLACE, tim + nt, (int)nt, MPI_DOUBLE, MPI_SUM, out->comm);
     for (size_t i = 0; i < nt; i++)
       tim[nt + i] /= out->size;
-    st = write_meta_group(out, meta, sums, tim, tmp + 2 * nt);
+    MPI_Gather(meta->timer_seconds, (int)nt, MPI_DOUBLE, by_rank, (int)nt, MPI_DOUBLE, 0,
+               out->comm);
+    st = write_meta_group(out, meta, sums, tim, tmp + 2 * nt, by_rank);
   }
+  free(by_rank);
   free(sums);
   free(tim);
   free(tmp);

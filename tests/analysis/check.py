@@ -13,6 +13,7 @@ import struct
 import subprocess
 import sys
 
+import h5py
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -207,6 +208,20 @@ def case_io(work):
     p = subprocess.run([PY, os.path.join(ANALYSIS, "condlif_io.py"), "meta", rundir],
                        capture_output=True, text=True)
     check(p.returncode == 0 and "timer update" in p.stdout, "meta prints timers: %r" % p.stdout)
+    check("timers_by_rank" not in meta and "by rank" not in p.stdout, "no per-rank timers")
+    # per-rank timers as condlif writes them (src/output.c): [n_ranks x n_phases], "phases"
+    with h5py.File(os.path.join(rundir, "spikes.h5"), "a") as f:
+        ds = f["condlif"].create_dataset("timers_by_rank", data=np.array(
+            [[0.1, 1.0, 0.3], [0.12, 1.2, 0.32]]))
+        ds.attrs["phases"] = np.array([b"build", b"update", b"deliver"], dtype="S9")
+    meta = condlif_io.read_meta(rundir)
+    check(meta.get("timers_by_rank") == {"build": [0.1, 0.12], "update": [1.0, 1.2],
+                                         "deliver": [0.3, 0.32]},
+          "timers_by_rank: %r" % meta.get("timers_by_rank"))
+    p = subprocess.run([PY, os.path.join(ANALYSIS, "condlif_io.py"), "meta", rundir],
+                       capture_output=True, text=True)
+    check(p.returncode == 0 and "by rank update   1 1.2" in p.stdout,
+          "meta prints the per-rank timers: %r" % p.stdout)
 
 
 def case_raster(work):

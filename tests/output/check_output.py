@@ -216,6 +216,12 @@ def check_meta(path, n_ranks, counts, completed):
         check(set(timers) == set(want_t) and
               all(np.allclose(timers[k], want_t[k], rtol=1e-12) for k in want_t),
               f"/condlif/timers min/mean/max {timers} == {want_t}")
+        by_rank = g["timers_by_rank"]
+        phases = [x.decode() for x in by_rank.attrs["phases"]]
+        want_r = np.array([[r + 1.0, 2.0 * (r + 1), 0.5] for r in range(n)])
+        check(phases == ["update", "exchange", "write"] and by_rank.shape == (n, 3) and
+              np.array_equal(by_rank[...], want_r),
+              f"/condlif/timers_by_rank {phases} {by_rank[...]} == {want_r}")
 
 
 def check_run(d, n_ranks, aborted):
