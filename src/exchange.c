@@ -91,6 +91,22 @@ static uint64_t *merge_runs(uint64_t *a, uint64_t *b, const int *displ, int runs
 int cl_exchange_run(cl_exchange *ex, const cl_synapses *syn, int flag, const uint64_t **spikes,
                     size_t *n) {
   const int P = ex->size, words = syn->words;
+  if (P == 1) {
+    /* One rank: the local spikes are the ones to deliver, already in (step, gid) order (the
+     * enqueue skips sources without targets). The buffers swap instead of being copied. */
+    uint64_t *t = ex->rbuf;
+    size_t cap = ex->rcap;
+    ex->rbuf = ex->local;
+    ex->rcap = ex->cap_local;
+    ex->local = t;
+    ex->cap_local = cap;
+    *spikes = ex->rbuf;
+    *n = ex->n_local;
+    ex->sent += ex->n_local;
+    ex->received += ex->n_local;
+    ex->n_local = 0;
+    return flag != 0;
+  }
   memset(ex->scount, 0, (size_t)P * sizeof(int));
   size_t total = 0;
   for (size_t i = 0; i < ex->n_local; i++) {
