@@ -107,7 +107,8 @@ def read_condlif_metadata(run_dir):
     """The run metadata condlif writes into <run_dir>/spikes.h5 (group /condlif), read through
     analysis/condlif_io.py, the one place that knows the layout. Returns a dict: wall_seconds,
     real_time_factor, n_synapses, peak_rss_bytes (max over ranks), t_stop (ms), timers
-    {name: {'min', 'mean', 'max'}} (seconds), spike_counts {population: count}, n_ranks.
+    {name: {'min', 'mean', 'max'}} (seconds), timers_by_rank {name: [seconds per rank]} (empty
+    for files without it), spike_counts {population: count}, n_ranks.
     Raises BenchError naming what is missing."""
     sys.path.insert(0, os.path.join(REPO, 'analysis'))
     import condlif_io
@@ -128,6 +129,7 @@ def read_condlif_metadata(run_dir):
     if not m.get('timers'):
         raise BenchError('%s: no /condlif/timers (phase timers)' % path)
     meta['timers'] = m['timers']
+    meta['timers_by_rank'] = m.get('timers_by_rank', {})
     meta['spike_counts'] = m.get('spike_counts', {})
     return meta
 
@@ -248,6 +250,7 @@ def run_condlif(args, n, ranks, cfg_path, cfg_info, env):
         'process_seconds': elapsed,
         'sim_timers': sim_names,
         'timers': timers,
+        'timers_by_rank': meta['timers_by_rank'],
         'spike_counts': counts,
         'rate_note': rate_note,
         'output': out_dir,

@@ -1,0 +1,83 @@
+"""bench/run_benchmarks.py on the smallest COBA-alpha network, condlif only (Brian2 is not a
+test dependency): one repetition at 1 and 2 ranks, then the table, CSV and JSON it writes are
+checked against the runs it made. Also: a missing executable stops it with a message naming
+the path, and nothing is written.
+
+    check_bench.py WORKDIR CONDLIF"""
+import csv
+import json
+import math
+import os
+import subprocess
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SCRIPT = os.path.join(REPO, "bench", "run_benchmarks.py")
+failures = 0
+
+
+def check(ok, what):
+    global failures
+    if not ok:
+        failures += 1
+        print("check failed: %s" % what, file=sys.stderr)
+
+
+def main():
+    work, condlif = sys.argv[1], sys.argv[2]
+    os.makedirs(work, exist_ok=True)
+    prefix = os.path.join(work, "out")
+    cmd = [sys.executable, SCRIPT, "--skip-brian2", "--sizes", "4000", "--ranks", "1,2",
+           "--reps", "1", "--condlif", condlif, "--workdir", os.path.join(work, "runs"),
+           "--out-prefix", prefix]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    check(p.returncode == 0, "run_benchmarks exit %d: %s" % (p.returncode, p.stderr[-2000:]))
+    if p.returncode != 0:
+        return 1
+    check("sim s (median [min-max])" in p.stdout, "table printed: %r" % p.stdout)
+
+    with open(prefix + ".csv") as f:
+        rows = list(csv.DictReader(f))
+    check([(r["tool"], r["ranks"], r["reps"]) for r in rows] ==
+          [("condlif", "1", "1"), ("condlif", "2", "1")], "CSV rows: %r" % rows)
+    with open(prefix + ".json") as f:
+        doc = json.load(f)
+    runs = doc["runs"]
+    check(len(runs) == 2, "two runs in the JSON")
+    for row, run in zip(rows, runs):
+        P = run["ranks"]
+        # the simulation phase is every timer but build, means over ranks
+        sim = sum(run["timers"][t]["mean"] for t in run["timers"] if t != "build")
+        check(math.isclose(float(row["sim_s_median"]), sim, rel_tol=1e-9)
+              and math.isclose(run["sim_seconds"], sim, rel_tol=1e-9),
+              "P=%d: sim time %s is the sum of the phase means %g" % (P, row["sim_s_median"], sim))
+        by_rank = run["timers_by_rank"]
+        check(set(by_rank) == set(run["timers"]) and all(len(v) == P for v in by_rank.values()),
+              "P=%d: per-rank timers %r" % (P, by_rank))
+        for t, v in by_rank.items():
+            check(math.isclose(min(v), run["timers"][t]["min"], rel_tol=1e-12) and
+                  math.isclose(max(v), run["timers"][t]["max"], rel_tol=1e-12),
+                  "P=%d: %s per rank %r within min/max %r" % (P, t, v, run["timers"][t]))
+        # COBA-alpha 4000: 80 inputs per neuron plus the kick-start's (20 x 4000 x 0.01)
+        n_syn = int(row["n_synapses"])
+        check(4000 * 80 + 400 <= n_syn <= 4000 * 80 + 1200, "P=%d: %d synapses" % (P, n_syn))
+        check(5.0 <= float(row["rate_hz_median"]) <= 30.0, "P=%d: rate %s Hz" %
+              (P, row["rate_hz_median"]))
+        check(row["speedup_vs_brian2"] == "", "P=%d: no speed-up without Brian2" % P)
+    check(runs[0]["n_spikes"] == runs[1]["n_spikes"],
+          "same spikes at 1 and 2 ranks: %d, %d" % (runs[0]["n_spikes"], runs[1]["n_spikes"]))
+
+    bad = [sys.executable, SCRIPT, "--skip-brian2", "--sizes", "4000", "--reps", "1",
+           "--condlif", os.path.join(work, "no-such-condlif"), "--workdir",
+           os.path.join(work, "runs2"), "--out-prefix", os.path.join(work, "bad")]
+    p = subprocess.run(bad, capture_output=True, text=True, timeout=120)
+    check(p.returncode != 0 and "no-such-condlif" in p.stderr,
+          "a missing executable is named: exit %d, %r" % (p.returncode, p.stderr))
+    check(not os.path.exists(os.path.join(work, "bad.csv")), "nothing written on bad input")
+    if failures:
+        print("check_bench: %d check(s) failed" % failures, file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
