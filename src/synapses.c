@@ -34,6 +34,8 @@ void cl_synapses_destroy(cl_synapses *syn) {
 
 /* The delay of synapse k of source gid: one of rd, d8, d16 is set (constants after inlining). */
 #define CL_DELAY(gid, k) ((int64_t)(rd ? rd[gid] : d8 ? d8[k] : d16[k]))
+/* The same where rd is NULL or not read: rows with one delay are delivered whole. */
+#define CL_DELAY_K(k) ((int64_t)(rd ? 0 : d8 ? d8[k] : d16[k]))
 
 static inline __attribute__((always_inline)) void enqueue(const cl_synapses *syn, cl_spike_queue *q,
                                                           const uint64_t *spikes, size_t n,
@@ -48,11 +50,11 @@ static inline __attribute__((always_inline)) void enqueue(const cl_synapses *syn
     q->cap = cap;
   }
   for (size_t i = 0; i < n; i++) {
-    uint64_t gid = spikes[i] & CL_SPIKE_GID_MASK, k = syn->row[gid];
-    if (k == syn->row[gid + 1])
+    uint64_t gid = spikes[i] & CL_SPIKE_GID_MASK, k = syn->row[gid], end = syn->row[gid + 1];
+    if (k == end)
       continue;
     int64_t step = slice_start + (int64_t)(spikes[i] >> CL_SPIKE_STEP_SHIFT);
-    q->s[q->n++] = (cl_pending_spike){gid, step, k, step + 1 + CL_DELAY(gid, k)};
+    q->s[q->n++] = (cl_pending_spike){end, step, k, step + 1 + CL_DELAY(gid, k)};
   }
 }
 
@@ -87,7 +89,7 @@ static inline __attribute__((always_inline)) void deliver(const cl_synapses *syn
        * waited for its first cache lines of targets, weights and delays from memory (most of
        * the delivery time at N = 200 000). */
       const cl_pending_spike *a = &q->s[i + CL_LOOKAHEAD];
-      uint64_t from = a->next, to = syn->row[a->gid + 1];
+      uint64_t from = a->next, to = a->end;
       to = to - from > CL_PREFETCH_SYN ? from + CL_PREFETCH_SYN : to;
       for (uint64_t k = from; k < to; k += 16) {
         __builtin_prefetch(target + k);
@@ -102,7 +104,7 @@ static inline __attribute__((always_inline)) void deliver(const cl_synapses *syn
     }
     cl_pending_spike p = q->s[i];
     if (p.arrive == step) {
-      const uint64_t end = syn->row[p.gid + 1];
+      const uint64_t end = p.end;
       const int64_t d = step - p.step - 1;
       uint64_t k = p.next;
       do {
@@ -111,11 +113,11 @@ static inline __attribute__((always_inline)) void deliver(const cl_synapses *syn
           base[t >> shift][t & mask] += weight[k];
         else
           base[t >> shift][t & mask] += tw[t >> shift];
-      } while (++k < end && (rd || CL_DELAY(p.gid, k) == d));
+      } while (++k < end && (rd || CL_DELAY_K(k) == d));
       if (k == end)
         continue; /* every synapse delivered */
       p.next = k;
-      p.arrive = p.step + 1 + CL_DELAY(p.gid, k);
+      p.arrive = p.step + 1 + CL_DELAY_K(k); /* per-synapse delays (a row of one delay ends) */
     }
     q->s[kept++] = p;
   }

@@ -96,7 +96,7 @@ int cl_synapses_finish(cl_synapses *syn, const cl_config *cfg, const cl_network 
 
 /* A received spike whose synapses have not all arrived yet. */
 typedef struct {
-  uint64_t gid;
+  uint64_t end;   /* one past the source's last synapse (row[gid + 1], read once at enqueue) */
   int64_t step;   /* emission step: a synapse of delay d arrives at step + 1 + d */
   uint64_t next;  /* the source's first synapse not yet delivered */
   int64_t arrive; /* the step synapse `next` arrives at */
