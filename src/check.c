@@ -109,8 +109,8 @@ void cl_check_memory_estimate(const cl_config *cfg, int nranks, cl_check_memory 
   int64_t dmin, dmax;
   cl_config_delay_steps(cfg, &dmin, &dmax);
   m->delay_per_source = cl_config_single_delay_rows(cfg);
-  /* the weight table as the largest rank builds it (cl_network_create pads each population's
-   * input rows to 8) */
+  /* the local neurons of the largest rank, each population padded to 8 as cl_network_create
+   * does (the state and the weight table's index bits) */
   uint64_t inputs = 0;
   for (size_t i = 0; i < cfg->n_populations; i++) {
     const cl_population_config *p = &cfg->populations[i];
@@ -125,10 +125,8 @@ void cl_check_memory_estimate(const cl_config *cfg, int nranks, cl_check_memory 
   m->synapse_bytes = (m->weight_table ? 4 : 8) + (m->delay_per_source ? 0 : dmax < 256 ? 1 : 2);
   m->synapses = m->synapse_bytes * syn / P;
   m->csr_offsets = (m->delay_per_source ? 10.0 : 8.0) * ((double)cfg->n_total + 1);
-  m->state = 6.0 * 8.0 * neurons / P;
-  m->input_rows = 2.0 * 4.0 * neurons / P;
-  m->total =
-      m->synapses + m->csr_offsets + m->state + m->input_rows + m->report_buffers + m->config;
+  m->state = 6.0 * 8.0 * (double)inputs;
+  m->total = m->synapses + m->csr_offsets + m->state + m->report_buffers + m->config;
 }
 
 /* Prints a parameter, marked when it has the default value. */
@@ -419,10 +417,8 @@ int cl_check_print(FILE *f, const cl_config *cfg, int nranks) {
   fprintf(f, ")\n");
   fprintf(f, "  source offsets   %12s  (%s per gid, on every rank)\n",
           bytes(m.csr_offsets, a, sizeof a), m.delay_per_source ? "8 B + a 2 B delay" : "8 B");
-  fprintf(f, "  neuron state     %12s  (6 doubles per neuron)\n", bytes(m.state, a, sizeof a));
-  fprintf(f,
-          "  input rows       %12s  (2 receptors x 4 B per neuron; spikes in transit: 32 B each)\n",
-          bytes(m.input_rows, a, sizeof a));
+  fprintf(f, "  neuron state     %12s  (6 doubles per neuron; spikes in transit: 32 B each)\n",
+          bytes(m.state, a, sizeof a));
   if (m.report_buffers > 0)
     fprintf(f, "  report buffers   %12s  (float32 samples between flushes)\n",
             bytes(m.report_buffers, a, sizeof a));

@@ -46,17 +46,26 @@ static double *aligned_doubles(uint64_t n) {
   return a;
 }
 
+/* The rank's neuron state: one array per variable over the input index space. */
+static int setup_state(cl_network *net) {
+  cl_neuron_state *st = &net->state;
+  st->n = net->n_inputs;
+  double **arrays[] = {&st->V_m, &st->g_ex, &st->x_ex, &st->g_in, &st->x_in, &st->t_ref_end};
+  for (size_t a = 0; a < sizeof arrays / sizeof *arrays; a++) {
+    *arrays[a] = aligned_doubles(net->n_inputs);
+    CL_ALLOC_CHECK(*arrays[a]);
+  }
+  cl_neuron_state_clear_refractory(st);
+  return CL_OK;
+}
+
 static int setup_neurons(cl_network *net, cl_pop *pop) {
   const cl_population_config *pc = pop->cfg;
   cl_neuron_kernel_init(&pop->kernel, &pc->params, net->cfg->sim.dt);
-  cl_neuron_state *st = &pop->state;
-  st->n = pop->n_local;
-  double **arrays[] = {&st->V_m, &st->g_ex, &st->x_ex, &st->g_in, &st->x_in, &st->t_ref_end};
-  for (size_t a = 0; a < sizeof arrays / sizeof *arrays; a++) {
-    *arrays[a] = aligned_doubles(pop->n_local);
-    CL_ALLOC_CHECK(*arrays[a]);
-  }
-  cl_neuron_state_clear_refractory(&pop->state);
+  const cl_neuron_state *all = &net->state;
+  const uint64_t b = pop->in_begin;
+  pop->state = (cl_neuron_state){pop->n_local,  all->V_m + b,  all->g_ex + b,      all->x_ex + b,
+                                 all->g_in + b, all->x_in + b, all->t_ref_end + b};
   double *vars[CL_NVARS] = {pop->state.V_m, pop->state.g_ex, pop->state.x_ex, pop->state.g_in,
                             pop->state.x_in};
   for (uint64_t j = 0; j < pop->n_local; j++) {
@@ -107,8 +116,15 @@ int cl_network_create(cl_network *net, const cl_config *cfg, int rank, int size)
     pop->index = (int)p;
     cl_local_range(pop->cfg->first_gid, pop->cfg->size, rank, size, &pop->L_begin, &pop->n_local);
     pop->gid0 = pop->L_begin * (uint64_t)size + (uint64_t)rank;
-    pop->in_begin = net->n_inputs;
-    net->n_inputs += (pop->n_local + 7) / 8 * 8;
+    if (pop->cfg->model == CL_MODEL_COND_ALPHA) {
+      pop->in_begin = net->n_inputs;
+      net->n_inputs += (pop->n_local + 7) / 8 * 8;
+    }
+  }
+  if (status == CL_OK)
+    status = setup_state(net);
+  for (size_t p = 0; p < net->n_pops && status == CL_OK; p++) {
+    cl_pop *pop = &net->pops[p];
     switch (pop->cfg->model) {
     case CL_MODEL_COND_ALPHA:
       status = setup_neurons(net, pop);
@@ -137,7 +153,8 @@ int cl_network_create(cl_network *net, const cl_config *cfg, int rank, int size)
 uint64_t cl_network_input_gid(const cl_network *net, uint64_t i) {
   for (size_t p = 0; p < net->n_pops; p++) {
     const cl_pop *pop = &net->pops[p];
-    if (i >= pop->in_begin && i < pop->in_begin + pop->n_local)
+    if (pop->cfg->model == CL_MODEL_COND_ALPHA && i >= pop->in_begin &&
+        i < pop->in_begin + pop->n_local)
       return pop->gid0 + (i - pop->in_begin) * (uint64_t)net->size;
   }
   return UINT64_MAX;
@@ -180,13 +197,13 @@ void cl_network_destroy(cl_network *net) {
     free(pop->I0);
     free(pop->Ih);
     free(pop->I1);
-    free(pop->state.V_m);
-    free(pop->state.g_ex);
-    free(pop->state.x_ex);
-    free(pop->state.g_in);
-    free(pop->state.x_in);
-    free(pop->state.t_ref_end);
   }
+  free(net->state.V_m);
+  free(net->state.g_ex);
+  free(net->state.x_ex);
+  free(net->state.g_in);
+  free(net->state.x_in);
+  free(net->state.t_ref_end);
   free(net->pops);
   memset(net, 0, sizeof *net);
 }

@@ -10,7 +10,6 @@
 #include "condlif/exchange.h"
 #include "condlif/network.h"
 #include "condlif/output.h"
-#include "condlif/ringbuf.h"
 #include "condlif/stimulus.h"
 #include "condlif/synapses.h"
 #include "condlif/timer.h"
@@ -36,7 +35,6 @@ typedef struct {
   cl_network net;
   cl_synapses syn;
   cl_stimuli stim;
-  cl_ringbuf rb;
   cl_exchange ex;
   cl_spike_queue queue; /* received spikes whose synapses have not all arrived */
   cl_output *out;
@@ -161,14 +159,11 @@ static int setup(sim *S) {
   if (status == CL_OK)
     status = cl_synapses_build_local(&S->syn, cfg, &S->net);
   CL_CALL(cl_synapses_finish(&S->syn, cfg, &S->net, S->comm, status));
+  /* No ring buffers: received spikes wait in S->queue, and each step's arrivals are added to
+   * the targets' x_ex and x_in just before the step (see run_loop), so the delays live in the
+   * queue of spikes rather than in D_max + 1 slots per neuron, and the update reads no input
+   * rows. */
   status = cl_stimuli_create(&S->stim, cfg, &S->net);
-  if (status == CL_OK)
-    /* One slot: received spikes wait in S->queue, and each step's arrivals are added to the
-     * input rows just before the step reads them (see run_loop), so the delays live in the
-     * queue of spikes rather than in D_max slots per neuron: 8 bytes per neuron instead of
-     * 8 (D_max + 1), and the scattered adds go to two rows that are in cache and that the
-     * update reads next. */
-    status = cl_ringbuf_init(&S->rb, S->net.n_inputs, 1);
   if (status == CL_OK)
     status = cl_exchange_init(&S->ex, S->comm);
   if (status == CL_OK)
@@ -227,19 +222,16 @@ static void emit_source(void *ctx, cl_pop *pop, uint64_t j, double t) {
   b->S->spike_t[b->n++] = t;
 }
 
-/* Samples the state at t_n, right-continuous: x includes the input arriving at t_n (still in
- * the input row the step is about to read), as the reference solutions do. */
+/* Samples the state at t_n, right-continuous: x includes the input arriving at t_n (delivered
+ * before the sample), as the reference solutions do. */
 static void sample(sim *S, int64_t step) {
   for (size_t r = 0; r < S->n_rec; r++) {
     recording *R = &S->rec[r];
     if (step % R->every)
       continue;
     const double *a = var_array(R->pop, R->var);
-    const float *in = NULL;
-    if (R->var == CL_VAR_X_EX || R->var == CL_VAR_X_IN)
-      in = cl_ringbuf_row(&S->rb, R->var == CL_VAR_X_IN, step) + R->pop->in_begin;
     for (uint64_t i = 0; i < R->n; i++)
-      R->values[i] = (float)(in ? a[R->j[i]] + M_E * in[R->j[i]] : a[R->j[i]]);
+      R->values[i] = (float)a[R->j[i]];
     if (cl_output_add_sample(S->out, r, R->values))
       cl_error_abort("%s", cl_error_message());
   }
@@ -248,7 +240,6 @@ static void sample(sim *S, int64_t step) {
 static void update(sim *S, int64_t step, int64_t in_slice) {
   cl_network *net = &S->net;
   cl_stimuli_currents(&S->stim, net, step);
-  float *row_ex = cl_ringbuf_row(&S->rb, 0, step), *row_in = cl_ringbuf_row(&S->rb, 1, step);
   /* in population order, so that the spikes reach the exchange in (step, gid) order */
   for (size_t p = 0; p < net->n_pops; p++) {
     cl_pop *pop = &net->pops[p];
@@ -260,8 +251,8 @@ static void update(sim *S, int64_t step, int64_t in_slice) {
       flush_sources(&b);
       continue;
     }
-    cl_neuron_input in = {.in_ex = row_ex + pop->in_begin,
-                          .in_in = row_in + pop->in_begin,
+    cl_neuron_input in = {.in_ex = NULL, /* the inputs are in x already */
+                          .in_in = NULL,
                           .I0 = pop->I0,
                           .Ih = pop->Ih,
                           .I1 = pop->I1};
@@ -302,11 +293,10 @@ static void run_loop(sim *S) {
     for (int64_t step = start; step < end; step++) {
       if (S->queue.n) {
         cl_timer_start(&S->timer, CL_PHASE_DELIVER);
-        cl_synapses_deliver(&S->syn, &S->queue, cl_ringbuf_row(&S->rb, 0, step),
-                            cl_ringbuf_row(&S->rb, 1, step), step);
+        cl_synapses_deliver(&S->syn, &S->queue, S->net.state.x_ex, S->net.state.x_in, step);
       }
       cl_timer_start(&S->timer, CL_PHASE_UPDATE);
-      cl_stimuli_inject(&S->stim, &S->net, &S->rb, step);
+      cl_stimuli_inject(&S->stim, &S->net, step);
       if (S->n_rec) {
         cl_timer_start(&S->timer, CL_PHASE_WRITE);
         sample(S, step);
@@ -376,7 +366,6 @@ static void teardown(sim *S) {
   free(S->node_ids);
   cl_exchange_destroy(&S->ex);
   cl_spike_queue_destroy(&S->queue);
-  cl_ringbuf_destroy(&S->rb);
   cl_stimuli_destroy(&S->stim);
   cl_synapses_destroy(&S->syn);
   cl_network_destroy(&S->net);

@@ -149,15 +149,16 @@ void cl_stimuli_currents(cl_stimuli *st, cl_network *net, int64_t step) {
   }
 }
 
-void cl_stimuli_inject(cl_stimuli *st, cl_network *net, cl_ringbuf *rb, int64_t step) {
+void cl_stimuli_inject(cl_stimuli *st, cl_network *net, int64_t step) {
   double dt = net->cfg->sim.dt, tn = (double)step * dt + 1e-6 * dt;
   for (size_t i = 0; i < st->n; i++) {
     cl_stim *s = &st->stims[i];
     const cl_stimulus_config *sc = s->cfg;
     if (sc->kind != CL_STIM_POISSON && sc->kind != CL_STIM_SPIKES)
       continue;
-    float *row = cl_ringbuf_row(rb, sc->receptor == CL_RECEPTOR_IN, step) + s->pop->in_begin;
-    const float w = (float)sc->weight;
+    double *row = (sc->receptor == CL_RECEPTOR_IN ? net->state.x_in : net->state.x_ex) +
+                  s->pop->in_begin;
+    const double w = M_E * sc->weight;
     if (sc->kind == CL_STIM_POISSON) {
       for (uint64_t k = 0; k < s->n; k++) {
         uint64_t j = s->all ? k : s->sel[k];

@@ -1,10 +1,10 @@
 #include "condlif/synapses.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "condlif/error.h"
-#include "condlif/ringbuf.h"
 
 size_t cl_synapses_bytes(const cl_synapses *syn) {
   size_t per = sizeof(uint32_t) + (syn->weight ? sizeof(float) : 0) +
@@ -69,19 +69,21 @@ void cl_synapses_enqueue(const cl_synapses *syn, cl_spike_queue *q, const uint64
 }
 
 /* Delivers the synapses arriving at `step`. With a table of weights (weight NULL), entry e of
- * a target word adds w[e] to the row base[e]; else the top bit picks the row and weight[k] is
- * the weight. */
+ * a target word adds ew[e] = e w[e] to the array base[e] (x_ex or x_in); else the top bit picks
+ * the array and the synapse's weight gives e weight[k]. Both add the same double. */
 static inline __attribute__((always_inline)) void deliver(const cl_synapses *syn, cl_spike_queue *q,
-                                                          float *const rows[2], int64_t step,
+                                                          double *const x[2], int64_t step,
                                                           const float *weight, const uint16_t *rd,
                                                           const uint8_t *d8, const uint16_t *d16) {
   const uint32_t *target = syn->target;
   const unsigned shift = syn->table.shift;
   const uint32_t mask = (UINT32_C(1) << shift) - 1;
-  const float *tw = syn->table.w;
-  float *base[CL_SYN_TABLE_MAX];
-  for (unsigned e = 0; e < syn->table.n; e++)
-    base[e] = rows[syn->table.receptor[e]];
+  double ew[CL_SYN_TABLE_MAX];
+  double *base[CL_SYN_TABLE_MAX];
+  for (unsigned e = 0; e < syn->table.n; e++) {
+    ew[e] = M_E * (double)syn->table.w[e];
+    base[e] = x[syn->table.receptor[e]];
+  }
   size_t kept = 0;
   for (size_t i = 0; i < q->n; i++) {
     if (i + CL_LOOKAHEAD < q->n && q->s[i + CL_LOOKAHEAD].arrive == step) {
@@ -110,9 +112,9 @@ static inline __attribute__((always_inline)) void deliver(const cl_synapses *syn
       do {
         const uint32_t t = target[k];
         if (weight)
-          base[t >> shift][t & mask] += weight[k];
+          base[t >> shift][t & mask] += M_E * (double)weight[k];
         else
-          base[t >> shift][t & mask] += tw[t >> shift];
+          base[t >> shift][t & mask] += ew[t >> shift];
       } while (++k < end && (rd || CL_DELAY_K(k) == d));
       if (k == end)
         continue; /* every synapse delivered */
@@ -124,9 +126,9 @@ static inline __attribute__((always_inline)) void deliver(const cl_synapses *syn
   q->n = kept;
 }
 
-void cl_synapses_deliver(const cl_synapses *syn, cl_spike_queue *q, float *row_ex, float *row_in,
+void cl_synapses_deliver(const cl_synapses *syn, cl_spike_queue *q, double *x_ex, double *x_in,
                          int64_t step) {
-  float *const rows[2] = {row_ex, row_in};
+  double *const rows[2] = {x_ex, x_in};
   const float *w = syn->weight;
   if (w && syn->row_delay)
     deliver(syn, q, rows, step, w, syn->row_delay, NULL, NULL);

@@ -20,8 +20,7 @@ typedef struct {
   int synapse_bytes;     /* 4-10: target word, weight unless in the table, delay unless per source */
   double synapses;       /* synapse_bytes per synapse */
   double csr_offsets;    /* 8 bytes per gid (10 with one delay per source), on every rank */
-  double state;          /* 6 doubles per cond_alpha neuron */
-  double input_rows;     /* 2 receptors x 4 bytes per neuron */
+  double state;          /* 6 doubles per cond_alpha neuron (the largest rank's, padded) */
   double report_buffers; /* float32 samples buffered between report flushes */
   double config;         /* spike_source times and time series, held by every rank */
   double total;

@@ -18,13 +18,14 @@ typedef struct {
   const cl_population_config *cfg;
   int index;               /* population index in the config */
   uint64_t L_begin;        /* first local index */
-  uint64_t in_begin;       /* first index of its neurons in the rank's input arrays (ring
-                            * buffers, synapse targets): populations start on 64-byte
-                            * boundaries there */
+  uint64_t in_begin;       /* cond_alpha: first index of its neurons in the rank's state
+                            * arrays (the input index of synapse targets); populations start
+                            * on 64-byte boundaries there */
   uint64_t n_local;        /* neurons of this population on this rank */
   uint64_t gid0;           /* gid of its first local neuron (valid when n_local > 0) */
   cl_neuron_kernel kernel; /* cond_alpha only */
-  cl_neuron_state state;   /* cond_alpha only: slices of the rank's arrays */
+  cl_neuron_state state;   /* cond_alpha only: its slice [in_begin, in_begin + n_local) of
+                            * the rank's state */
   /* poisson_source: time of each local source's next spike (ms) and how many intervals its
    * stream has drawn */
   double *next_spike;
@@ -41,7 +42,12 @@ typedef struct {
   int rank, size;
   uint64_t n_total; /* gids in the network */
   uint64_t n_local; /* gids on this rank */
-  uint64_t n_inputs; /* length of the input index space (n_local plus alignment padding) */
+  uint64_t n_inputs; /* length of the input index space: the cond_alpha neurons on this rank,
+                      * each population padded to a multiple of 8 */
+  /* The state of every local cond_alpha neuron, indexed by input index (the populations'
+   * states are slices of it; padding is zero and never stepped). Delivery adds arriving
+   * spikes to x_ex and x_in here directly. */
+  cl_neuron_state state;
   size_t n_pops;
   cl_pop *pops;
 } cl_network;

@@ -66,7 +66,8 @@ void cl_neuron_state_clear_refractory(cl_neuron_state *s);
 /* Inputs of one step for the n neurons of a state. */
 typedef struct {
   /* Sums of peak weights (nS) of spikes arriving at t_n, per neuron (an input row); read
-   * and set to zero by the step. Either may be NULL (no input). */
+   * and set to zero by the step. Either may be NULL: no input, or the caller has added it to
+   * x already (x_r += e w per spike, as the simulator's delivery does). */
   float *in_ex;
   float *in_in;
   /* External current (pA, in addition to I_e) at t_n, t_n + dt/2 and t_n + dt; NULL when the

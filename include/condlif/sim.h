@@ -1,4 +1,4 @@
-/* A simulation run: owns start-up in order (network, synapses, stimuli, input rows,
+/* A simulation run: owns start-up in order (network, synapses, stimuli,
  * exchange, output) and shut-down in reverse, and the time loop:
  *   for each slice of D_min steps: for each step: deliver the synapses arriving now, inject
  *   stimuli, sample, update populations; then exchange spikes and queue them for delivery,

@@ -9,7 +9,6 @@
 
 #include "condlif/config.h"
 #include "condlif/network.h"
-#include "condlif/ringbuf.h"
 
 typedef struct {
   const cl_stimulus_config *cfg;
@@ -40,8 +39,8 @@ double cl_stimulus_current(const cl_stimulus_config *s, double t, int side);
 void cl_stimuli_currents(cl_stimuli *st, cl_network *net, int64_t step);
 
 /* Adds the spike input arriving at grid point t_n (events at times in (t_{n-1}, t_n]) to the
- * input rows of step n. */
-void cl_stimuli_inject(cl_stimuli *st, cl_network *net, cl_ringbuf *rb, int64_t step);
+ * targets' x_ex or x_in (e w per event, w the peak weight), before step n. */
+void cl_stimuli_inject(cl_stimuli *st, cl_network *net, int64_t step);
 
 void cl_stimuli_destroy(cl_stimuli *st);
 

@@ -20,7 +20,6 @@
 #include <stdint.h>
 
 #include "condlif/network.h"
-#include "condlif/ringbuf.h"
 
 /* Entries of a weight table at most (and so at most 8 bits of the target word). */
 #define CL_SYN_TABLE_MAX 256
@@ -66,7 +65,7 @@ static inline int64_t cl_synapses_delay(const cl_synapses *syn, uint64_t gid, ui
  * two receptors, with weights stored per synapse. Returns 1 for a table of weights. */
 int cl_synapses_weight_table(const cl_config *cfg, uint64_t n_inputs, cl_weight_table *t);
 
-/* Local target index (into the input rows), receptor and weight of synapse k. */
+/* Local target index (input index: into cl_network.state), receptor and weight of synapse k. */
 static inline uint32_t cl_synapses_local(const cl_synapses *syn, uint64_t k) {
   return syn->target[k] & ((UINT32_C(1) << syn->table.shift) - 1);
 }
@@ -113,12 +112,12 @@ typedef struct {
 void cl_synapses_enqueue(const cl_synapses *syn, cl_spike_queue *q, const uint64_t *spikes,
                          size_t n, int64_t slice_start);
 
-/* Adds the weights of every synapse that arrives at `step` to the input rows of that step
- * (row_ex, row_in: one entry per local input index) and drops the spikes that have nothing left
- * to deliver. Each entry receives its inputs in queue order, each source's synapses in stored
- * order (sorted by delay, stably): the same order for any rank count, so the sums are
- * bit-identical across P. Not collective. */
-void cl_synapses_deliver(const cl_synapses *syn, cl_spike_queue *q, float *row_ex, float *row_in,
+/* Delivers every synapse that arrives at `step`: adds e w (w its peak weight) to the target's
+ * x_ex or x_in (one entry per local input index: cl_network.state), and drops the spikes that
+ * have nothing left to deliver. Call it before the step's update. Each target receives its
+ * inputs in queue order, each source's synapses in stored order (sorted by delay, stably): the
+ * same order for any rank count, so the sums are bit-identical across P. Not collective. */
+void cl_synapses_deliver(const cl_synapses *syn, cl_spike_queue *q, double *x_ex, double *x_in,
                          int64_t step);
 void cl_spike_queue_destroy(cl_spike_queue *q);
 

@@ -5,7 +5,7 @@
 enum {
   CL_PHASE_BUILD = 0, /* network construction */
   CL_PHASE_UPDATE,    /* neuron and source update, stimuli */
-  CL_PHASE_DELIVER,   /* arriving synapses into the input rows */
+  CL_PHASE_DELIVER,   /* arriving synapses into their targets' x */
   CL_PHASE_EXCHANGE,  /* MPI spike exchange */
   CL_PHASE_WRITE,     /* recording and output */
   CL_NPHASES

@@ -876,7 +876,6 @@ static void test_load(void) {
      * (100/e nS, ex), so 4 bytes per synapse */
     CHECK(m.weight_table == 3 && m.synapse_bytes == 4 && m.synapses == 4.0 * 320800 / 2);
     CHECK(m.csr_offsets == 10.0 * 4021 && m.state == 48.0 * 2000);
-    CHECK(m.input_rows == 8.0 * 2000);
     cl_config_destroy(&c);
   }
 }
