@@ -1108,39 +1108,14 @@ static int dest_of(const spike_rec *x, const spike_rec *split, int n_split) {
 }
 
 /* Appends the buffered spikes of population p, sorted by (time, id) over all ranks. */
-static int flush_spikes(cl_output *o, spike_pop *p) {
+/* Sample sort across ranks: splitters from P-1 quantiles of regularly spaced samples of every
+ * rank's (unsorted) buffer, then each rank sends every other the records of its time range.
+ * Leaves this rank's *m_out records in o->aux[1] (o->aux[0] holds as many) and empties the
+ * buffer. Collective. */
+static int redistribute(cl_output *o, spike_pop *p, uint64_t n_samples, uint64_t *m_out) {
   int P = o->size;
   size_t n = p->n;
-  uint64_t mine[3] = {n, UINT64_MAX, 0};
-  for (size_t i = 0; i < n; i++) {
-    mine[1] = p->buf[i].key < mine[1] ? p->buf[i].key : mine[1];
-    mine[2] = p->buf[i].key > mine[2] ? p->buf[i].key : mine[2];
-  }
-  MPI_Allgather(mine, 3, MPI_UINT64_T, o->summary, 3, MPI_UINT64_T, o->comm);
-  uint64_t total = 0, kmin = UINT64_MAX, kmax = 0, n_samples = 0;
   int st = CL_OK;
-  for (int s = 0; s < P; s++) {
-    const uint64_t *q = o->summary + 3 * s;
-    total += q[0];
-    kmin = q[0] && q[1] < kmin ? q[1] : kmin;
-    kmax = q[0] && q[2] > kmax ? q[2] : kmax;
-    n_samples += q[0] < SAMPLES_PER_RANK ? q[0] : SAMPLES_PER_RANK;
-    if (!fits_int(q[0]))
-      st = CL_ERROR(CL_ERR_INTERNAL, "output: too many spikes buffered between two flushes");
-  }
-  if (st != CL_OK || total == 0)
-    return st; /* the same on every rank */
-
-  if (p->sorting == SORT_BY_TIME && p->n_written > 0 && kmin < p->key_max) {
-    p->sorting = SORT_NONE;
-    st = write_sorting(p->group, SORT_NONE, 0);
-    if ((st = cl_error_agree(o->comm, st)) != CL_OK)
-      return st;
-  }
-  if (p->n_written == 0 || kmax > p->key_max)
-    p->key_max = kmax;
-
-  /* Splitters: P-1 quantiles of regularly spaced samples of every rank's (unsorted) buffer. */
   if (o->samples_cap < n_samples) {
     spike_rec *s = cl_realloc(o->samples, sizeof *s * n_samples);
     if (s) {
@@ -1205,9 +1180,56 @@ static int flush_spikes(cl_output *o, spike_pop *p) {
   send = o->aux[0];
   MPI_Alltoallv(send, scnt, sdsp, o->rec_type, o->aux[1], rcnt, rdsp, o->rec_type, o->comm);
   p->n = 0;
+  *m_out = m;
+  return CL_OK;
+}
 
-  spike_rec *sorted = radix_sort(o->aux[1], o->aux[0], m, o->hist);
-  void *other = sorted == o->aux[1] ? o->aux[0] : o->aux[1];
+static int flush_spikes(cl_output *o, spike_pop *p) {
+  int P = o->size;
+  size_t n = p->n;
+  uint64_t mine[3] = {n, UINT64_MAX, 0};
+  for (size_t i = 0; i < n; i++) {
+    mine[1] = p->buf[i].key < mine[1] ? p->buf[i].key : mine[1];
+    mine[2] = p->buf[i].key > mine[2] ? p->buf[i].key : mine[2];
+  }
+  MPI_Allgather(mine, 3, MPI_UINT64_T, o->summary, 3, MPI_UINT64_T, o->comm);
+  uint64_t total = 0, kmin = UINT64_MAX, kmax = 0, n_samples = 0;
+  int st = CL_OK;
+  for (int s = 0; s < P; s++) {
+    const uint64_t *q = o->summary + 3 * s;
+    total += q[0];
+    kmin = q[0] && q[1] < kmin ? q[1] : kmin;
+    kmax = q[0] && q[2] > kmax ? q[2] : kmax;
+    n_samples += q[0] < SAMPLES_PER_RANK ? q[0] : SAMPLES_PER_RANK;
+    if (!fits_int(q[0]))
+      st = CL_ERROR(CL_ERR_INTERNAL, "output: too many spikes buffered between two flushes");
+  }
+  if (st != CL_OK || total == 0)
+    return st; /* the same on every rank */
+
+  if (p->sorting == SORT_BY_TIME && p->n_written > 0 && kmin < p->key_max) {
+    p->sorting = SORT_NONE;
+    st = write_sorting(p->group, SORT_NONE, 0);
+    if ((st = cl_error_agree(o->comm, st)) != CL_OK)
+      return st;
+  }
+  if (p->n_written == 0 || kmax > p->key_max)
+    p->key_max = kmax;
+
+  /* One rank sorts its buffer where it is; more ranks first redistribute by time range. */
+  spike_rec *in = p->buf;
+  uint64_t m = n;
+  if (P == 1) {
+    if ((st = cl_error_agree(o->comm, aux_reserve(o, 0, sizeof(spike_rec) * n))) != CL_OK)
+      return st;
+    p->n = 0;
+  } else {
+    if ((st = redistribute(o, p, n_samples, &m)) != CL_OK)
+      return st;
+    in = o->aux[1];
+  }
+  spike_rec *sorted = radix_sort(in, o->aux[0], m, o->hist);
+  void *other = sorted == in ? (void *)o->aux[0] : (void *)in;
   double *times = other;
   uint64_t *ids = (uint64_t *)other + m;
   for (uint64_t i = 0; i < m; i++) {
