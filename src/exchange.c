@@ -35,8 +35,12 @@ void cl_exchange_destroy(cl_exchange *ex) {
   free(ex->sbuf);
   free(ex->rbuf);
   free(ex->tmp);
+  free(ex->masks);
   memset(ex, 0, sizeof *ex);
 }
+
+/* Spikes ahead at which the destination sets are prefetched. */
+#define CL_DEST_AHEAD 16
 
 static void *grow(void *p, size_t *cap, size_t need, size_t elem) {
   if (need <= *cap)
@@ -70,12 +74,18 @@ static uint64_t *merge_runs(uint64_t *a, uint64_t *b, const int *displ, int runs
       int lo = bounds[r], mid = bounds[r + 1 < runs ? r + 1 : runs];
       int hi = r + 1 < runs ? bounds[r + 2] : mid;
       int i = lo, j = mid, k = lo;
-      while (i < mid && j < hi)
-        b[k++] = a[j] < a[i] ? a[j++] : a[i++];
-      while (i < mid)
-        b[k++] = a[i++];
-      while (j < hi)
-        b[k++] = a[j++];
+      /* without a branch per element: the runs interleave at random, so a branch on the
+       * comparison would be mispredicted about every other time */
+      while (i < mid && j < hi) {
+        const uint64_t x = a[i], y = a[j];
+        const int take_j = y < x;
+        b[k++] = take_j ? y : x;
+        j += take_j;
+        i += !take_j;
+      }
+      memcpy(b + k, a + i, (size_t)(mid - i) * sizeof *a);
+      k += mid - i;
+      memcpy(b + k, a + j, (size_t)(hi - j) * sizeof *a);
       bounds[out++] = lo;
     }
     bounds[out] = bounds[runs];
@@ -109,9 +119,19 @@ int cl_exchange_run(cl_exchange *ex, const cl_synapses *syn, int flag, const uin
   }
   memset(ex->scount, 0, (size_t)P * sizeof(int));
   size_t total = 0;
+  /* The destination sets of the spiking sources are random reads: prefetched CL_DEST_AHEAD
+   * spikes ahead, and with at most 64 ranks kept for the fill loop below. */
+  const int one_word = words == 1;
+  if (one_word)
+    ex->masks = grow(ex->masks, &ex->mask_cap, ex->n_local, sizeof *ex->masks);
   for (size_t i = 0; i < ex->n_local; i++) {
+    if (i + CL_DEST_AHEAD < ex->n_local)
+      __builtin_prefetch(syn->dest + cl_gid_local(ex->local[i + CL_DEST_AHEAD] & CL_SPIKE_GID_MASK,
+                                                  P) * (uint64_t)words);
     const uint64_t *bits =
         syn->dest + cl_gid_local(ex->local[i] & CL_SPIKE_GID_MASK, P) * (uint64_t)words;
+    if (one_word)
+      ex->masks[i] = bits[0];
     for (int w = 0; w < words; w++)
       for (uint64_t m = bits[w]; m; m &= m - 1) {
         ex->scount[w * 64 + __builtin_ctzll(m)]++;
@@ -127,7 +147,8 @@ int cl_exchange_run(cl_exchange *ex, const cl_synapses *syn, int flag, const uin
   memcpy(pos, ex->sdispl, (size_t)P * sizeof(int));
   for (size_t i = 0; i < ex->n_local; i++) {
     const uint64_t *bits =
-        syn->dest + cl_gid_local(ex->local[i] & CL_SPIKE_GID_MASK, P) * (uint64_t)words;
+        one_word ? &ex->masks[i]
+                 : syn->dest + cl_gid_local(ex->local[i] & CL_SPIKE_GID_MASK, P) * (uint64_t)words;
     for (int w = 0; w < words; w++)
       for (uint64_t m = bits[w]; m; m &= m - 1)
         ex->sbuf[pos[w * 64 + __builtin_ctzll(m)]++] = ex->local[i];

@@ -19,6 +19,8 @@ typedef struct {
   int *shead, *rhead; /* (count, flag) per rank for the Alltoall */
   uint64_t *sbuf, *rbuf, *tmp;
   size_t scap, rcap;
+  uint64_t *masks; /* with at most 64 ranks: the destination set of each local spike */
+  size_t mask_cap;
   uint64_t sent, received; /* spike messages over the run */
 } cl_exchange;
 
