@@ -382,7 +382,7 @@ static double rk4(double u, const coefs *c) {
   double k3 = MADD(-c->bh, k2, ch);
   double k4 = MADD(-b1x2, k3, c1);
   double k23 = k2 + k3;
-  return MADD(k4, 1.0 / 3.0, MADD((k23 + k23) + k1, 1.0 / 3.0, u));
+  return MADD(k4, 1.0 / 3.0, MADD(MADD(k23, 2.0, k1), 1.0 / 3.0, u));
 }
 
 static int is_huge(const coefs *c) {
@@ -709,7 +709,7 @@ static inline __attribute__((always_inline)) void vector_one(const vconsts *K, c
   vd k4 = v_fnma(b1x2, k3, c1);
   vd k23 = k2 + k3;
   const vd third = v_set(1.0 / 3.0);
-  const vd Vn = v_fma(k4, third, v_fma((k23 + k23) + k1, third, y)) + K->eex;
+  const vd Vn = v_fma(k4, third, v_fma(v_fma(k23, v_set(2.0), k1), third, y)) + K->eex;
   unsigned flag = v_bits_gt(active, v_max(early, Vn - K->vthm), zero);
   if (flag) { /* rare: keep what pass two needs */
     size_t slot = sv->count++;
