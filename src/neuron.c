@@ -94,7 +94,8 @@
  * plain doubles in the scalar fallback); v_fma(a, b, c) = a b + c and v_fnma(a, b, c) = c - a b
  * are fused exactly when MADD is; v_max/v_min return b when a lane compares false (also for
  * NaN), like x86's MAXPD/MINPD; v_lt gives a lane mask; v_select(m, a, b) = m ? a : b per
- * lane; v_bits_gt(m, a, b) has bit j set when lane j of m is set and a > b there; v_loadf loads
+ * lane; v_store_masked(p, m, x) stores the lanes of x where m is set and leaves the others;
+ * v_bits_gt(m, a, b) has bit j set when lane j of m is set and a > b there; v_loadf loads
  * CL_W floats as doubles and v_zerof stores CL_W float zeros (the input rows). */
 #if defined(__AVX512F__) && defined(FP_FAST_FMA)
 #include <immintrin.h>
@@ -137,6 +138,9 @@ static inline unsigned v_bits_gt(vmask m, vd a, vd b) {
 static inline vd v_select(vmask m, vd a, vd b) {
   return _mm512_mask_blend_pd(m, b, a);
 }
+static inline void v_store_masked(double *p, vmask m, vd x) {
+  _mm512_mask_storeu_pd(p, m, x);
+}
 #elif defined(__AVX2__) && defined(__FMA__) && defined(FP_FAST_FMA)
 #include <immintrin.h>
 #define CL_W 4
@@ -178,6 +182,9 @@ static inline unsigned v_bits_gt(vmask m, vd a, vd b) {
 static inline vd v_select(vmask m, vd a, vd b) {
   return _mm256_blendv_pd(b, a, m);
 }
+static inline void v_store_masked(double *p, vmask m, vd x) {
+  v_store(p, v_select(m, x, v_load(p)));
+}
 #else
 /* Portable fallback: one neuron per "vector", the same code path and the same arithmetic. */
 #define CL_W 1
@@ -218,6 +225,10 @@ static inline unsigned v_bits_gt(vmask m, vd a, vd b) {
 }
 static inline vd v_select(vmask m, vd a, vd b) {
   return m ? a : b;
+}
+static inline void v_store_masked(double *p, vmask m, vd x) {
+  if (m)
+    *p = x;
 }
 #endif
 
@@ -721,7 +732,7 @@ static inline __attribute__((always_inline)) void vector_one(const vconsts *K, c
   }
   /* Every store is unconditional: a flagged neuron's V is overwritten by pass two, and its
    * conductances are the same on both paths. */
-  v_store(A->V_m + i, v_select(active, Vn, V));
+  v_store_masked(A->V_m + i, active, Vn);
   v_store(A->g_ex + i, ge1);
   v_store(A->g_in + i, gi1);
   v_store(A->x_ex + i, x1e);
