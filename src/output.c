@@ -1073,10 +1073,15 @@ int cl_output_add_sample(cl_output *out, size_t r, const float *values) {
   return CL_OK;
 }
 
-size_t cl_output_buffered_bytes(const cl_output *out) {
+size_t cl_output_buffered_spike_bytes(const cl_output *out) {
   size_t b = 0;
   for (size_t i = 0; i < out->n_pops; i++)
     b += out->pops[i].n * sizeof(spike_rec);
+  return b;
+}
+
+size_t cl_output_buffered_bytes(const cl_output *out) {
+  size_t b = cl_output_buffered_spike_bytes(out);
   for (size_t i = 0; i < out->n_reports; i++)
     b += out->reports[i].rows * out->reports[i].n_local * sizeof(float);
   return b;

@@ -70,6 +70,8 @@ int cl_output_append(cl_output *out);
 /* Bytes currently buffered on this rank (for tests of bounded memory): the spikes and samples
  * added since the last flush; 0 right after a flush. Not collective. */
 size_t cl_output_buffered_bytes(const cl_output *out);
+/* The part of it that is spikes (16 bytes per spike). */
+size_t cl_output_buffered_spike_bytes(const cl_output *out);
 
 /* Bytes this rank holds allocated for buffers that grow with the data (spike and sample buffers
  * and the scratch space of flushes; the fixed per-report plans are not counted). They grow

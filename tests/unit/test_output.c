@@ -233,6 +233,7 @@ static void run(const char *dir, int abort_mode) {
     size_t rows = (size_t)(w % FLUSH_EVERY) + 1;
     size_t expect = 16 * since_flush + sizeof(float) * rows * (g.ra_n + 4 * g.rb_n);
     CHECK(cl_output_buffered_bytes(out) == expect);
+    CHECK(cl_output_buffered_spike_bytes(out) == 16 * since_flush);
     CHECK(cl_output_buffered_bytes(out) <= BUFFERED_BOUND);
     if ((w + 1) % FLUSH_EVERY == 0) {
       CHECK(cl_output_flush(out) == CL_OK);
