@@ -83,9 +83,11 @@ static uint64_t *merge_runs(uint64_t *a, uint64_t *b, const int *displ, int runs
         j += take_j;
         i += !take_j;
       }
-      memcpy(b + k, a + i, (size_t)(mid - i) * sizeof *a);
+      if (i < mid) /* (memcpy wants valid pointers even for 0 bytes) */
+        memcpy(b + k, a + i, (size_t)(mid - i) * sizeof *a);
       k += mid - i;
-      memcpy(b + k, a + j, (size_t)(hi - j) * sizeof *a);
+      if (j < hi)
+        memcpy(b + k, a + j, (size_t)(hi - j) * sizeof *a);
       bounds[out++] = lo;
     }
     bounds[out] = bounds[runs];
