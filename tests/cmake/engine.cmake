@@ -28,6 +28,10 @@ if(TARGET condlif)
   # slices and arrive in runs of one delay.
   cl_engine_test(identical.delays identical.py --min-spikes 5000 --min-traces 10
                  ${CL_ENGINE_DIR}/delays.cfg)
+  # Weights drawn (each synapse keeps its own float weight: no weight table) and the
+  # kick-start's delays drawn (one byte per synapse).
+  cl_engine_test(identical.weights identical.py --min-spikes 5000 --min-traces 10
+                 ${CL_ENGINE_DIR}/weights.cfg)
   cl_engine_test(identical.sources_first identical.py --min-spikes 5000
                  ${CL_ENGINE_DIR}/sources_first.cfg)
   cl_engine_test(more_ranks_than_neurons identical.py --ranks 1 4 --min-spikes 10
