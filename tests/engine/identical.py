@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """Runs one config at several rank counts and checks that the spikes (population, node id,
 time) and every recorded trace are identical, bit for bit; optionally checks rate bounds.
+With --also-set KEY=VALUE (repeatable), one more run at the last rank count with those
+overrides must be identical too (e.g. the same network stored another way).
 
   identical.py --condlif BIN --mpiexec "mpiexec -n" --ranks 1 2 3 4 --workdir DIR cfg
 """
@@ -24,6 +26,8 @@ def main():
     ap.add_argument("--ranks", type=int, nargs="+", default=[1, 2, 3, 4])
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--set", action="append", default=[], dest="sets")
+    ap.add_argument("--also-set", action="append", default=[], dest="also_sets",
+                    help="override of one more run, at the last rank count, that must agree")
     ap.add_argument("--rate", nargs=3, action="append", default=[],
                     metavar=("POP", "LOW", "HIGH"), help="mean rate bounds (Hz) of a population")
     ap.add_argument("--min-spikes", type=int, default=1)
@@ -32,14 +36,18 @@ def main():
     a = ap.parse_args()
     failures = 0
     ref = None
-    for P in a.ranks:
-        out = os.path.join(a.workdir, "np%d" % P)
-        runs.run_condlif(a.condlif, a.mpiexec, P, a.config, out, a.sets)
+    jobs = [("P=%d" % P, P, "np%d" % P, a.sets) for P in a.ranks]
+    if a.also_sets:
+        P = a.ranks[-1]
+        jobs.append(("P=%d with %s" % (P, " ".join(a.also_sets)), P, "also", a.sets + a.also_sets))
+    for label, P, sub, sets in jobs:
+        out = os.path.join(a.workdir, sub)
+        runs.run_condlif(a.condlif, a.mpiexec, P, a.config, out, sets)
         sp, rep, m = runs.spikes(out), runs.reports(out), runs.meta(out)
         total = sum(len(v[0]) for v in sp.values())
         if int(m["n_ranks"]) != P or "completed" not in m:
-            print("FAIL: P=%d: metadata n_ranks=%s completed=%s" % (P, m["n_ranks"],
-                                                                    m.get("completed")))
+            print("FAIL: %s: metadata n_ranks=%s completed=%s" % (label, m["n_ranks"],
+                                                                  m.get("completed")))
             failures += 1
         if ref is None:
             ref = (sp, rep, m)
@@ -63,11 +71,11 @@ def main():
             continue
         sp1, rep1, m1 = ref
         if m["n_synapses"] != m1["n_synapses"]:
-            print("FAIL: P=%d: %d synapses, P=%d: %d" % (P, m["n_synapses"], a.ranks[0],
-                                                         m1["n_synapses"]))
+            print("FAIL: %s: %d synapses, P=%d: %d" % (label, m["n_synapses"], a.ranks[0],
+                                                       m1["n_synapses"]))
             failures += 1
         if sorted(sp) != sorted(sp1):
-            print("FAIL: P=%d: populations %s vs %s" % (P, sorted(sp), sorted(sp1)))
+            print("FAIL: %s: populations %s vs %s" % (label, sorted(sp), sorted(sp1)))
             failures += 1
         for pop in sp1:
             ids1, ts1 = sp1[pop]
@@ -77,27 +85,27 @@ def main():
             if not same:
                 n = min(len(ts), len(ts1))
                 first = next((i for i in range(n) if ids[i] != ids1[i] or ts[i] != ts1[i]), n)
-                print("FAIL: P=%d: spikes of %s differ (%d vs %d spikes, first difference at "
-                      "sorted index %d)" % (P, pop, len(ts), len(ts1), first))
+                print("FAIL: %s: spikes of %s differ (%d vs %d spikes, first difference at "
+                      "sorted index %d)" % (label, pop, len(ts), len(ts1), first))
                 failures += 1
         for name, traces1 in rep1.items():
             traces = rep.get(name)
             if name.endswith(":time"):
                 if traces is None or not np.array_equal(traces, traces1):
-                    print("FAIL: P=%d: %s differs" % (P, name))
+                    print("FAIL: %s: %s differs" % (label, name))
                     failures += 1
                 continue
             if traces is None or sorted(traces) != sorted(traces1):
-                print("FAIL: P=%d: report %s has other neurons" % (P, name))
+                print("FAIL: %s: report %s has other neurons" % (label, name))
                 failures += 1
                 continue
             bad = [n for n in traces1 if not np.array_equal(traces[n].view(np.uint32),
                                                               traces1[n].view(np.uint32))]
             if bad:
-                print("FAIL: P=%d: report %s differs for neurons %s" % (P, name, bad[:10]))
+                print("FAIL: %s: report %s differs for neurons %s" % (label, name, bad[:10]))
                 failures += 1
-        print("P=%d: %d spikes, identical to P=%d: %s" % (P, total, a.ranks[0],
-                                                          "no" if failures else "yes"))
+        print("%s: %d spikes, identical to P=%d: %s" % (label, total, a.ranks[0],
+                                                        "no" if failures else "yes"))
     return 1 if failures else 0
 
 
