@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "condlif/network.h"
 #include "condlif/synapses.h"
 #include "condlif/units.h"
 
@@ -109,14 +110,12 @@ void cl_check_memory_estimate(const cl_config *cfg, int nranks, cl_check_memory 
   int64_t dmin, dmax;
   cl_config_delay_steps(cfg, &dmin, &dmax);
   m->delay_per_source = cl_config_single_delay_rows(cfg);
-  /* the local neurons of the largest rank, each population padded to 8 as cl_network_create
-   * does (the state and the weight table's index bits) */
+  /* the input index space of the largest rank (the state and the weight table's index bits) */
   uint64_t inputs = 0;
   for (size_t i = 0; i < cfg->n_populations; i++) {
     const cl_population_config *p = &cfg->populations[i];
-    uint64_t local = (p->size + (uint64_t)P - 1) / (uint64_t)P;
     if (p->model == CL_MODEL_COND_ALPHA)
-      inputs += (local + 7) / 8 * 8;
+      inputs += cl_inputs_of((p->size + (uint64_t)P - 1) / (uint64_t)P);
   }
   cl_weight_table table;
   m->weight_table = cl_synapses_weight_table(cfg, inputs, &table) ? (int)table.n : 0;

@@ -424,22 +424,21 @@ static int build_local(cl_synapses *syn, const cl_config *cfg, const cl_network 
     syn->row[g + 1] += syn->row[g];
   syn->n = syn->row[syn->n_gids];
   syn->target = cl_malloc_large(syn->n * sizeof *syn->target);
-  int ok = 1;
-  if (!cl_synapses_weight_table(cfg, net->n_inputs, &syn->table))
-    ok = (syn->weight = cl_malloc_large(syn->n * sizeof *syn->weight)) != NULL;
+  const int table = cl_synapses_weight_table(cfg, net->n_inputs, &syn->table);
+  if (!table)
+    syn->weight = cl_malloc_large(syn->n * sizeof *syn->weight);
   /* Delays: one per source when the config gives each source one delay; else one byte per
    * synapse when the config's longest delay allows, else two (narrowed by
    * cl_synapses_finish if the network's longest delay turns out shorter). */
-  if (!ok)
-    ; /* reported below */
-  else if (cl_config_single_delay_rows(cfg))
+  int ok = 1;
+  if (cl_config_single_delay_rows(cfg))
     ok = (b->row_delay = cl_calloc(syn->n_gids + 1, sizeof *b->row_delay)) != NULL;
   else if (delays_fit_byte(cfg, b->d_hi))
     ok = (b->d8 = cl_malloc_large(syn->n * sizeof *b->d8)) != NULL;
   else
     ok = (b->d16 = cl_malloc_large(syn->n * sizeof *b->d16)) != NULL;
   b->fill = cl_malloc(syn->n_gids * sizeof *b->fill);
-  CL_ALLOC_CHECK(syn->target && ok && b->fill);
+  CL_ALLOC_CHECK(syn->target && (table || syn->weight) && ok && b->fill);
   memcpy(b->fill, syn->row, syn->n_gids * sizeof *b->fill);
   CL_CALL(run_pass(b, s, cfg, net));
   free(b->fill);

@@ -118,7 +118,7 @@ int cl_network_create(cl_network *net, const cl_config *cfg, int rank, int size)
     pop->gid0 = pop->L_begin * (uint64_t)size + (uint64_t)rank;
     if (pop->cfg->model == CL_MODEL_COND_ALPHA) {
       pop->in_begin = net->n_inputs;
-      net->n_inputs += (pop->n_local + 7) / 8 * 8;
+      net->n_inputs += cl_inputs_of(pop->n_local);
     }
   }
   if (status == CL_OK)

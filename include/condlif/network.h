@@ -52,6 +52,12 @@ typedef struct {
   cl_pop *pops;
 } cl_network;
 
+/* Entries a population of n_local neurons takes in the rank's input index space (and state):
+ * padded to a multiple of 8, so that each population starts on a 64-byte boundary. */
+static inline uint64_t cl_inputs_of(uint64_t n_local) {
+  return (n_local + 7) / 8 * 8;
+}
+
 static inline int cl_gid_rank(uint64_t gid, int size) {
   return (int)(gid % (uint64_t)size);
 }

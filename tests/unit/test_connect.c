@@ -57,14 +57,6 @@ static cl_projection_config proj(int s, int t, cl_rule rule, cl_receptor rec) {
   return p;
 }
 
-/* Synapses i < n of two sorted collections that differ in anything. */
-static size_t count_differing(const syn_t *a, const syn_t *b, size_t n) {
-  size_t diff = 0;
-  for (size_t i = 0; i < n; i++)
-    diff += a[i].target != b[i].target || a[i].source != b[i].source || a[i].k != b[i].k ||
-            a[i].receptor != b[i].receptor || a[i].w != b[i].w || a[i].d != b[i].d;
-  return diff;
-}
 
 /* Collects all synapses of the network as built for P ranks. */
 static syn_t *collect(const cl_config *cfg, int P, size_t *n_out) {
@@ -101,6 +93,22 @@ static syn_t *collect(const cl_config *cfg, int P, size_t *n_out) {
   qsort(all, n, sizeof *all, cmp_syn);
   *n_out = n;
   return all;
+}
+
+/* Checks that the network of cfg built for P ranks is the reference (n_ref synapses), synapse
+ * for synapse; what names the comparison in messages. */
+static void check_same(const syn_t *ref, size_t n_ref, const cl_config *cfg, int P,
+                       const char *what) {
+  size_t n;
+  syn_t *got = collect(cfg, P, &n);
+  CHECK_MSG(n == n_ref, "%s, P=%d: %zu synapses, expected %zu", what, P, n, n_ref);
+  size_t diff = 0;
+  for (size_t i = 0; i < n && i < n_ref; i++)
+    diff += got[i].target != ref[i].target || got[i].source != ref[i].source ||
+            got[i].k != ref[i].k || got[i].receptor != ref[i].receptor || got[i].w != ref[i].w ||
+            got[i].d != ref[i].d;
+  CHECK_MSG(diff == 0, "%s, P=%d: %zu synapses differ", what, P, diff);
+  free(got);
 }
 
 int main(int argc, char **argv) {
@@ -214,14 +222,8 @@ int main(int argc, char **argv) {
   /* Rank independence. */
   size_t n1;
   syn_t *ref = collect(&cfg, 1, &n1);
-  for (int P = 2; P <= 4; P++) {
-    size_t nP;
-    syn_t *got = collect(&cfg, P, &nP);
-    CHECK_MSG(nP == n1, "P=%d: %zu synapses, 1 rank: %zu", P, nP, n1);
-    size_t diff = count_differing(ref, got, n1 < nP ? n1 : nP);
-    CHECK_MSG(diff == 0, "P=%d: %zu synapses differ from the 1-rank network", P, diff);
-    free(got);
-  }
+  for (int P = 2; P <= 4; P++)
+    check_same(ref, n1, &cfg, P, "against the 1-rank network");
   free(ref);
 
   /* The weight table. The network above draws weights, so each synapse stores its own (and
@@ -260,15 +262,8 @@ int main(int argc, char **argv) {
   cl_network_destroy(&net);
   size_t nd;
   syn_t *per_synapse = collect(&dcfg, 1, &nd);
-  for (int P = 1; P <= 4; P++) {
-    size_t nh;
-    syn_t *got = collect(&hcfg, P, &nh);
-    CHECK_MSG(nh == nd, "table, P=%d: %zu synapses, per synapse: %zu", P, nh, nd);
-    size_t diff = count_differing(per_synapse, got, nh < nd ? nh : nd);
-    CHECK_MSG(diff == 0, "table, P=%d: %zu synapses differ from weights stored per synapse", P,
-              diff);
-    free(got);
-  }
+  for (int P = 1; P <= 4; P++)
+    check_same(per_synapse, nd, &hcfg, P, "table against weights stored per synapse");
   free(per_synapse);
   /* The table gives way to weights per synapse when its entry leaves too few bits for the
    * local index, or when it would have more than CL_SYN_TABLE_MAX entries. */
