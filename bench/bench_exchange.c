@@ -29,8 +29,8 @@ static int cmp_u64(const void *a, const void *b) {
 
 /* Mean seconds per exchange (max over ranks) of `slices` exchanges, with or without a barrier
  * before each. */
-static double run(cl_exchange *ex, const cl_synapses *syn, int spikes, int slices,
-                  uint64_t n_local, int barrier, uint64_t *seed) {
+static double run(cl_exchange *ex, const cl_synapses *syn, int spikes, int slices, uint64_t n_local,
+                  int barrier, uint64_t *seed) {
   int rank, P;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &P);
@@ -90,12 +90,11 @@ int main(int argc, char **argv) {
   double free_run = run(&ex, &syn, spikes, slices, n_local, 0, &seed);
   double synced = run(&ex, &syn, spikes, slices, n_local, 1, &seed);
   if (rank == 0) {
-    printf("bench_exchange: %d rank(s), %d spikes per rank and slice, %d slices, %llu neurons\n",
-           P, spikes, slices, (unsigned long long)neurons);
+    printf("bench_exchange: %d rank(s), %d spikes per rank and slice, %d slices, %llu neurons\n", P,
+           spikes, slices, (unsigned long long)neurons);
     printf("  per exchange: %.1f us as in the time loop, %.1f us after a barrier (no waiting)\n",
            1e6 * free_run, 1e6 * synced);
-    printf("  per simulated second at 1 ms slices: %.4f s, %.4f s\n", 1e3 * free_run,
-           1e3 * synced);
+    printf("  per simulated second at 1 ms slices: %.4f s, %.4f s\n", 1e3 * free_run, 1e3 * synced);
   }
   free(syn.dest);
   cl_exchange_destroy(&ex);

@@ -10,8 +10,8 @@
  *
  * The inputs are drawn into a ring of CL_BENCH_ROWS rows per receptor and, before each step
  * (untimed), added to x as the simulator's delivery does (x_r += e w); the kernel then runs
- * with no input rows, as in the simulator. Arrays are 64-byte aligned. Each step is timed on its own;
- * "min" is the fastest step (least disturbed by other processes, but also the step with the
+ * with no input rows, as in the simulator. Arrays are 64-byte aligned. Each step is timed on its
+ * own; "min" is the fastest step (least disturbed by other processes, but also the step with the
  * fewest spikes), "median" the middle one, "mean" the average. On a shared machine compare
  * min and median over several runs. The 1e6 precise case is also paired step by step with a
  * stream of the six state arrays (see bench_kernel): its median ratio is the robust figure.

@@ -128,8 +128,9 @@ int cl_exchange_run(cl_exchange *ex, const cl_synapses *syn, int flag, const uin
     ex->masks = grow(ex->masks, &ex->mask_cap, ex->n_local, sizeof *ex->masks);
   for (size_t i = 0; i < ex->n_local; i++) {
     if (i + CL_DEST_AHEAD < ex->n_local)
-      __builtin_prefetch(syn->dest + cl_gid_local(ex->local[i + CL_DEST_AHEAD] & CL_SPIKE_GID_MASK,
-                                                  P) * (uint64_t)words);
+      __builtin_prefetch(syn->dest +
+                         cl_gid_local(ex->local[i + CL_DEST_AHEAD] & CL_SPIKE_GID_MASK, P) *
+                             (uint64_t)words);
     const uint64_t *bits =
         syn->dest + cl_gid_local(ex->local[i] & CL_SPIKE_GID_MASK, P) * (uint64_t)words;
     if (one_word)

@@ -875,7 +875,7 @@ size_t cl_neuron_step(const cl_neuron_kernel *k, cl_neuron_state *s, int64_t ste
     for (int a = 0; a < 2; a++)
       if (rows[a])
         memcpy(fbuf[a], rows[a] + n_full, m * sizeof(float));
-    const arrays T = {buf[0],  buf[1],  buf[2], buf[3], buf[4], buf[5], fbuf[0],
+    const arrays T = {buf[0],  buf[1], buf[2], buf[3], buf[4], buf[5], fbuf[0],
                       fbuf[1], buf[6], buf[7], buf[8], CL_W,   n_full};
     run_vector_pass(variant, k, step, &T, 0, CL_W, &sv);
     for (int a = 0; a < 5; a++)

@@ -195,7 +195,9 @@ static int aux_reserve(cl_output *o, int i, size_t bytes) {
   return CL_OK;
 }
 
-static int fits_int(uint64_t v) { return v <= (uint64_t)INT_MAX; }
+static int fits_int(uint64_t v) {
+  return v <= (uint64_t)INT_MAX;
+}
 
 /* Order-preserving map of a double onto uint64 (negative numbers below positive ones). */
 static inline uint64_t time_key(double t) {
@@ -270,7 +272,9 @@ static uint64_t fnv_bytes(uint64_t h, const void *p, size_t n) {
   }
   return h;
 }
-static uint64_t fnv_str(uint64_t h, const char *s) { return fnv_bytes(h, s, strlen(s) + 1); }
+static uint64_t fnv_str(uint64_t h, const char *s) {
+  return fnv_bytes(h, s, strlen(s) + 1);
+}
 
 /* ---- validation ------------------------------------------------------------------------- */
 
@@ -1446,8 +1450,8 @@ static int write_timers_by_rank(cl_output *o, hid_t g, const cl_output_meta *m,
   hsize_t dims[2] = {(hsize_t)o->size, m->n_timers};
   hid_t space = H5Screate_simple(2, dims, NULL);
   H5_TRY(space, "timers_by_rank");
-  hid_t ds = H5Dcreate2(g, "timers_by_rank", H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT,
-                        H5P_DEFAULT);
+  hid_t ds =
+      H5Dcreate2(g, "timers_by_rank", H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   H5Sclose(space);
   if (ds < 0)
     return H5FAIL("timers_by_rank");

@@ -156,8 +156,8 @@ void cl_stimuli_inject(cl_stimuli *st, cl_network *net, int64_t step) {
     const cl_stimulus_config *sc = s->cfg;
     if (sc->kind != CL_STIM_POISSON && sc->kind != CL_STIM_SPIKES)
       continue;
-    double *row = (sc->receptor == CL_RECEPTOR_IN ? net->state.x_in : net->state.x_ex) +
-                  s->pop->in_begin;
+    double *x =
+        (sc->receptor == CL_RECEPTOR_IN ? net->state.x_in : net->state.x_ex) + s->pop->in_begin;
     const double w = M_E * sc->weight;
     if (sc->kind == CL_STIM_POISSON) {
       for (uint64_t k = 0; k < s->n; k++) {
@@ -165,7 +165,7 @@ void cl_stimuli_inject(cl_stimuli *st, cl_network *net, int64_t step) {
         while (s->next[k] <= tn) {
           double t = s->next[k];
           if (t < sc->stop) {
-            row[j] += w;
+            x[j] += w;
             s->next[k] = t + poisson_gap(net->cfg, s, stim_gid(net, s, k), s->draws[k]++);
           } else {
             s->next[k] = INFINITY;
@@ -175,7 +175,7 @@ void cl_stimuli_inject(cl_stimuli *st, cl_network *net, int64_t step) {
     } else {
       while (s->cursor < sc->n_points && sc->times[s->cursor] <= tn) {
         for (uint64_t k = 0; k < s->n; k++)
-          row[s->all ? k : s->sel[k]] += w;
+          x[s->all ? k : s->sel[k]] += w;
         s->cursor++;
       }
     }

@@ -8,7 +8,9 @@
 
 size_t cl_synapses_bytes(const cl_synapses *syn) {
   size_t per = sizeof(uint32_t) + (syn->weight ? sizeof(float) : 0) +
-               (syn->delay8 ? 1 : syn->delay16 ? 2 : 0);
+               (syn->delay8    ? 1
+                : syn->delay16 ? 2
+                               : 0);
   size_t rows = (syn->n_gids + 1) * sizeof(uint64_t);
   if (syn->row_delay)
     rows += syn->n_gids * sizeof *syn->row_delay;

@@ -40,8 +40,8 @@ typedef struct {
 typedef struct {
   const cl_config *cfg;
   int rank, size;
-  uint64_t n_total; /* gids in the network */
-  uint64_t n_local; /* gids on this rank */
+  uint64_t n_total;  /* gids in the network */
+  uint64_t n_local;  /* gids on this rank */
   uint64_t n_inputs; /* length of the input index space: the cond_alpha neurons on this rank,
                       * each population padded to a multiple of 8 */
   /* The state of every local cond_alpha neuron, indexed by input index (the populations'
@@ -81,8 +81,7 @@ int cl_network_create(cl_network *net, const cl_config *cfg, int rank, int size)
  * emit(ctx, pop, local index within pop, time ms) in index order. Does nothing for a neuron
  * population. */
 typedef void (*cl_emit_fn)(void *ctx, cl_pop *pop, uint64_t j, double t);
-void cl_network_source_step(cl_network *net, cl_pop *pop, int64_t step, cl_emit_fn emit,
-                            void *ctx);
+void cl_network_source_step(cl_network *net, cl_pop *pop, int64_t step, cl_emit_fn emit, void *ctx);
 
 /* Draws a value of d from stream r (NORMAL is redrawn until inside [lo, hi]). */
 double cl_dist_draw(const cl_dist *d, cl_rng *r);

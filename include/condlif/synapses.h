@@ -25,8 +25,8 @@
 #define CL_SYN_TABLE_MAX 256
 
 typedef struct {
-  unsigned n;     /* entries */
-  unsigned shift; /* target word = entry << shift | local target index */
+  unsigned n;                         /* entries */
+  unsigned shift;                     /* target word = entry << shift | local target index */
   float w[CL_SYN_TABLE_MAX];          /* nS (peak conductance); unused with per-synapse weights */
   uint8_t receptor[CL_SYN_TABLE_MAX]; /* 0 excitatory, 1 inhibitory */
   uint8_t entry_of[CL_SYN_TABLE_MAX]; /* per projection, its entry (a table of weights only) */

@@ -57,7 +57,6 @@ static cl_projection_config proj(int s, int t, cl_rule rule, cl_receptor rec) {
   return p;
 }
 
-
 /* Collects all synapses of the network as built for P ranks. */
 static syn_t *collect(const cl_config *cfg, int P, size_t *n_out) {
   size_t n = 0, cap = 1024;
@@ -270,8 +269,8 @@ int main(int argc, char **argv) {
   cl_weight_table tab;
   CHECK_MSG(cl_synapses_weight_table(&hcfg, UINT64_C(1) << 29, &tab) == 1 && tab.shift == 29,
             "2^29 local neurons with 6 entries");
-  CHECK_MSG(cl_synapses_weight_table(&hcfg, (UINT64_C(1) << 29) + 1, &tab) == 0 &&
-                tab.n == 2 && tab.shift == 31,
+  CHECK_MSG(cl_synapses_weight_table(&hcfg, (UINT64_C(1) << 29) + 1, &tab) == 0 && tab.n == 2 &&
+                tab.shift == 31,
             "2^29 + 1 local neurons with 6 entries");
   enum { NMANY = CL_SYN_TABLE_MAX + 1 };
   cl_projection_config *many = calloc(NMANY, sizeof *many);
