@@ -1,10 +1,12 @@
 #include "condlif/error.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 static char message_[4096];
 static char where_[2048];
@@ -109,6 +111,34 @@ void *cl_malloc_large_at(size_t n, const char *file, int line) {
   madvise(p, bytes, MADV_HUGEPAGE); /* advice only: failure changes nothing */
 #endif
   return p;
+}
+
+void cl_prefault(void *p, size_t n) {
+#ifdef MADV_POPULATE_WRITE
+  static uintptr_t page;
+  if (!page) {
+    long sz = sysconf(_SC_PAGESIZE);
+    page = sz > 0 ? (uintptr_t)sz : 4096;
+  }
+  uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1), b = ((uintptr_t)p + n) & ~(page - 1);
+  if (b > a)
+    madvise((void *)a, b - a, MADV_POPULATE_WRITE); /* advice only: failure changes nothing */
+#else
+  (void)p;
+  (void)n;
+#endif
+}
+
+void cl_touch(void *p, size_t n) {
+  cl_prefault(p, n);
+  memset(p, 0, n);
+}
+
+void *cl_realloc_prefault_at(void *p, size_t n, const char *file, int line) {
+  void *q = cl_realloc_at(p, n, file, line);
+  if (q)
+    cl_prefault(q, n);
+  return q;
 }
 
 void *cl_calloc_at(size_t count, size_t size, const char *file, int line) {

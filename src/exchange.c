@@ -51,6 +51,7 @@ static void *grow(void *p, size_t *cap, size_t need, size_t elem) {
   void *q = realloc(p, cap2 * elem);
   if (!q)
     cl_error_abort("out of memory growing a spike buffer to %zu entries", cap2);
+  cl_prefault(q, cap2 * elem);
   *cap = cap2;
   return q;
 }

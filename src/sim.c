@@ -146,7 +146,8 @@ static int open_output(sim *S) {
                          .n_spike_pops = nsp,
                          .spike_pops = sp,
                          .n_reports = S->n_rec,
-                         .reports = rp};
+                         .reports = rp,
+                         .spike_buffer_bytes = CL_FLUSH_SPIKE_BYTES};
   int status = cl_output_open(&S->out, S->comm, &desc);
   free(sp);
   free(rp);

@@ -48,6 +48,7 @@ static inline __attribute__((always_inline)) void enqueue(const cl_synapses *syn
     cl_pending_spike *grown = realloc(q->s, cap * sizeof *grown);
     if (!grown)
       cl_error_abort("out of memory for %zu spikes in transit", cap);
+    cl_prefault(grown, cap * sizeof *grown);
     q->s = grown;
     q->cap = cap;
   }

@@ -68,6 +68,21 @@ void *cl_realloc_at(void *p, size_t n, const char *file, int line);
  * Freed with free(). */
 void *cl_malloc_large_at(size_t n, const char *file, int line);
 #define cl_malloc_large(n) cl_malloc_large_at((n), __FILE__, __LINE__)
+/* Backs the whole pages inside [p, p + n) with memory now, in one system call, instead of one
+ * page fault per page at first write (advice only: nothing happens where the kernel lacks
+ * MADV_POPULATE_WRITE, Linux < 5.14). On the development VM (a guest with shadow page tables) a
+ * page fault costs 11.5 us; a populated page 0.8-1.1 us and its first write then 1.8-2.4 us
+ * more; natively the gain is smaller but never negative. For buffers that grow inside the time
+ * loop. */
+void cl_prefault(void *p, size_t n);
+/* cl_prefault, then writes zeros to [p, p + n): every page is mapped and written once now, so
+ * that the time loop's first writes cost nothing. For buffers allocated before the loop. */
+void cl_touch(void *p, size_t n);
+/* cl_realloc, then cl_prefault on the whole block: for buffers that grow inside the time loop
+ * (output, exchange, spikes in transit), where each new page would otherwise fault at its first
+ * write. */
+void *cl_realloc_prefault_at(void *p, size_t n, const char *file, int line);
+#define cl_realloc_prefault(p, n) cl_realloc_prefault_at((p), (n), __FILE__, __LINE__)
 #define cl_calloc(c, s) cl_calloc_at((c), (s), __FILE__, __LINE__)
 #define cl_realloc(p, n) cl_realloc_at((p), (n), __FILE__, __LINE__)
 /* Evaluates to CL_ERR_MEM (already recorded) when ptr is NULL and n is nonzero. */

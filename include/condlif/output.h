@@ -26,14 +26,14 @@ typedef struct {
 
 /* One recorded state variable of one population. */
 typedef struct {
-  const char *file_stem;  /* file is <dir>/<file_stem>.h5 */
-  const char *population; /* population name (the /report/<population> group) */
-  const char *variable;   /* "V_m", ... (stored as an attribute of data) */
-  const char *units;      /* "mV", "nS" */
-  uint64_t n_local;       /* neurons recorded on this rank */
+  const char *file_stem;          /* file is <dir>/<file_stem>.h5 */
+  const char *population;         /* population name (the /report/<population> group) */
+  const char *variable;           /* "V_m", ... (stored as an attribute of data) */
+  const char *units;              /* "mV", "nS" */
+  uint64_t n_local;               /* neurons recorded on this rank */
   const uint64_t *local_node_ids; /* their ids within the population, ascending */
-  double t_start, dt;     /* ms: first sample time and sampling interval */
-  uint64_t n_times;       /* number of samples the run will take */
+  double t_start, dt;             /* ms: first sample time and sampling interval */
+  uint64_t n_times;               /* number of samples the run will take */
 } cl_output_report;
 
 typedef struct {
@@ -43,6 +43,11 @@ typedef struct {
   const cl_output_spike_pop *spike_pops;
   size_t n_reports;
   const cl_output_report *reports;
+  /* Spike bytes a rank is expected to buffer between appends (the caller's threshold; 0: no
+   * hint). The spike buffers (split over the populations in proportion to their sizes) and the
+   * flush's scratch space are allocated and written once at open for this much, so that the
+   * time loop neither allocates nor faults pages in until a buffer outgrows its share. */
+  size_t spike_buffer_bytes;
 } cl_output_desc;
 
 /* Checks the run directory (rank 0: refuses an existing one unless force, creates it and its
@@ -85,19 +90,19 @@ typedef struct {
   const char *resolved_text; /* with defaults and units applied */
   const char *version, *git_commit;
   uint64_t seed;
-  double dt, t_stop;                 /* ms */
+  double dt, t_stop; /* ms */
   int64_t d_min_steps, d_max_steps;
-  uint64_t n_neurons;                /* total gids */
-  uint64_t local_synapses;           /* summed over ranks */
-  size_t n_pops;                     /* spike counts per population (all populations) */
+  uint64_t n_neurons;      /* total gids */
+  uint64_t local_synapses; /* summed over ranks */
+  size_t n_pops;           /* spike counts per population (all populations) */
   const char *const *pop_names;
   const uint64_t *local_spike_counts; /* summed over ranks */
-  size_t n_timers;                   /* phase timers: seconds on this rank */
+  size_t n_timers;                    /* phase timers: seconds on this rank */
   const char *const *timer_names;
-  const double *timer_seconds;       /* min/mean/max over ranks are stored */
-  double wall_seconds;               /* whole run on this rank */
-  double peak_rss_bytes;             /* this rank; the max over ranks is stored */
-  int completed;                     /* 1: the run reached t_stop */
+  const double *timer_seconds; /* min/mean/max over ranks are stored */
+  double wall_seconds;         /* whole run on this rank */
+  double peak_rss_bytes;       /* this rank; the max over ranks is stored */
+  int completed;               /* 1: the run reached t_stop */
 } cl_output_meta;
 
 /* Writes the metadata (layout: src/output.c), replacing any written before, and flushes the

@@ -63,15 +63,21 @@ static const uint64_t rb_nodes[] = {0, 4, 8, 101, 256};
 #define ALLOCATED_BOUND ((size_t)2 << 20)
 
 /* Spike k of a neuron: a in 1/32 ms, b in 0.1 ms, c in ms. */
-static int64_t a_period(uint64_t i) { return 160 + 16 * (int64_t)(i % 16); }
+static int64_t a_period(uint64_t i) {
+  return 160 + 16 * (int64_t)(i % 16);
+}
 static int64_t a_q(uint64_t i, int64_t k) {
   return (int64_t)(37 * i) % a_period(i) + k * a_period(i);
 }
-static int64_t b_period(uint64_t i) { return 70 + (int64_t)(i % 13); }
+static int64_t b_period(uint64_t i) {
+  return 70 + (int64_t)(i % 13);
+}
 static int64_t b_q(uint64_t i, int64_t k) {
   return (int64_t)(7 * i) % b_period(i) + k * b_period(i);
 }
-static int64_t c_q(uint64_t i, int64_t k) { return 100 * k + (int64_t)i; }
+static int64_t c_q(uint64_t i, int64_t k) {
+  return 100 * k + (int64_t)i;
+}
 /* Window (2 ms) of a spike, and its time in ms. */
 static int64_t window_of(int pop, int64_t q) {
   return pop == 0 ? q / 64 : pop == 1 ? q / 20 : q / 2;
@@ -179,7 +185,8 @@ static cl_output_desc run_desc(const char *dir, int force, const gen *g,
   reps[0] = (cl_output_report){"a_V_m", "a", "V_m", "mV", g->ra_n, g->ra_ids, 0.0, RA_DT, RA_TIMES};
   reps[1] =
       (cl_output_report){"b_g_ex", "b", "g_ex", "nS", g->rb_n, g->rb_ids, RB_T0, RB_DT, RB_TIMES};
-  return (cl_output_desc){dir, force, 3, pops, 2, reps};
+  /* a hint of 64 KB: buffers reserved at open, and outgrown by the later windows */
+  return (cl_output_desc){dir, force, 3, pops, 2, reps, (size_t)64 << 10};
 }
 
 static void write_meta(cl_output *out, const gen *g, int completed) {
@@ -227,6 +234,8 @@ static void run(const char *dir, int abort_mode) {
     gen_free(&g);
     return;
   }
+  /* the spike buffers and the flush's scratch were reserved at open for the hint */
+  CHECK(cl_output_allocated_bytes(out) >= d.spike_buffer_bytes);
   size_t since_flush = 0, max_since_flush = 0, max_alloc = 0;
   for (int64_t w = 0; w < N_WINDOWS; w++) {
     since_flush += gen_window(&g, out, w);
@@ -349,7 +358,7 @@ static int small_open(cl_output **out, const char *dir, int force, const char *s
       ids[n++] = i;
   cl_output_spike_pop pops[2] = {{"p", 10}, {pop2 ? pop2 : "q", 5}};
   cl_output_report rep = {stem, "p", "V_m", "mV", n, ids, 0.0, 1.0, 4};
-  cl_output_desc d = {dir, force, 2, pops, 1, &rep};
+  cl_output_desc d = {dir, force, 2, pops, 1, &rep, 0};
   return cl_output_open(out, MPI_COMM_WORLD, &d);
 }
 
@@ -478,7 +487,7 @@ static void api_checks(const char *base) {
   if (size_ > 1) {
     path_join(dir, sizeof dir, base, "api/mismatch");
     cl_output_spike_pop pops[1] = {{"p", rank_ == 1 ? 11 : 10}};
-    cl_output_desc d = {dir, 0, 1, pops, 0, NULL};
+    cl_output_desc d = {dir, 0, 1, pops, 0, NULL, 0};
     st = cl_output_open(&out, MPI_COMM_WORLD, &d);
     CHECK(st == CL_ERR_INTERNAL && same_everywhere(st) && out == NULL);
     cl_error_clear();
@@ -505,7 +514,7 @@ static void read_back(const char *dir) {
   size_t n_before = 0;
   unsigned char *before = rank_ == 0 ? slurp(spikes, &n_before) : NULL;
   cl_output_spike_pop pops[1] = {{"a", NA}};
-  cl_output_desc d = {dir, 0, 1, pops, 0, NULL};
+  cl_output_desc d = {dir, 0, 1, pops, 0, NULL, 0};
   cl_output *out = NULL;
   int st = cl_output_open(&out, MPI_COMM_WORLD, &d);
   CHECK(st == CL_ERR_USER && same_everywhere(st) && out == NULL);
@@ -554,6 +563,80 @@ static void read_back(const char *dir) {
   CHECK(ds_len(path, "/report/b/mapping/index_pointers") == RB_N + 1);
 }
 
+/* The sort of a flush. A rank's spikes arrive step by step, each step's in no particular order
+ * (here: reversed, with ties in time), which insertion sort handles when the groups are small;
+ * one early group of 3000 records (few descents but 4.5 M inversions) must make it give up and
+ * leave the rest to the radix sort. Either way the file is in (time, id) order and holds every
+ * record once. Records of gid g live on rank g % P. */
+static void sort_checks(const char *base) {
+  enum { STEPS = 2000, BIG = 3000 };
+  char dir[1100];
+  path_join(dir, sizeof dir, base, "sort");
+  const uint64_t n_nodes = 4 * BIG;
+  cl_output_spike_pop pops[1] = {{"s", n_nodes}};
+  for (int big = 0; big < 2; big++) {
+    cl_output_desc d = {dir, 1, 1, pops, 0, NULL, (size_t)256 << 10};
+    cl_output *out = NULL;
+    CHECK(cl_output_open(&out, MPI_COMM_WORLD, &d) == CL_OK);
+    if (!out)
+      return;
+    uint64_t ids[BIG];
+    double times[BIG];
+    uint64_t added = 0, id_sum = 0;
+    for (int64_t step = 0; step < STEPS; step++) {
+      /* group size 1-7 (BIG at step 3 in the second pass), reversed: times fall inside the
+       * step, the first two records of a group share their time */
+      size_t k = big && step == 3 ? BIG : 1 + (size_t)(step % 7), n = 0;
+      for (size_t j = k; j-- > 0;) {
+        uint64_t gid = ((uint64_t)step * 7 + j) % n_nodes;
+        if (gid % (uint64_t)size_ != (uint64_t)rank_)
+          continue;
+        ids[n] = gid;
+        times[n++] = 0.1 * (double)step + 0.1 * (double)(j < 2 ? 1 : j) / (double)(k + 1);
+        id_sum += gid;
+      }
+      CHECK(cl_output_add_spikes(out, 0, n, ids, times) == CL_OK);
+      added += n;
+    }
+    CHECK(cl_output_flush(out) == CL_OK);
+    CHECK(cl_output_close(&out) == CL_OK);
+    uint64_t mine[2] = {added, id_sum}, all[2] = {0, 0};
+    MPI_Reduce(mine, all, 2, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
+    if (rank_ != 0)
+      continue;
+    char spikes[1200];
+    path_join(spikes, sizeof spikes, dir, "spikes.h5");
+    hid_t f = H5Fopen(spikes, H5F_ACC_RDONLY, H5P_DEFAULT);
+    CHECK(f >= 0);
+    if (f < 0)
+      continue;
+    hid_t dt = H5Dopen2(f, "/spikes/s/timestamps", H5P_DEFAULT);
+    hid_t di = H5Dopen2(f, "/spikes/s/node_ids", H5P_DEFAULT);
+    hid_t sp = H5Dget_space(dt);
+    hsize_t n = 0;
+    H5Sget_simple_extent_dims(sp, &n, NULL);
+    CHECK(n == all[0]);
+    double *t = malloc(sizeof *t * (n ? n : 1));
+    uint64_t *id = malloc(sizeof *id * (n ? n : 1));
+    CHECK(H5Dread(dt, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, t) >= 0);
+    CHECK(H5Dread(di, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, id) >= 0);
+    size_t unordered = 0;
+    uint64_t sum = n ? id[0] : 0;
+    for (hsize_t i = 1; i < n; i++) {
+      unordered += t[i] < t[i - 1] || (t[i] == t[i - 1] && id[i] <= id[i - 1]);
+      sum += id[i];
+    }
+    CHECK(unordered == 0);
+    CHECK(sum == all[1]);
+    free(t);
+    free(id);
+    H5Sclose(sp);
+    H5Dclose(dt);
+    H5Dclose(di);
+    H5Fclose(f);
+  }
+}
+
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
   (void)sb;
   (void)flag;
@@ -589,6 +672,7 @@ int main(int argc, char **argv) {
     failures++;
   } else if (strcmp(mode, "write") == 0 || strcmp(mode, "unit") == 0) {
     api_checks(base);
+    sort_checks(base);
     run(dir, 0);
     read_back(dir);
   } else {
