@@ -760,6 +760,51 @@ static void test_params(void) {
   CHECK_MSG(cl_neuron_params_check(&p, 0.1, &key, msg, sizeof msg) == CL_OK, "t_ref = 0 rejected");
 }
 
+/* No spike is missed by a hair: neurons creep up to V_th in steps of about 1e-10 mV (I_e puts
+ * V_inf 1e-7 mV above V_th, 20 ms membrane time constant), so the step that crosses ends a tiny
+ * amount above V_th. After every step, every neuron that is not refractory must be below V_th
+ * (V_end >= V_th spikes and resets), in both modes. Fails when the vector pass's threshold test
+ * sits as little as 1e-9 mV too high (a neuron left above V_th for a step). */
+static void test_threshold_hair(void) {
+  enum { N = 64 };
+  for (int mode = 0; mode < 2; mode++) {
+    cl_neuron_params p;
+    cl_neuron_params_default(&p);
+    p.C_m = 200.0;
+    p.g_L = 10.0;
+    p.E_L = -60.0;
+    p.V_th = -50.0;
+    p.V_reset = -60.0;
+    p.t_ref = 5.0;
+    p.E_ex = mode ? 7.5 : 0.0; /* u = V - E_ex: the test on u must not round the wrong way */
+    p.I_e = p.g_L * (p.V_th + 1e-7 - p.E_L);
+    p.mode = mode ? CL_THRESHOLD_GRID : CL_THRESHOLD_PRECISE;
+    const double dt = 0.1;
+    cl_neuron_kernel k;
+    cl_neuron_kernel_init(&k, &p, dt);
+    double a[6 * N] = {0};
+    double *V = a, *tre = a + 5 * N;
+    cl_neuron_state s = {N, V, a + N, a + 2 * N, a + 3 * N, a + 4 * N, tre};
+    cl_neuron_state_clear_refractory(&s);
+    for (size_t i = 0; i < N; i++)
+      V[i] = p.V_th - 1e-8 - 1e-10 * (double)i;
+    cl_neuron_input in = {NULL, NULL, NULL, NULL, NULL};
+    uint32_t idx[N];
+    double ts[N];
+    size_t spikes = 0, above = 0;
+    for (int64_t step = 0; step < 4000; step++) {
+      spikes += cl_neuron_step(&k, &s, step, &in, idx, ts);
+      double t1 = (double)(step + 1) * dt;
+      for (size_t i = 0; i < N; i++)
+        above += !(tre[i] >= t1) && V[i] >= p.V_th;
+    }
+    printf("threshold by a hair (%s): %zu spikes, %zu neuron-steps left at or above V_th\n",
+           mode ? "grid, E_ex 7.5" : "precise", spikes, above);
+    CHECK_MSG(spikes >= N, "threshold by a hair: only %zu spikes", spikes);
+    CHECK_MSG(above == 0, "threshold by a hair: %zu neuron-steps at or above V_th", above);
+  }
+}
+
 int main(void) {
   test_params();
   test_alpha_peak();
@@ -769,6 +814,7 @@ int main(void) {
   test_short_refractory();
   test_no_subnormals();
   test_crossing_after_dip();
+  test_threshold_hair();
   test_population_equals_single();
   if (failures)
     fprintf(stderr, "test_neuron: %d check(s) failed\n", failures);
