@@ -52,6 +52,7 @@
 #define REPORT_CHUNK_FLOATS ((hsize_t)1 << 18)
 #define REPORT_CHUNK_COLS ((hsize_t)4096)
 #define SPIKE_CAP_MIN 4096
+#define SPIKE_CAP_RESERVE_MIN 256 /* records reserved at open per population at least (4 KB) */
 #define SAMPLE_ROWS_MIN 16
 /* Splitter samples taken from each rank's buffer per flush. */
 #define SAMPLES_PER_RANK 64
@@ -890,11 +891,12 @@ static int init_handle(cl_output *o, const cl_output_desc *d) {
     CL_ALLOC_CHECK(p->name);
     p->size = d->spike_pops[i].size;
     p->sorting = SORT_BY_TIME;
-    /* this population's share of the hint, with room for the slice that crosses it */
+    /* this population's share of the hint, with room for the slice that crosses it (at least
+     * a page: many small populations reserve little in all) */
     double share = all ? (double)p->size / (double)all : 0.0;
     size_t cap = (size_t)(1.25 * share * (double)d->spike_buffer_bytes / sizeof *p->buf);
-    if (d->spike_buffer_bytes && cap < SPIKE_CAP_MIN)
-      cap = SPIKE_CAP_MIN;
+    if (d->spike_buffer_bytes && cap < SPIKE_CAP_RESERVE_MIN)
+      cap = SPIKE_CAP_RESERVE_MIN;
     if (cap) {
       p->buf = cl_malloc(cap * sizeof *p->buf);
       CL_ALLOC_CHECK(p->buf);
