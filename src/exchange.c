@@ -127,6 +127,7 @@ int cl_exchange_run(cl_exchange *ex, const cl_synapses *syn, int flag, const uin
   const int one_word = words == 1;
   if (one_word)
     ex->masks = grow(ex->masks, &ex->mask_cap, ex->n_local, sizeof *ex->masks);
+  uint64_t every = ~UINT64_C(0); /* (one word) the ranks that every local spike goes to */
   for (size_t i = 0; i < ex->n_local; i++) {
     if (i + CL_DEST_AHEAD < ex->n_local)
       __builtin_prefetch(syn->dest +
@@ -134,8 +135,10 @@ int cl_exchange_run(cl_exchange *ex, const cl_synapses *syn, int flag, const uin
                              (uint64_t)words);
     const uint64_t *bits =
         syn->dest + cl_gid_local(ex->local[i] & CL_SPIKE_GID_MASK, P) * (uint64_t)words;
-    if (one_word)
+    if (one_word) {
       ex->masks[i] = bits[0];
+      every &= bits[0];
+    }
     for (int w = 0; w < words; w++)
       for (uint64_t m = bits[w]; m; m &= m - 1) {
         ex->scount[w * 64 + __builtin_ctzll(m)]++;
@@ -144,21 +147,33 @@ int cl_exchange_run(cl_exchange *ex, const cl_synapses *syn, int flag, const uin
   }
   if (total > (size_t)INT32_MAX)
     cl_error_abort("more than 2^31 spike messages in one slice");
-  for (int q = 0; q < P; q++)
-    ex->sdispl[q + 1] = ex->sdispl[q] + ex->scount[q];
-  ex->sbuf = grow(ex->sbuf, &ex->scap, total, sizeof *ex->sbuf);
-  int *pos = ex->rdispl; /* borrowed as fill cursors until the counts come back */
-  memcpy(pos, ex->sdispl, (size_t)P * sizeof(int));
-  for (size_t i = 0; i < ex->n_local; i++) {
-    const uint64_t *bits =
-        one_word ? &ex->masks[i]
-                 : syn->dest + cl_gid_local(ex->local[i] & CL_SPIKE_GID_MASK, P) * (uint64_t)words;
-    for (int w = 0; w < words; w++)
-      for (uint64_t m = bits[w]; m; m &= m - 1)
-        ex->sbuf[pos[w * 64 + __builtin_ctzll(m)]++] = ex->local[i];
+  /* When every spike goes to every rank (small P: a source's targets cover all ranks), each
+   * rank is sent the whole local list: one region, displacement 0 for all (MPI allows send
+   * regions to overlap), no copies. */
+  const uint64_t all_ranks = P == 64 ? ~UINT64_C(0) : (UINT64_C(1) << P) - 1;
+  const int to_all = one_word && ex->n_local > 0 && (every & all_ranks) == all_ranks;
+  const uint64_t *send = ex->local;
+  if (to_all) {
+    for (int q = 0; q <= P; q++)
+      ex->sdispl[q] = 0;
+  } else {
+    for (int q = 0; q < P; q++)
+      ex->sdispl[q + 1] = ex->sdispl[q] + ex->scount[q];
+    ex->sbuf = grow(ex->sbuf, &ex->scap, total, sizeof *ex->sbuf);
+    int *pos = ex->rdispl; /* borrowed as fill cursors until the counts come back */
+    memcpy(pos, ex->sdispl, (size_t)P * sizeof(int));
+    for (size_t i = 0; i < ex->n_local; i++) {
+      const uint64_t *bits =
+          one_word
+              ? &ex->masks[i]
+              : syn->dest + cl_gid_local(ex->local[i] & CL_SPIKE_GID_MASK, P) * (uint64_t)words;
+      for (int w = 0; w < words; w++)
+        for (uint64_t m = bits[w]; m; m &= m - 1)
+          ex->sbuf[pos[w * 64 + __builtin_ctzll(m)]++] = ex->local[i];
+    }
+    send = ex->sbuf;
   }
   ex->sent += total;
-  ex->n_local = 0;
 
   /* Each rank sends every other rank its count and its flag: one small Alltoall. */
   for (int q = 0; q < P; q++) {
@@ -179,9 +194,10 @@ int cl_exchange_run(cl_exchange *ex, const cl_synapses *syn, int flag, const uin
   size_t tcap = ex->rcap;
   ex->rbuf = grow(ex->rbuf, &ex->rcap, nrecv, sizeof *ex->rbuf);
   ex->tmp = grow(ex->tmp, &tcap, ex->rcap, sizeof *ex->tmp);
-  if (MPI_Alltoallv(ex->sbuf, ex->scount, ex->sdispl, MPI_UINT64_T, ex->rbuf, ex->rcount,
-                    ex->rdispl, MPI_UINT64_T, ex->comm) != MPI_SUCCESS)
+  if (MPI_Alltoallv(send, ex->scount, ex->sdispl, MPI_UINT64_T, ex->rbuf, ex->rcount, ex->rdispl,
+                    MPI_UINT64_T, ex->comm) != MPI_SUCCESS)
     cl_error_abort("MPI_Alltoallv of spikes failed");
+  ex->n_local = 0; /* (sent from ex->local when to_all) */
   ex->received += nrecv;
   uint64_t *sorted = merge_runs(ex->rbuf, ex->tmp, ex->rdispl, P);
   if (sorted != ex->rbuf) {
