@@ -48,10 +48,9 @@ static void *grow(void *p, size_t *cap, size_t need, size_t elem) {
   size_t cap2 = *cap ? *cap : 1024;
   while (cap2 < need)
     cap2 *= 2;
-  void *q = realloc(p, cap2 * elem);
+  void *q = cl_realloc_prefault(p, cap2 * elem);
   if (!q)
     cl_error_abort("out of memory growing a spike buffer to %zu entries", cap2);
-  cl_prefault(q, cap2 * elem);
   *cap = cap2;
   return q;
 }

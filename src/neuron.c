@@ -644,7 +644,7 @@ typedef struct {
 /* The step's constants, one per vector register. */
 typedef struct {
   vd e, aex, aex_h, ahex, ahex_h, ain, ain_h, ahin, ahin_h;
-  vd hc2, zl2, al2, hein2, eex, vthm, vth0m, uthm, t0, t_full;
+  vd hc2, zl2, al2, hein2, eex, vth0m, uthm, t0, t_full;
 } vconsts;
 
 static vconsts make_vconsts(const cl_neuron_kernel *k, int64_t step) {
@@ -655,8 +655,8 @@ static vconsts make_vconsts(const cl_neuron_kernel *k, int64_t step) {
   const vconsts K = {v_set(M_E),         v_set(c[K_AEX]), v_set(c[K_AEX_H]), v_set(c[K_AHEX]),
                      v_set(c[K_AHEX_H]), v_set(c[K_AIN]), v_set(c[K_AIN_H]), v_set(c[K_AHIN]),
                      v_set(c[K_AHIN_H]), v_set(c[K_HC2]), v_set(c[K_ZL2]),   v_set(c[K_AL2]),
-                     v_set(c[K_HEIN2]),  v_set(c[K_EEX]), v_set(c[K_VTHM]),  v_set(c[K_VTH0M]),
-                     v_set(c[K_UTHM]),   v_set(t0),       v_set(t_full)};
+                     v_set(c[K_HEIN2]),  v_set(c[K_EEX]), v_set(c[K_VTH0M]), v_set(c[K_UTHM]),
+                     v_set(t0),          v_set(t_full)};
   return K;
 }
 

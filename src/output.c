@@ -1248,11 +1248,11 @@ static int flush_spikes(cl_output *o, spike_pop *p) {
   int P = o->size;
   size_t n = p->n;
   uint64_t mine[3] = {n, UINT64_MAX, 0};
-  size_t descents = 0;
+  size_t descents = 0; /* one rank: its buffer's order, for sort_spikes */
   for (size_t i = 0; i < n; i++) {
     mine[1] = p->buf[i].key < mine[1] ? p->buf[i].key : mine[1];
     mine[2] = p->buf[i].key > mine[2] ? p->buf[i].key : mine[2];
-    descents += i > 0 && rec_less(&p->buf[i], &p->buf[i - 1]);
+    descents += P == 1 && i > 0 && rec_less(&p->buf[i], &p->buf[i - 1]);
   }
   MPI_Allgather(mine, 3, MPI_UINT64_T, o->summary, 3, MPI_UINT64_T, o->comm);
   uint64_t total = 0, kmin = UINT64_MAX, kmax = 0, n_samples = 0;

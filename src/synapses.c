@@ -45,10 +45,9 @@ static inline __attribute__((always_inline)) void enqueue(const cl_synapses *syn
                                                           const uint8_t *d8, const uint16_t *d16) {
   if (q->n + n > q->cap) {
     size_t cap = q->n + n + (q->n + n) / 2 + 64;
-    cl_pending_spike *grown = realloc(q->s, cap * sizeof *grown);
+    cl_pending_spike *grown = cl_realloc_prefault(q->s, cap * sizeof *grown);
     if (!grown)
       cl_error_abort("out of memory for %zu spikes in transit", cap);
-    cl_prefault(grown, cap * sizeof *grown);
     q->s = grown;
     q->cap = cap;
   }
