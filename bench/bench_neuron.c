@@ -199,11 +199,13 @@ static result bench_kernel(size_t n, int steps, int warmup, const cl_neuron_para
     }
     int row = step % CL_BENCH_ROWS;
     float *in_ex = rows + row * n, *in_in = rows + (CL_BENCH_ROWS + row) * n;
-    for (size_t i = 0; i < m; i++) { /* delivery: x_r += e w */
+    /* delivery: x_r += e w, scaled (cl_scale) */
+    const double mex = cl_scale_w(&k.scale[0], step), min = cl_scale_w(&k.scale[1], step);
+    for (size_t i = 0; i < m; i++) {
       if (in_ex[i] != 0.0f)
-        s.x_ex[i] += M_E * (double)in_ex[i];
+        s.x_ex[i] += mex * (double)in_ex[i];
       if (in_in[i] != 0.0f)
-        s.x_in[i] += M_E * (double)in_in[i];
+        s.x_in[i] += min * (double)in_in[i];
       in_ex[i] = in_in[i] = 0.0f;
     }
     cl_neuron_input in = {NULL, NULL, NULL, NULL, NULL};

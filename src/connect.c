@@ -5,6 +5,7 @@
  * held, so peak memory is the final storage. Streams are keyed by (seed, projection, target
  * gid) for per-target rules and (seed, projection, source gid) for fixed_outdegree, never by
  * the rank. */
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,12 +217,9 @@ static void add_synapse(builder *b, const cl_config *cfg, const cl_projection_co
   int64_t D = delay_steps(d, cfg->sim.dt, b->d_lo, b->d_hi);
   uint64_t k = b->fill[source]++;
   const cl_weight_table *tab = &b->syn->table;
-  if (b->syn->weight) {
-    b->syn->target[k] = (uint32_t)(pc->receptor == CL_RECEPTOR_IN) << tab->shift | (uint32_t)L;
+  b->syn->target[k] = (uint32_t)tab->entry_of[pc - cfg->projections] << tab->shift | (uint32_t)L;
+  if (b->syn->weight)
     b->syn->weight[k] = (float)w;
-  } else {
-    b->syn->target[k] = (uint32_t)tab->entry_of[pc - cfg->projections] << tab->shift | (uint32_t)L;
-  }
   const uint16_t D16 = (uint16_t)(D > 65535 ? 65535 : D);
   if (b->row_delay)
     b->row_delay[source] = D16; /* the same for all of the source's synapses */
@@ -377,39 +375,78 @@ static int delays_fit_byte(const cl_config *cfg, int64_t d_hi) {
   return 1;
 }
 
-int cl_synapses_weight_table(const cl_config *cfg, uint64_t n_inputs, cl_weight_table *t) {
-  memset(t, 0, sizeof *t);
-  int table = cfg->n_projections <= CL_SYN_TABLE_MAX;
-  for (size_t j = 0; table && j < cfg->n_projections; j++) {
-    const cl_projection_config *pc = &cfg->projections[j];
-    if (pc->weight.kind != CL_DIST_CONST) {
-      table = 0;
-      break;
-    }
-    const float w = (float)pc->weight.a;
-    const uint8_t r = pc->receptor == CL_RECEPTOR_IN;
-    unsigned e = 0;
-    while (e < t->n && !(t->w[e] == w && t->receptor[e] == r))
-      e++;
-    if (e == t->n) {
-      t->w[e] = w;
-      t->receptor[e] = r;
-      t->n++;
-    }
-    t->entry_of[j] = (uint8_t)e;
-  }
+/* Bits for entries 0 .. n - 1 (at least one). */
+static unsigned entry_bits(unsigned n) {
   unsigned bits = 1;
-  while (table && (1u << bits) < t->n)
+  while ((1u << bits) < n)
     bits++;
-  if (table && n_inputs <= UINT64_C(1) << (32 - bits)) {
-    t->shift = 32 - bits;
-    return 1;
+  return bits;
+}
+
+/* The entry of (w, r, tau) in t, added when new; CL_SYN_TABLE_MAX when the table is full. */
+static unsigned table_entry(cl_weight_table *t, float w, uint8_t r, double tau) {
+  unsigned e = 0;
+  while (e < t->n && !(t->w[e] == w && t->receptor[e] == r && t->tau[e] == tau))
+    e++;
+  if (e == t->n && e < CL_SYN_TABLE_MAX) {
+    t->w[e] = w;
+    t->receptor[e] = r;
+    t->tau[e] = tau;
+    t->n++;
   }
-  memset(t, 0, sizeof *t);
-  t->n = 2;
-  t->shift = 31;
-  t->receptor[1] = 1;
-  return 0;
+  return e;
+}
+
+int cl_synapses_weight_table(const cl_config *cfg, uint64_t n_inputs, cl_weight_table *t) {
+  int table = 1;
+  for (int pass = 0; pass < 2; pass++) {
+    /* pass 0: a table of weights, if every weight is a constant and the triples fit; pass 1:
+     * the (receptor, tau) pairs, weights per synapse */
+    if (pass == 0 && !table)
+      continue;
+    memset(t, 0, sizeof *t);
+    for (size_t j = 0; j < cfg->n_projections; j++) {
+      const cl_projection_config *pc = &cfg->projections[j];
+      const cl_neuron_params *tp = &cfg->populations[pc->target].params;
+      const uint8_t r = pc->receptor == CL_RECEPTOR_IN;
+      if (pass == 0 && pc->weight.kind != CL_DIST_CONST) {
+        table = 0;
+        break;
+      }
+      unsigned e =
+          table_entry(t, pass == 0 ? (float)pc->weight.a : 0.0f, r, r ? tp->tau_in : tp->tau_ex);
+      if (e == CL_SYN_TABLE_MAX) {
+        if (pass == 1) {
+          memset(t, 0, sizeof *t);
+          return -1;
+        }
+        table = 0;
+        break;
+      }
+      t->entry_of[j] = (uint8_t)e;
+    }
+    if (pass == 0 && !table)
+      continue;
+    const unsigned bits = entry_bits(t->n);
+    if (n_inputs > UINT64_C(1) << (32 - bits)) {
+      if (pass == 0) {
+        table = 0;
+        continue;
+      }
+      memset(t, 0, sizeof *t);
+      return -1;
+    }
+    t->shift = 32 - bits;
+    /* the distinct decay times, in order of first appearance */
+    for (unsigned e = 0; e < t->n; e++) {
+      unsigned q = 0;
+      while (q < e && t->tau[q] != t->tau[e])
+        q++;
+      t->scale_of[e] = q < e ? t->scale_of[q] : (uint8_t)t->n_scales++;
+    }
+    return pass == 0;
+  }
+  return 0; /* not reached */
 }
 
 static int build_local(cl_synapses *syn, const cl_config *cfg, const cl_network *net, scratch *s,
@@ -425,8 +462,17 @@ static int build_local(cl_synapses *syn, const cl_config *cfg, const cl_network 
   syn->n = syn->row[syn->n_gids];
   syn->target = cl_malloc_large(syn->n * sizeof *syn->target);
   const int table = cl_synapses_weight_table(cfg, net->n_inputs, &syn->table);
+  if (table < 0)
+    return CL_ERROR(CL_ERR_USER,
+                    "%" PRIu64 " neurons on rank %d: too many for the local index beside the "
+                    "distinct (receptor, tau) pairs of the projections' targets; use more ranks",
+                    net->n_inputs, net->rank);
   if (!table)
     syn->weight = cl_malloc_large(syn->n * sizeof *syn->weight);
+  syn->scale = cl_malloc((syn->table.n_scales + 1) * sizeof *syn->scale);
+  CL_ALLOC_CHECK(syn->scale);
+  for (unsigned e = 0; e < syn->table.n; e++)
+    cl_scale_init(&syn->scale[syn->table.scale_of[e]], syn->table.tau[e], cfg->sim.dt);
   /* Delays: one per source when the config gives each source one delay; else one byte per
    * synapse when the config's longest delay allows, else two (narrowed by
    * cl_synapses_finish if the network's longest delay turns out shorter). */

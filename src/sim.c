@@ -235,8 +235,15 @@ static void sample(sim *S, int64_t step) {
     if (step % R->every)
       continue;
     const double *a = var_array(R->pop, R->var);
-    for (uint64_t i = 0; i < R->n; i++)
-      R->values[i] = (float)a[R->j[i]];
+    if (R->var == CL_VAR_V_M) {
+      for (uint64_t i = 0; i < R->n; i++)
+        R->values[i] = (float)a[R->j[i]];
+    } else { /* the conductances are stored scaled (cl_scale) */
+      const int r = R->var == CL_VAR_G_IN || R->var == CL_VAR_X_IN;
+      const double f = cl_scale_out(&R->pop->kernel.scale[r], step);
+      for (uint64_t i = 0; i < R->n; i++)
+        R->values[i] = (float)(a[R->j[i]] * f);
+    }
     if (cl_output_add_sample(S->out, r, R->values))
       cl_error_abort("%s", cl_error_message());
   }

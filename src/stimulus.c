@@ -156,9 +156,10 @@ void cl_stimuli_inject(cl_stimuli *st, cl_network *net, int64_t step) {
     const cl_stimulus_config *sc = s->cfg;
     if (sc->kind != CL_STIM_POISSON && sc->kind != CL_STIM_SPIKES)
       continue;
-    double *x =
-        (sc->receptor == CL_RECEPTOR_IN ? net->state.x_in : net->state.x_ex) + s->pop->in_begin;
-    const double w = M_E * sc->weight;
+    const int r = sc->receptor == CL_RECEPTOR_IN;
+    double *x = (r ? net->state.x_in : net->state.x_ex) + s->pop->in_begin;
+    /* x is stored scaled (cl_scale); the same product as delivery's for the same weight */
+    const double w = cl_scale_w(&s->pop->kernel.scale[r], step) * sc->weight;
     if (sc->kind == CL_STIM_POISSON) {
       for (uint64_t k = 0; k < s->n; k++) {
         uint64_t j = s->all ? k : s->sel[k];

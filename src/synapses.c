@@ -26,6 +26,7 @@ void cl_synapses_destroy(cl_synapses *syn) {
   free(syn->row_delay);
   free(syn->n_per_projection);
   free(syn->dest);
+  free(syn->scale);
   memset(syn, 0, sizeof *syn);
 }
 
@@ -70,9 +71,10 @@ void cl_synapses_enqueue(const cl_synapses *syn, cl_spike_queue *q, const uint64
     enqueue(syn, q, spikes, n, slice_start, NULL, NULL, syn->delay16);
 }
 
-/* Delivers the synapses arriving at `step`. With a table of weights (weight NULL), entry e of
- * a target word adds ew[e] = e w[e] to the array base[e] (x_ex or x_in); else the top bit picks
- * the array and the synapse's weight gives e weight[k]. Both add the same double. */
+/* Delivers the synapses arriving at `step`. Entry e of a target word names the array base[e]
+ * (x_ex or x_in) and the scale of its targets (cl_scale): with a table of weights (weight NULL)
+ * it adds ew[e] = mul[e] w[e], else mul[e] weight[k], where mul[e] = e exp(j h/tau) is the
+ * scale's factor at this step. Both add the same double for the same weight. */
 static inline __attribute__((always_inline)) void deliver(const cl_synapses *syn, cl_spike_queue *q,
                                                           double *const x[2], int64_t step,
                                                           const float *weight, const uint16_t *rd,
@@ -83,7 +85,8 @@ static inline __attribute__((always_inline)) void deliver(const cl_synapses *syn
   double ew[CL_SYN_TABLE_MAX];
   double *base[CL_SYN_TABLE_MAX];
   for (unsigned e = 0; e < syn->table.n; e++) {
-    ew[e] = M_E * (double)syn->table.w[e];
+    const double mul = cl_scale_w(&syn->scale[syn->table.scale_of[e]], step);
+    ew[e] = weight ? mul : mul * (double)syn->table.w[e];
     base[e] = x[syn->table.receptor[e]];
   }
   size_t kept = 0;
@@ -114,7 +117,7 @@ static inline __attribute__((always_inline)) void deliver(const cl_synapses *syn
       do {
         const uint32_t t = target[k];
         if (weight)
-          base[t >> shift][t & mask] += M_E * (double)weight[k];
+          base[t >> shift][t & mask] += ew[t >> shift] * (double)weight[k];
         else
           base[t >> shift][t & mask] += ew[t >> shift];
       } while (++k < end && (rd || CL_DELAY_K(k) == d));

@@ -35,13 +35,46 @@ void cl_neuron_params_default(cl_neuron_params *p);
  * *bad_key to the name of the offending parameter ("C_m", "tau_ex", ..., or "dt") and writes a
  * one-line explanation (value given, what was expected) into msg. Does not record an error
  * (cl_error_set): the caller adds file:line. Not collective. */
-int cl_neuron_params_check(const cl_neuron_params *p, double dt, const char **bad_key,
-                           char *msg, size_t msglen);
+int cl_neuron_params_check(const cl_neuron_params *p, double dt, const char **bad_key, char *msg,
+                           size_t msglen);
+
+/* Epochs of the scaled conductances are at most this many steps long (a power of two). */
+#define CL_SCALE_PERIOD_MAX 64
+
+/* How the state arrays hold one receptor's conductance g and auxiliary variable x (decay time
+ * tau): scaled by exp((t - t_e)/tau), where the epoch start t_e is the last multiple of
+ * `period` steps at or before t. Between inputs the scaled x is constant and the scaled g grows
+ * linearly, g(t_n + u) = exp(-(t_n + u - t_e)/tau) (G + (u/tau) X): the kernel's propagation is
+ * one FMA per variable and x is not rewritten every step; the kernel renormalises at the end of
+ * each epoch (DESIGN.md §2 propagates (x, g) exactly; this is the same propagator in a moving
+ * frame, see doc/design.md). The period, a power of two (j = step mod period is a mask), keeps
+ * the growth within an epoch below e^32. Who adds to x or reads g and x goes through the two
+ * tables below. */
+typedef struct {
+  int period;
+  double w_mul[CL_SCALE_PERIOD_MAX];         /* e exp(j dt/tau): x += w_mul[j] w, w a peak weight */
+  double decay[2 * CL_SCALE_PERIOD_MAX + 1]; /* exp(-k dt/(2 tau)) */
+} cl_scale;
+
+/* The scale of a receptor with decay time tau (ms) at step dt (ms). Deterministic: the same
+ * tau and dt give the same tables (delivery and the kernel must agree to the bit). */
+void cl_scale_init(cl_scale *s, double tau, double dt);
+
+/* The factor for a peak weight (nS) arriving at t_step: x_stored += cl_scale_w(s, step) * w. */
+static inline double cl_scale_w(const cl_scale *s, int64_t step) {
+  return s->w_mul[(uint64_t)step & (uint64_t)(s->period - 1)];
+}
+
+/* The factor from a stored g or x at t_step to its value (nS): value = stored * factor. */
+static inline double cl_scale_out(const cl_scale *s, int64_t step) {
+  return s->decay[2 * ((uint64_t)step & (uint64_t)(s->period - 1))];
+}
 
 /* Precomputed constants of one population for one dt (computed once). */
 typedef struct {
   cl_neuron_params p;
   double dt;
+  cl_scale scale[2]; /* of the excitatory and the inhibitory conductance */
   /* filled by cl_neuron_kernel_init; opaque to callers */
   double c[32];
 } cl_neuron_kernel;
@@ -49,14 +82,17 @@ typedef struct {
 /* Computes the propagator constants. p must have passed cl_neuron_params_check. */
 void cl_neuron_kernel_init(cl_neuron_kernel *k, const cl_neuron_params *p, double dt);
 
-/* Structure-of-arrays state of n neurons; arrays owned by the caller. */
+/* Structure-of-arrays state of n neurons; arrays owned by the caller. The conductance
+ * variables are stored scaled (see cl_scale): at t_n, g_ex[i] * cl_scale_out(&k->scale[0], n)
+ * is g_ex in nS. At step 0 (an epoch start) the factor is 1: initial values are stored as they
+ * are. */
 typedef struct {
   size_t n;
   double *V_m;       /* mV */
-  double *g_ex;      /* nS */
-  double *x_ex;      /* nS (auxiliary alpha variable) */
-  double *g_in;      /* nS */
-  double *x_in;      /* nS */
+  double *g_ex;      /* nS, scaled */
+  double *x_ex;      /* nS (auxiliary alpha variable), scaled */
+  double *g_in;      /* nS, scaled */
+  double *x_in;      /* nS, scaled */
   double *t_ref_end; /* ms: absolute time refractoriness ends; -INFINITY when not refractory */
 } cl_neuron_state;
 
@@ -67,7 +103,8 @@ void cl_neuron_state_clear_refractory(cl_neuron_state *s);
 typedef struct {
   /* Sums of peak weights (nS) of spikes arriving at t_n, per neuron (an input row); read
    * and set to zero by the step. Either may be NULL: no input, or the caller has added it to
-   * x already (x_r += e w per spike, as the simulator's delivery does). */
+   * x already (x_r += cl_scale_w(&k->scale[r], n) w per spike, as the simulator's delivery
+   * does). */
   float *in_ex;
   float *in_in;
   /* External current (pA, in addition to I_e) at t_n, t_n + dt/2 and t_n + dt; NULL when the

@@ -8,10 +8,14 @@
  * their generation order, so every input sum is formed in the same order for any rank count.
  *
  * The weight table. When every projection's weight is a constant (the usual case: NEST's
- * static_synapse_hom_w, chosen here automatically), the distinct (weight, receptor) pairs form a
- * table and a synapse's entry in it is all it stores of both: 4 bytes per synapse instead of 8,
- * half the memory traffic of delivery. Otherwise each synapse has its float weight, and the
- * table has two entries, {excitatory, inhibitory}, in the top bit (shift 31). */
+ * static_synapse_hom_w, chosen here automatically), the distinct (weight, receptor, target's
+ * decay time) triples form a table and a synapse's entry in it is all it stores of the three:
+ * 4 bytes per synapse instead of 8, half the memory traffic of delivery. Otherwise each synapse
+ * has its float weight, and the table's entries are the distinct (receptor, decay time) pairs
+ * (two, {excitatory, inhibitory}, in the top bit when every population has the same tau_ex and
+ * tau_in). The decay time is the target population's tau of the receptor: the target's x is
+ * stored scaled by a factor that depends on it (cl_scale), and each entry has the scale of its
+ * targets. */
 #ifndef CONDLIF_SYNAPSES_H
 #define CONDLIF_SYNAPSES_H
 
@@ -29,7 +33,10 @@ typedef struct {
   unsigned shift;                     /* target word = entry << shift | local target index */
   float w[CL_SYN_TABLE_MAX];          /* nS (peak conductance); unused with per-synapse weights */
   uint8_t receptor[CL_SYN_TABLE_MAX]; /* 0 excitatory, 1 inhibitory */
-  uint8_t entry_of[CL_SYN_TABLE_MAX]; /* per projection, its entry (a table of weights only) */
+  double tau[CL_SYN_TABLE_MAX];       /* ms: the targets' decay time of the receptor */
+  uint8_t scale_of[CL_SYN_TABLE_MAX]; /* the entry's index in cl_synapses.scale */
+  unsigned n_scales;                  /* distinct tau among the entries */
+  uint8_t entry_of[CL_SYN_TABLE_MAX]; /* per projection, its entry */
 } cl_weight_table;
 
 typedef struct {
@@ -47,6 +54,7 @@ typedef struct {
   uint16_t *delay16;
   uint64_t n;                 /* synapses on this rank */
   uint64_t n_global;          /* synapses in the network */
+  cl_scale *scale;            /* [table.n_scales]: of each distinct decay time (cl_scale_init) */
   uint64_t *n_per_projection; /* on this rank */
   int64_t d_min, d_max;       /* smallest and largest delay in steps over all ranks */
   /* ranks that host targets of each local source: bitset of `words` words per local index */
@@ -60,9 +68,12 @@ static inline int64_t cl_synapses_delay(const cl_synapses *syn, uint64_t gid, ui
 }
 
 /* The weight table for a rank with n_inputs local neurons (cl_network.n_inputs): a table of
- * weights when every projection's weight is a constant, their distinct (weight, receptor) pairs
- * are at most CL_SYN_TABLE_MAX and the local index fits in the bits the entry leaves; else the
- * two receptors, with weights stored per synapse. Returns 1 for a table of weights. */
+ * weights when every projection's weight is a constant, their distinct (weight, receptor, tau)
+ * triples are at most CL_SYN_TABLE_MAX and the local index fits in the bits the entry leaves
+ * (returns 1); else the distinct (receptor, tau) pairs, with weights stored per synapse
+ * (returns 0); -1 (and the table empty) when even those leave too few bits for the local index
+ * (more than about 2^31 / pairs neurons on one rank). Only projections onto cond_alpha
+ * populations count; the others get entry 0. */
 int cl_synapses_weight_table(const cl_config *cfg, uint64_t n_inputs, cl_weight_table *t);
 
 /* Local target index (input index: into cl_network.state), receptor and weight of synapse k. */

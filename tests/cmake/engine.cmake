@@ -42,7 +42,10 @@ if(TARGET condlif)
                  --min-traces 6 ${CL_ENGINE_DIR}/tiny.cfg)
   cl_engine_test(unconnected identical.py --ranks 1 4 --min-spikes 10 --min-traces 5
                  ${CL_ENGINE_DIR}/unconnected.cfg)
-  cl_engine_test(delivery check_delivery.py ${CL_ENGINE_DIR}/delivery.cfg --ranks 1 2 3 4)
+  # Again with a weight drawn (sd 0): weights per synapse instead of the weight table.
+  cl_engine_test(delivery check_delivery.py ${CL_ENGINE_DIR}/delivery.cfg --ranks 1 2 3 4
+                 --also-set
+                 "projections.src->t2.weight={ distribution = \"normal\", mean = \"2 nS\", sd = \"0 nS\" }")
 endif()
 
 # End to end against the shared high-precision references (scenarios B and C): config,

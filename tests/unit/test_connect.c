@@ -17,6 +17,7 @@ typedef struct {
   float w;
   int d;
   int proj;
+  double tau; /* the decay time of the synapse's table entry (its targets' scale) */
 } syn_t;
 
 static int cmp_syn(const void *a, const void *b) {
@@ -78,12 +79,24 @@ static syn_t *collect(const cl_config *cfg, int P, size_t *n_out) {
         uint64_t count = 0; /* ordinal among earlier synapses of the same pair */
         for (uint64_t q = syn.row[g]; q < k; q++)
           count += cl_synapses_local(&syn, q) == t && cl_synapses_receptor(&syn, q) == receptor;
-        all[n++] = (syn_t){.target = cl_network_input_gid(&net, t),
+        const uint64_t gid = cl_network_input_gid(&net, t);
+        const unsigned e = syn.target[k] >> syn.table.shift;
+        all[n++] = (syn_t){.target = gid,
                            .source = g,
                            .k = count,
                            .receptor = receptor,
                            .w = cl_synapses_weight(&syn, k),
-                           .d = (int)cl_synapses_delay(&syn, g, k)};
+                           .d = (int)cl_synapses_delay(&syn, g, k),
+                           .tau = syn.table.tau[e]};
+        /* the entry's scale is that of the target's receptor: delivery scales x with it */
+        const cl_population_config *tp = cfg->populations;
+        while (gid >= tp->first_gid + tp->size)
+          tp++;
+        const double tau = receptor ? tp->params.tau_in : tp->params.tau_ex;
+        CHECK_MSG(syn.table.tau[e] == tau && syn.scale[syn.table.scale_of[e]].period > 0 &&
+                      syn.scale[syn.table.scale_of[e]].decay[1] == exp(-0.5 * cfg->sim.dt / tau),
+                  "synapse %llu -> %llu: entry %u has tau %g, scale of tau %g expected",
+                  (unsigned long long)g, (unsigned long long)gid, e, syn.table.tau[e], tau);
       }
     }
     cl_synapses_destroy(&syn);
@@ -105,7 +118,7 @@ static void check_same(const syn_t *ref, size_t n_ref, const cl_config *cfg, int
   for (size_t i = 0; i < n && i < n_ref; i++)
     diff += got[i].target != ref[i].target || got[i].source != ref[i].source ||
             got[i].k != ref[i].k || got[i].receptor != ref[i].receptor || got[i].w != ref[i].w ||
-            got[i].d != ref[i].d;
+            got[i].d != ref[i].d || got[i].tau != ref[i].tau;
   CHECK_MSG(diff == 0, "%s, P=%d: %zu synapses differ", what, P, diff);
   free(got);
 }
@@ -287,6 +300,47 @@ int main(int argc, char **argv) {
   mcfg.n_projections = NMANY;
   CHECK_MSG(cl_synapses_weight_table(&mcfg, 1000, &tab) == 0, "257 projections: no table");
   free(many);
+
+  /* Targets with different decay times: x is stored scaled by a factor that depends on the
+   * target's tau (cl_scale), so table entries are (weight, receptor, tau) and weights per
+   * synapse carry a (receptor, tau) entry; collect() checks each synapse's entry against its
+   * target's tau. B gets tau_ex 7 ms and A tau_in 3 ms (defaults 0.2 and 2 ms). */
+  cl_population_config tpops[3] = {pops[0], pops[1], pops[2]};
+  tpops[1].params.tau_ex = 7.0;
+  tpops[0].params.tau_in = 3.0;
+  cl_config thcfg = hcfg, tdcfg = dcfg;
+  thcfg.populations = tdcfg.populations = tpops;
+  /* distinct (weight, receptor, tau) and (receptor, tau) among the projections */
+  double ptau[NP];
+  for (int j = 0; j < NP; j++)
+    ptau[j] = hom[j].receptor == CL_RECEPTOR_IN ? tpops[hom[j].target].params.tau_in
+                                                : tpops[hom[j].target].params.tau_ex;
+  unsigned n_triples = 0, n_pairs = 0;
+  for (int j = 0; j < NP; j++) {
+    int new_triple = 1, new_pair = 1;
+    for (int q = 0; q < j; q++) {
+      const int same_pair = hom[q].receptor == hom[j].receptor && ptau[q] == ptau[j];
+      new_pair &= !same_pair;
+      new_triple &= !(same_pair && hom[q].weight.a == hom[j].weight.a);
+    }
+    n_triples += new_triple;
+    n_pairs += new_pair;
+  }
+  CHECK_MSG(cl_synapses_weight_table(&thcfg, 1000, &tab) == 1 && tab.n == n_triples &&
+                tab.n_scales == 4,
+            "two tau_ex and two tau_in: %u entries (expected %u), %u scales (expected 4)", tab.n,
+            n_triples, tab.n_scales);
+  CHECK_MSG(cl_synapses_weight_table(&tdcfg, 1000, &tab) == 0 && tab.n == n_pairs && n_pairs == 4 &&
+                tab.shift == 30 && tab.n_scales == 4,
+            "weights per synapse: %u (receptor, tau) entries in 2 bits (shift %u)", tab.n,
+            tab.shift);
+  CHECK_MSG(cl_synapses_weight_table(&tdcfg, UINT64_C(1) << 30, &tab) == 0 &&
+                cl_synapses_weight_table(&tdcfg, (UINT64_C(1) << 30) + 1, &tab) == -1 && tab.n == 0,
+            "weights per synapse: 2^30 local neurons fit beside 4 entries, 2^30 + 1 do not");
+  syn_t *tref = collect(&tdcfg, 1, &nd);
+  for (int P = 1; P <= 4; P++)
+    check_same(tref, nd, &thcfg, P, "two taus: table against weights stored per synapse");
+  free(tref);
 
   /* Delay storage (on one rank, after cl_synapses_finish): one delay per source when every
    * source's synapses share one (case 0), else one byte per synapse, chosen from the config

@@ -150,6 +150,12 @@ static void neuron1_init(neuron1 *n, const cl_neuron_params *p, double dt, doubl
   cl_neuron_state_clear_refractory(&n->s);
 }
 
+/* The value (nS) at t_step of a conductance variable of n (stored scaled: cl_scale);
+ * r = 0 excitatory, 1 inhibitory. */
+static double neuron1_value(const neuron1 *n, int r, double stored, int64_t step) {
+  return stored * cl_scale_out(&n->k.scale[r], step);
+}
+
 /* One step from t_n = step * dt; returns the spike time, or NAN without a spike. */
 static double neuron1_step(neuron1 *n, int64_t step, const cl_neuron_input *in) {
   uint32_t idx = 0;
@@ -224,11 +230,12 @@ static run simulate(const cl_neuron_params *p, double dt, double T, double V0,
     if (!isnan(ts) && r.nspikes < 256)
       r.spikes[r.nspikes++] = ts;
     r.v[step + 1] = nr.V;
-    r.ge[step + 1] = nr.ge;
-    r.gi[step + 1] = nr.gi;
+    const int64_t t1 = (int64_t)step + 1;
+    r.ge[step + 1] = neuron1_value(&nr, 0, nr.ge, t1);
+    r.gi[step + 1] = neuron1_value(&nr, 1, nr.gi, t1);
     /* the reference is right-continuous: its x at t_k includes the jump of spikes at t_k */
-    r.xe[step + 1] = nr.xe + M_E * ex_at[step + 1];
-    r.xi[step + 1] = nr.xi + M_E * in_at[step + 1];
+    r.xe[step + 1] = neuron1_value(&nr, 0, nr.xe, t1) + M_E * ex_at[step + 1];
+    r.xi[step + 1] = neuron1_value(&nr, 1, nr.xi, t1) + M_E * in_at[step + 1];
   }
   free(ex_at);
   free(in_at);
@@ -399,7 +406,7 @@ static void test_alpha_peak(void) {
     double tau = rec ? p.tau_in : p.tau_ex;
     for (int step = 0; step < 200; step++) {
       neuron1_step(&nr, step, &in);
-      double g = rec ? nr.gi : nr.ge, t = (step + 1) * dt;
+      double g = neuron1_value(&nr, rec, rec ? nr.gi : nr.ge, step + 1), t = (step + 1) * dt;
       if (g > gmax) {
         gmax = g;
         tmax = t;
