@@ -25,10 +25,7 @@ int cl_exchange_init(cl_exchange *ex, MPI_Comm comm) {
 }
 
 void cl_exchange_destroy(cl_exchange *ex) {
-  if (ex->pending && ex->size > 1)
-    MPI_Request_free(&ex->req);
   free(ex->local);
-  free(ex->sending);
   free(ex->scount);
   free(ex->rcount);
   free(ex->shead);
@@ -103,44 +100,40 @@ static uint64_t *merge_runs(uint64_t *a, uint64_t *b, const int *displ, int runs
   return a;
 }
 
-/* The queued spikes move to the sending buffer and the queue takes the other one, so that the
- * next slice's spikes can be pushed while these are in flight. */
-static void swap_local(cl_exchange *ex) {
-  uint64_t *t = ex->sending;
-  size_t cap = ex->cap_sending;
-  ex->sending = ex->local;
-  ex->cap_sending = ex->cap_local;
-  ex->n_sending = ex->n_local;
-  ex->local = t;
-  ex->cap_local = cap;
-  ex->n_local = 0;
-}
-
-void cl_exchange_start(cl_exchange *ex, const cl_synapses *syn, int flag) {
+int cl_exchange_run(cl_exchange *ex, const cl_synapses *syn, int flag, const uint64_t **spikes,
+                    size_t *n) {
   const int P = ex->size, words = syn->words;
-  if (ex->pending)
-    cl_error_abort("internal: cl_exchange_start with an exchange in flight");
-  ex->pending = 1;
-  ex->flag = flag != 0;
-  swap_local(ex);
-  const uint64_t *local = ex->sending;
-  const size_t n_local = ex->n_sending;
-  if (P == 1)
-    return; /* the local spikes are the ones to deliver: handed over by finish */
+  if (P == 1) {
+    /* One rank: the local spikes are the ones to deliver, already in (step, gid) order (the
+     * enqueue skips sources without targets). The buffers swap instead of being copied. */
+    uint64_t *t = ex->rbuf;
+    size_t cap = ex->rcap;
+    ex->rbuf = ex->local;
+    ex->rcap = ex->cap_local;
+    ex->local = t;
+    ex->cap_local = cap;
+    *spikes = ex->rbuf;
+    *n = ex->n_local;
+    ex->sent += ex->n_local;
+    ex->received += ex->n_local;
+    ex->n_local = 0;
+    return flag != 0;
+  }
   memset(ex->scount, 0, (size_t)P * sizeof(int));
   size_t total = 0;
   /* The destination sets of the spiking sources are random reads: prefetched CL_DEST_AHEAD
    * spikes ahead, and with at most 64 ranks kept for the fill loop below. */
   const int one_word = words == 1;
   if (one_word)
-    ex->masks = grow(ex->masks, &ex->mask_cap, n_local, sizeof *ex->masks);
+    ex->masks = grow(ex->masks, &ex->mask_cap, ex->n_local, sizeof *ex->masks);
   uint64_t every = ~UINT64_C(0); /* (one word) the ranks that every local spike goes to */
-  for (size_t i = 0; i < n_local; i++) {
-    if (i + CL_DEST_AHEAD < n_local)
-      __builtin_prefetch(syn->dest + cl_gid_local(local[i + CL_DEST_AHEAD] & CL_SPIKE_GID_MASK, P) *
-                                         (uint64_t)words);
+  for (size_t i = 0; i < ex->n_local; i++) {
+    if (i + CL_DEST_AHEAD < ex->n_local)
+      __builtin_prefetch(syn->dest +
+                         cl_gid_local(ex->local[i + CL_DEST_AHEAD] & CL_SPIKE_GID_MASK, P) *
+                             (uint64_t)words);
     const uint64_t *bits =
-        syn->dest + cl_gid_local(local[i] & CL_SPIKE_GID_MASK, P) * (uint64_t)words;
+        syn->dest + cl_gid_local(ex->local[i] & CL_SPIKE_GID_MASK, P) * (uint64_t)words;
     if (one_word) {
       ex->masks[i] = bits[0];
       every &= bits[0];
@@ -157,8 +150,8 @@ void cl_exchange_start(cl_exchange *ex, const cl_synapses *syn, int flag) {
    * rank is sent the whole local list: one region, displacement 0 for all (MPI allows send
    * regions to overlap), no copies. */
   const uint64_t all_ranks = P == 64 ? ~UINT64_C(0) : (UINT64_C(1) << P) - 1;
-  const int to_all = one_word && n_local > 0 && (every & all_ranks) == all_ranks;
-  ex->send = local;
+  const int to_all = one_word && ex->n_local > 0 && (every & all_ranks) == all_ranks;
+  const uint64_t *send = ex->local;
   if (to_all) {
     for (int q = 0; q <= P; q++)
       ex->sdispl[q] = 0;
@@ -168,52 +161,26 @@ void cl_exchange_start(cl_exchange *ex, const cl_synapses *syn, int flag) {
     ex->sbuf = grow(ex->sbuf, &ex->scap, total, sizeof *ex->sbuf);
     int *pos = ex->rdispl; /* borrowed as fill cursors until the counts come back */
     memcpy(pos, ex->sdispl, (size_t)P * sizeof(int));
-    for (size_t i = 0; i < n_local; i++) {
+    for (size_t i = 0; i < ex->n_local; i++) {
       const uint64_t *bits =
-          one_word ? &ex->masks[i]
-                   : syn->dest + cl_gid_local(local[i] & CL_SPIKE_GID_MASK, P) * (uint64_t)words;
+          one_word
+              ? &ex->masks[i]
+              : syn->dest + cl_gid_local(ex->local[i] & CL_SPIKE_GID_MASK, P) * (uint64_t)words;
       for (int w = 0; w < words; w++)
         for (uint64_t m = bits[w]; m; m &= m - 1)
-          ex->sbuf[pos[w * 64 + __builtin_ctzll(m)]++] = local[i];
+          ex->sbuf[pos[w * 64 + __builtin_ctzll(m)]++] = ex->local[i];
     }
-    ex->send = ex->sbuf;
+    send = ex->sbuf;
   }
   ex->sent += total;
 
-  /* Each rank sends every other rank its count and its flag: one small Alltoall, started here
-   * and completed by finish (the counts travel while the caller computes). */
+  /* Each rank sends every other rank its count and its flag: one small Alltoall. */
   for (int q = 0; q < P; q++) {
     ex->shead[2 * q] = ex->scount[q];
-    ex->shead[2 * q + 1] = ex->flag;
+    ex->shead[2 * q + 1] = flag != 0;
   }
-  if (MPI_Ialltoall(ex->shead, 2, MPI_INT, ex->rhead, 2, MPI_INT, ex->comm, &ex->req) !=
-      MPI_SUCCESS)
-    cl_error_abort("MPI_Ialltoall of spike counts failed");
-}
-
-int cl_exchange_finish(cl_exchange *ex, const uint64_t **spikes, size_t *n) {
-  const int P = ex->size;
-  if (!ex->pending)
-    cl_error_abort("internal: cl_exchange_finish without cl_exchange_start");
-  ex->pending = 0;
-  if (P == 1) {
-    /* One rank: the local spikes are the ones to deliver, already in (step, gid) order (the
-     * enqueue skips sources without targets). The buffers swap instead of being copied. */
-    uint64_t *t = ex->rbuf;
-    size_t cap = ex->rcap;
-    ex->rbuf = ex->sending;
-    ex->rcap = ex->cap_sending;
-    ex->sending = t;
-    ex->cap_sending = cap;
-    *spikes = ex->rbuf;
-    *n = ex->n_sending;
-    ex->sent += ex->n_sending;
-    ex->received += ex->n_sending;
-    ex->n_sending = 0;
-    return ex->flag;
-  }
-  if (MPI_Wait(&ex->req, MPI_STATUS_IGNORE) != MPI_SUCCESS)
-    cl_error_abort("MPI_Ialltoall of spike counts failed");
+  if (MPI_Alltoall(ex->shead, 2, MPI_INT, ex->rhead, 2, MPI_INT, ex->comm) != MPI_SUCCESS)
+    cl_error_abort("MPI_Alltoall of spike counts failed");
   int any_flag = 0;
   for (int q = 0; q < P; q++) {
     ex->rcount[q] = ex->rhead[2 * q];
@@ -226,10 +193,10 @@ int cl_exchange_finish(cl_exchange *ex, const uint64_t **spikes, size_t *n) {
   size_t tcap = ex->rcap;
   ex->rbuf = grow(ex->rbuf, &ex->rcap, nrecv, sizeof *ex->rbuf);
   ex->tmp = grow(ex->tmp, &tcap, ex->rcap, sizeof *ex->tmp);
-  if (MPI_Alltoallv(ex->send, ex->scount, ex->sdispl, MPI_UINT64_T, ex->rbuf, ex->rcount,
-                    ex->rdispl, MPI_UINT64_T, ex->comm) != MPI_SUCCESS)
+  if (MPI_Alltoallv(send, ex->scount, ex->sdispl, MPI_UINT64_T, ex->rbuf, ex->rcount, ex->rdispl,
+                    MPI_UINT64_T, ex->comm) != MPI_SUCCESS)
     cl_error_abort("MPI_Alltoallv of spikes failed");
-  ex->n_sending = 0;
+  ex->n_local = 0; /* (sent from ex->local when to_all) */
   ex->received += nrecv;
   uint64_t *sorted = merge_runs(ex->rbuf, ex->tmp, ex->rdispl, P);
   if (sorted != ex->rbuf) {
@@ -239,10 +206,4 @@ int cl_exchange_finish(cl_exchange *ex, const uint64_t **spikes, size_t *n) {
   *spikes = ex->rbuf;
   *n = nrecv;
   return any_flag;
-}
-
-int cl_exchange_run(cl_exchange *ex, const cl_synapses *syn, int flag, const uint64_t **spikes,
-                    size_t *n) {
-  cl_exchange_start(ex, syn, flag);
-  return cl_exchange_finish(ex, spikes, n);
 }

@@ -291,36 +291,6 @@ static void progress(const sim *S, int64_t step, double t_wall0, int final) {
   fflush(stderr);
 }
 
-/* Completes the exchange of the slice [ex_start, ex_end): its spikes join the queue of spikes
- * in transit, and the output is appended to or flushed when that is due (collective). */
-static void finish_slice(sim *S, int64_t ex_start, int64_t ex_end, int64_t *next_flush,
-                         int64_t flush_every) {
-  cl_timer_start(&S->timer, CL_PHASE_EXCHANGE);
-  const uint64_t *spikes;
-  size_t n;
-  int any_full = cl_exchange_finish(&S->ex, &spikes, &n);
-  cl_timer_start(&S->timer, CL_PHASE_DELIVER);
-  cl_synapses_enqueue(&S->syn, &S->queue, spikes, n, ex_start);
-  /* Every flush interval the files are appended to and flushed (valid on disk); in between,
-   * a rank's buffers above CL_FLUSH_BYTES (spikes: CL_FLUSH_SPIKE_BYTES) are appended without
-   * the flush (the ranks agree through the exchange). */
-  if (ex_end < S->n_steps && (ex_end >= *next_flush || any_full)) {
-    cl_timer_start(&S->timer, CL_PHASE_WRITE);
-    int durable = ex_end >= *next_flush;
-    if ((durable ? cl_output_flush(S->out) : cl_output_append(S->out)) != CL_OK)
-      cl_error_abort("%s", cl_error_message());
-    if (durable)
-      *next_flush = ex_end + flush_every;
-  }
-  cl_timer_stop(&S->timer);
-}
-
-/* The time loop. The spikes of a slice of D_min steps are exchanged at its end; none of them
- * can arrive before the second step of the next slice (a spike of step n with delay
- * d >= D_min arrives at n + 1 + d), so the exchange is started at the end of the slice and
- * finished after the next slice's first step, which runs while the counts travel and absorbs
- * some of the waiting for slower ranks. The queue and the output see the same spikes in the
- * same order as with the exchange completed at once. */
 static void run_loop(sim *S) {
   double dt = S->cfg->sim.dt;
   int64_t flush_every =
@@ -330,49 +300,47 @@ static void run_loop(sim *S) {
   int64_t next_flush = flush_every;
   int show = S->rank == 0 && S->opt->progress;
   double t0 = cl_timer_now(), next_show = t0 + 1.0;
-  int64_t start = 0, end = S->slice < S->n_steps ? S->slice : S->n_steps;
-  int64_t ex_start = 0, ex_end = 0; /* the slice whose exchange is in flight, if pending */
-  int pending = 0;
-  for (int64_t step = 0; step < S->n_steps; step++) {
-    if (pending && step > ex_end) {
-      finish_slice(S, ex_start, ex_end, &next_flush, flush_every);
-      pending = 0;
-    }
-    if (S->queue.n) {
-      cl_timer_start(&S->timer, CL_PHASE_DELIVER);
-      cl_synapses_deliver(&S->syn, &S->queue, S->net.state.x_ex, S->net.state.x_in, step);
-    }
-    cl_timer_start(&S->timer, CL_PHASE_UPDATE);
-    cl_stimuli_inject(&S->stim, &S->net, step);
-    if (S->n_rec) {
-      cl_timer_start(&S->timer, CL_PHASE_WRITE);
-      sample(S, step);
+  for (int64_t start = 0; start < S->n_steps; start += S->slice) {
+    int64_t end = start + S->slice < S->n_steps ? start + S->slice : S->n_steps;
+    for (int64_t step = start; step < end; step++) {
+      if (S->queue.n) {
+        cl_timer_start(&S->timer, CL_PHASE_DELIVER);
+        cl_synapses_deliver(&S->syn, &S->queue, S->net.state.x_ex, S->net.state.x_in, step);
+      }
       cl_timer_start(&S->timer, CL_PHASE_UPDATE);
-    }
-    update(S, step, step - start);
-    if (step + 1 < end)
-      continue;
-    if (pending) { /* slices of one step: the previous exchange is due now */
-      finish_slice(S, ex_start, ex_end, &next_flush, flush_every);
-      pending = 0;
+      cl_stimuli_inject(&S->stim, &S->net, step);
+      if (S->n_rec) {
+        cl_timer_start(&S->timer, CL_PHASE_WRITE);
+        sample(S, step);
+        cl_timer_start(&S->timer, CL_PHASE_UPDATE);
+      }
+      update(S, step, step - start);
     }
     cl_timer_start(&S->timer, CL_PHASE_EXCHANGE);
+    const uint64_t *spikes;
+    size_t n;
     int full = cl_output_buffered_bytes(S->out) > CL_FLUSH_BYTES ||
                cl_output_buffered_spike_bytes(S->out) > CL_FLUSH_SPIKE_BYTES;
-    cl_exchange_start(&S->ex, &S->syn, full);
+    int any_full = cl_exchange_run(&S->ex, &S->syn, full, &spikes, &n);
+    cl_timer_start(&S->timer, CL_PHASE_DELIVER);
+    cl_synapses_enqueue(&S->syn, &S->queue, spikes, n, start);
+    /* Every flush interval the files are appended to and flushed (valid on disk); in between,
+     * a rank's buffers above CL_FLUSH_BYTES (spikes: CL_FLUSH_SPIKE_BYTES) are appended without
+     * the flush (the ranks agree through the exchange). */
+    if (end < S->n_steps && (end >= next_flush || any_full)) {
+      cl_timer_start(&S->timer, CL_PHASE_WRITE);
+      int durable = end >= next_flush;
+      if ((durable ? cl_output_flush(S->out) : cl_output_append(S->out)) != CL_OK)
+        cl_error_abort("%s", cl_error_message());
+      if (durable)
+        next_flush = end + flush_every;
+    }
     cl_timer_stop(&S->timer);
-    pending = 1;
-    ex_start = start;
-    ex_end = end;
-    start = end;
-    end = start + S->slice < S->n_steps ? start + S->slice : S->n_steps;
     if (show && cl_timer_now() >= next_show) {
-      progress(S, ex_end, t0, 0);
+      progress(S, end, t0, 0);
       next_show = cl_timer_now() + 1.0;
     }
   }
-  if (pending)
-    finish_slice(S, ex_start, ex_end, &next_flush, flush_every);
   if (show)
     progress(S, S->n_steps, t0, 1);
 }

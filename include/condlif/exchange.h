@@ -15,11 +15,6 @@ typedef struct {
   int rank, size;
   uint64_t *local; /* this slice's spikes of local sources: step << 48 | gid, in that order */
   size_t n_local, cap_local;
-  uint64_t *sending; /* the spikes of the exchange in flight (between start and finish) */
-  size_t n_sending, cap_sending;
-  const uint64_t *send; /* what the Alltoallv sends (sending or sbuf) */
-  MPI_Request req;      /* the Ialltoall of counts in flight */
-  int pending, flag;
   int *scount, *rcount, *sdispl, *rdispl;
   int *shead, *rhead; /* (count, flag) per rank for the Alltoall */
   uint64_t *sbuf, *rbuf, *tmp;
@@ -43,13 +38,5 @@ void cl_exchange_push(cl_exchange *ex, int64_t step_in_slice, uint64_t gid);
  * any rank passed a nonzero flag (used to agree on flushing output early). */
 int cl_exchange_run(cl_exchange *ex, const cl_synapses *syn, int flag, const uint64_t **spikes,
                     size_t *n);
-
-/* cl_exchange_run in two halves, so that a rank can compute while the counts travel (and
- * while it waits for slower ranks): start packs the queued spikes, starts the exchange of
- * counts and flags, and empties the queue, which takes the next slice's spikes from then on;
- * finish completes the exchange and returns what cl_exchange_run returns. Both collective, in
- * this order, one exchange in flight at a time. */
-void cl_exchange_start(cl_exchange *ex, const cl_synapses *syn, int flag);
-int cl_exchange_finish(cl_exchange *ex, const uint64_t **spikes, size_t *n);
 
 #endif
