@@ -87,6 +87,10 @@ static inline float cl_synapses_weight(const cl_synapses *syn, uint64_t k) {
   return syn->weight ? syn->weight[k] : syn->table.w[syn->target[k] >> syn->table.shift];
 }
 
+/* Synapses per block of construction's second pass (0: none, each synapse stored as it is
+ * drawn; the default 2^20). The network is the same either way; for tests. Not thread-safe. */
+void cl_synapses_set_block(size_t synapses);
+
 /* Builds this rank's incoming synapses of every projection, the global delay range and the
  * destination ranks of local sources. Collective over comm. On failure every rank returns
  * the same status and *syn is left empty. */
