@@ -203,24 +203,28 @@ typedef struct {
   uint16_t *row_delay;
   uint8_t *d8;
   uint16_t *d16;
-  /* pass 2, blocked (see flush_block): synapses as source << 32 | target word */
-  uint64_t *blk, *blk_tmp;
+  /* pass 2, blocked (see flush_block): synapses as source << 32 | target word, with their
+   * weights and delays when stored per synapse (two buffers each: the sort's passes) */
+  uint64_t *blk[2];
+  float *blk_w[2];
+  uint16_t *blk_d[2];
   size_t blk_n, blk_cap;
 } builder;
 
 /* Pass 2 in blocks. Written one by one, the synapses of consecutive targets go to random
- * places of the target array (their sources' rows): at N = 10^6 (80 M synapses, 320 MB) each
- * store missed cache and TLB, and those stores were most of the construction time. When a
- * synapse is only its target word (a table of weights, one delay per source) and gids fit 32
- * bits, pass 2 collects blk_cap of them as (source, word), sorts the block by source, stably
- * (generation order within a source is kept: the block holds consecutive synapses), and
- * appends each source's run at its fill position: the stores then run through the array in
- * address order. */
+ * places of the synapse arrays (their sources' rows): at N = 10^6 (80 M synapses, 320 MB of
+ * target words) each store missed cache and TLB, and those stores were most of the
+ * construction time. When gids fit 32 bits, pass 2 collects blk_cap synapses as (source, word,
+ * weight, delay), sorts the block by source, stably (generation order within a source is
+ * kept: the block holds consecutive synapses), and appends each source's run at its fill
+ * position: the stores then run through the arrays in address order. */
 static void flush_block(builder *b) {
   const size_t n = b->blk_n;
   if (n == 0)
     return;
-  uint64_t *a = b->blk, *t = b->blk_tmp;
+  uint64_t *a = b->blk[0], *t = b->blk[1];
+  float *aw = b->blk_w[0], *tw = b->blk_w[1];
+  uint16_t *ad = b->blk_d[0], *td = b->blk_d[1];
   /* LSD radix sort on the source (bits 32 and up), 11 bits per pass */
   unsigned bits = 0;
   while (bits < 32 && (b->syn->n_gids - 1) >> bits)
@@ -235,16 +239,36 @@ static void flush_block(builder *b) {
       count[d] = sum;
       sum += c;
     }
-    for (size_t i = 0; i < n; i++)
-      t[count[(a[i] >> shift) & 2047]++] = a[i];
+    for (size_t i = 0; i < n; i++) {
+      const size_t k = count[(a[i] >> shift) & 2047]++;
+      t[k] = a[i];
+      if (aw)
+        tw[k] = aw[i];
+      if (ad)
+        td[k] = ad[i];
+    }
     uint64_t *x = a;
     a = t;
     t = x;
+    float *xw = aw;
+    aw = tw;
+    tw = xw;
+    uint16_t *xd = ad;
+    ad = td;
+    td = xd;
   }
-  uint32_t *target = b->syn->target;
+  cl_synapses *syn = b->syn;
   uint64_t *fill = b->fill;
-  for (size_t i = 0; i < n; i++)
-    target[fill[a[i] >> 32]++] = (uint32_t)a[i];
+  for (size_t i = 0; i < n; i++) {
+    const uint64_t k = fill[a[i] >> 32]++;
+    syn->target[k] = (uint32_t)a[i];
+    if (aw)
+      syn->weight[k] = aw[i];
+    if (b->d8)
+      b->d8[k] = (uint8_t)ad[i];
+    else if (b->d16)
+      b->d16[k] = ad[i];
+  }
   b->blk_n = 0;
 }
 
@@ -265,9 +289,15 @@ static void add_synapse(builder *b, const cl_config *cfg, const cl_projection_co
     b->d_min = D;
   if (D > b->d_max)
     b->d_max = D;
-  if (b->blk) { /* blocked: a table of weights and one delay per source */
-    b->row_delay[source] = D16;
-    b->blk[b->blk_n++] = source << 32 | word;
+  if (b->blk[0]) { /* blocked */
+    const size_t i = b->blk_n++;
+    b->blk[0][i] = source << 32 | word;
+    if (b->blk_w[0])
+      b->blk_w[0][i] = (float)w;
+    if (b->blk_d[0])
+      b->blk_d[0][i] = D16;
+    else
+      b->row_delay[source] = D16; /* the same for all of the source's synapses */
     if (b->blk_n == b->blk_cap)
       flush_block(b);
     return;
@@ -297,7 +327,7 @@ static inline void prefetch_rows(const builder *b, const scratch *s, size_t i) {
       __builtin_prefetch(&b->syn->row[s->ids[i + CL_AHEAD_ROW] + 1], 1);
     return;
   }
-  if (b->blk)
+  if (b->blk[0])
     return; /* the block's stores run in address order */
   if (i + CL_AHEAD_ROW < s->n)
     __builtin_prefetch(&b->fill[s->ids[i + CL_AHEAD_ROW]]);
@@ -502,9 +532,21 @@ int cl_synapses_weight_table(const cl_config *cfg, uint64_t n_inputs, cl_weight_
   return 0; /* not reached */
 }
 
-/* Synapses per block of pass 2 (flush_block): 1 M, 16 MB with the sort's second buffer (at
- * N = 200 000, 16 M synapses: build 0.83 -> 0.59 s, peak RSS 108 -> 116 MB; blocks of 2 M
- * were no faster and took 133 MB, blocks of 0.5 M 0.65-0.94 s). */
+static void free_block(builder *b) {
+  for (int q = 0; q < 2; q++) {
+    free(b->blk[q]);
+    free(b->blk_w[q]);
+    free(b->blk_d[q]);
+    b->blk[q] = NULL;
+    b->blk_w[q] = NULL;
+    b->blk_d[q] = NULL;
+  }
+}
+
+/* Synapses per block of pass 2 (flush_block): 1 M, 16 MB with the sort's second buffer, 28 MB
+ * with weights and delays per synapse (at N = 200 000, 16 M synapses: build 0.83 -> 0.59 s,
+ * peak RSS 108 -> 116 MB; blocks of 2 M were no faster and took 133 MB, blocks of 0.5 M
+ * 0.65-0.94 s). */
 static size_t block_synapses = (size_t)1 << 20;
 
 void cl_synapses_set_block(size_t synapses) {
@@ -548,16 +590,24 @@ static int build_local(cl_synapses *syn, const cl_config *cfg, const cl_network 
   b->fill = cl_malloc(syn->n_gids * sizeof *b->fill);
   CL_ALLOC_CHECK(syn->target && (table || syn->weight) && ok && b->fill);
   memcpy(b->fill, syn->row, syn->n_gids * sizeof *b->fill);
-  if (table && b->row_delay && syn->n_gids <= UINT64_C(1) << 32 && syn->n > 0 &&
-      block_synapses > 0) {
+  if (syn->n_gids <= UINT64_C(1) << 32 && syn->n > 0 && block_synapses > 0) {
     /* pass 2 in blocks (flush_block); without the memory, synapse by synapse */
     b->blk_cap = syn->n < block_synapses ? (size_t)syn->n : block_synapses;
-    b->blk = cl_malloc_large(b->blk_cap * sizeof *b->blk);
-    b->blk_tmp = cl_malloc_large(b->blk_cap * sizeof *b->blk_tmp);
-    if (!b->blk || !b->blk_tmp) {
-      free(b->blk);
-      free(b->blk_tmp);
-      b->blk = b->blk_tmp = NULL;
+    int got = 1;
+    for (int q = 0; q < 2; q++) {
+      b->blk[q] = cl_malloc_large(b->blk_cap * sizeof *b->blk[q]);
+      got &= b->blk[q] != NULL;
+      if (syn->weight) {
+        b->blk_w[q] = cl_malloc_large(b->blk_cap * sizeof *b->blk_w[q]);
+        got &= b->blk_w[q] != NULL;
+      }
+      if (!b->row_delay) {
+        b->blk_d[q] = cl_malloc_large(b->blk_cap * sizeof *b->blk_d[q]);
+        got &= b->blk_d[q] != NULL;
+      }
+    }
+    if (!got) {
+      free_block(b);
       cl_error_clear();
     }
   }
@@ -641,8 +691,7 @@ int cl_synapses_build_local(cl_synapses *syn, const cl_config *cfg, const cl_net
   free(s.table);
   free(s.counts);
   free(b.fill);
-  free(b.blk);
-  free(b.blk_tmp);
+  free_block(&b);
   syn->row_delay = b.row_delay;
   syn->delay8 = b.d8;
   syn->delay16 = b.d16;

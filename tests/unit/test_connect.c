@@ -301,9 +301,10 @@ int main(int argc, char **argv) {
   CHECK_MSG(cl_synapses_weight_table(&mcfg, 1000, &tab) == 0, "257 projections: no table");
   free(many);
 
-  /* Construction's second pass in blocks (flush_block in connect.c: a table of weights and,
-   * here, one delay of 1 ms per source): the same rows, synapse for synapse and in the same
-   * order, as stored one by one (block 0), for blocks of 1, 7 and 2^20 synapses at 1-4 ranks. */
+  /* Construction's second pass in blocks (flush_block in connect.c): the same rows, synapse
+   * for synapse and in the same order, as stored one by one (block 0), for blocks of 1, 7 and
+   * 2^20 synapses at 1-4 ranks; with a table of weights and one delay of 1 ms per source
+   * (bcfg), and with weights and delays drawn per synapse (cfg). */
   cl_projection_config hom1[NP];
   for (int j = 0; j < NP; j++) {
     hom1[j] = hom[j];
@@ -313,28 +314,42 @@ int main(int argc, char **argv) {
   bcfg.projections = hom1;
   CHECK_MSG(cl_config_single_delay_rows(&bcfg), "one delay per source");
   const size_t blocks[3] = {1, 7, (size_t)1 << 20};
-  for (int P = 1; P <= 4; P++)
-    for (int r = 0; r < P; r++) {
-      cl_synapses one, blk;
-      CHECK_MSG(cl_network_create(&net, &bcfg, r, P) == CL_OK, "%s", cl_error_message());
-      cl_synapses_set_block(0);
-      CHECK_MSG(cl_synapses_build_local(&one, &bcfg, &net) == CL_OK, "%s", cl_error_message());
-      CHECK_MSG(one.weight == NULL && one.row_delay != NULL && one.n > 0,
-                "a table of weights and one delay per source");
-      for (int q = 0; q < 3; q++) {
-        cl_synapses_set_block(blocks[q]);
-        CHECK_MSG(cl_synapses_build_local(&blk, &bcfg, &net) == CL_OK, "%s", cl_error_message());
-        int same = blk.n == one.n &&
-                   memcmp(blk.row, one.row, (one.n_gids + 1) * sizeof *one.row) == 0 &&
-                   memcmp(blk.target, one.target, one.n * sizeof *one.target) == 0 &&
-                   memcmp(blk.row_delay, one.row_delay, one.n_gids * sizeof *one.row_delay) == 0;
-        CHECK_MSG(same, "P=%d rank %d, blocks of %zu: rows differ from synapse-by-synapse", P, r,
-                  blocks[q]);
-        cl_synapses_destroy(&blk);
+  const cl_config *bcfgs[2] = {&bcfg, &cfg};
+  for (int c = 0; c < 2; c++)
+    for (int P = 1; P <= 4; P++)
+      for (int r = 0; r < P; r++) {
+        cl_synapses one, blk;
+        CHECK_MSG(cl_network_create(&net, bcfgs[c], r, P) == CL_OK, "%s", cl_error_message());
+        cl_synapses_set_block(0);
+        CHECK_MSG(cl_synapses_build_local(&one, bcfgs[c], &net) == CL_OK, "%s", cl_error_message());
+        CHECK_MSG(c == 0 ? one.weight == NULL && one.row_delay != NULL
+                         : one.weight != NULL && (one.delay8 || one.delay16),
+                  "%s",
+                  c == 0 ? "a table of weights and one delay per source"
+                         : "weights and delays per synapse");
+        for (int q = 0; q < 3; q++) {
+          cl_synapses_set_block(blocks[q]);
+          CHECK_MSG(cl_synapses_build_local(&blk, bcfgs[c], &net) == CL_OK, "%s",
+                    cl_error_message());
+          const size_t n = one.n, g = one.n_gids;
+          int same = blk.n == n && memcmp(blk.row, one.row, (g + 1) * sizeof *one.row) == 0 &&
+                     memcmp(blk.target, one.target, n * sizeof *one.target) == 0;
+          if (same && one.weight)
+            same = blk.weight && memcmp(blk.weight, one.weight, n * sizeof *one.weight) == 0;
+          if (same && one.row_delay)
+            same = blk.row_delay &&
+                   memcmp(blk.row_delay, one.row_delay, g * sizeof *one.row_delay) == 0;
+          if (same && one.delay8)
+            same = blk.delay8 && memcmp(blk.delay8, one.delay8, n) == 0;
+          if (same && one.delay16)
+            same = blk.delay16 && memcmp(blk.delay16, one.delay16, n * sizeof *one.delay16) == 0;
+          CHECK_MSG(same, "%s, P=%d rank %d, blocks of %zu: rows differ from synapse-by-synapse",
+                    c == 0 ? "table" : "per synapse", P, r, blocks[q]);
+          cl_synapses_destroy(&blk);
+        }
+        cl_synapses_destroy(&one);
+        cl_network_destroy(&net);
       }
-      cl_synapses_destroy(&one);
-      cl_network_destroy(&net);
-    }
   cl_synapses_set_block((size_t)1 << 20);
 
   /* Targets with different decay times: x is stored scaled by a factor that depends on the
