@@ -88,7 +88,8 @@ static inline float cl_synapses_weight(const cl_synapses *syn, uint64_t k) {
 }
 
 /* Synapses per block of construction's second pass (0: none, each synapse stored as it is
- * drawn; the default 2^20). The network is the same either way; for tests. Not thread-safe. */
+ * drawn; by default 2^20, on ranks with at least 2^22 synapses; once set here, at any size).
+ * The network is the same either way; for tests. Not thread-safe. */
 void cl_synapses_set_block(size_t synapses);
 
 /* Builds this rank's incoming synapses of every projection, the global delay range and the
