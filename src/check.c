@@ -118,7 +118,7 @@ void cl_check_memory_estimate(const cl_config *cfg, int nranks, cl_check_memory 
       inputs += cl_inputs_of((p->size + (uint64_t)P - 1) / (uint64_t)P);
   }
   cl_weight_table table;
-  m->weight_table = cl_synapses_weight_table(cfg, inputs, &table) == 1 ? (int)table.n : 0;
+  m->weight_table = cl_synapses_weight_table(cfg, inputs, &table, NULL) == 1 ? (int)table.n : 0;
   /* target word and weight (or the table entry in the target word), then the delay: per
    * source, or 1-2 B per synapse */
   m->synapse_bytes = (m->weight_table ? 4 : 8) + (m->delay_per_source ? 0 : dmax < 256 ? 1 : 2);

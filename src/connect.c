@@ -1,8 +1,9 @@
 /* Construction of the synapses of every projection on the rank of their targets.
  *
  * Two passes over the same counter-based streams: the first counts synapses per source gid,
- * the second fills them in at their CSR positions. No temporary list of all synapses is
- * held, so peak memory is the final storage. Streams are keyed by (seed, projection, target
+ * the second fills them in at their CSR positions (in sorted blocks on large ranks, see
+ * flush_block). No list of all synapses is held: peak memory is the final storage and at most
+ * 28 MB of block. Streams are keyed by (seed, projection, target
  * gid) for per-target rules and (seed, projection, source gid) for fixed_outdegree, never by
  * the rank. */
 #include <inttypes.h>
@@ -203,6 +204,7 @@ typedef struct {
   uint16_t *row_delay;
   uint8_t *d8;
   uint16_t *d16;
+  uint8_t *entry_of; /* pass 2: each projection's entry in the weight table */
   /* pass 2, blocked (see flush_block): synapses as source << 32 | target word, with their
    * weights and delays when stored per synapse (two buffers each: the sort's passes) */
   uint64_t *blk[2];
@@ -283,7 +285,7 @@ static void add_synapse(builder *b, const cl_config *cfg, const cl_projection_co
   double d = cl_dist_draw(&pc->delay, wrng);
   int64_t D = delay_steps(d, cfg->sim.dt, b->d_lo, b->d_hi);
   const cl_weight_table *tab = &b->syn->table;
-  const uint32_t word = (uint32_t)tab->entry_of[pc - cfg->projections] << tab->shift | (uint32_t)L;
+  const uint32_t word = (uint32_t)b->entry_of[pc - cfg->projections] << tab->shift | (uint32_t)L;
   const uint16_t D16 = (uint16_t)(D > 65535 ? 65535 : D);
   if (D < b->d_min)
     b->d_min = D;
@@ -480,7 +482,8 @@ static unsigned table_entry(cl_weight_table *t, float w, uint8_t r, double tau) 
   return e;
 }
 
-int cl_synapses_weight_table(const cl_config *cfg, uint64_t n_inputs, cl_weight_table *t) {
+int cl_synapses_weight_table(const cl_config *cfg, uint64_t n_inputs, cl_weight_table *t,
+                             uint8_t *entry_of) {
   int table = 1;
   for (int pass = 0; pass < 2; pass++) {
     /* pass 0: a table of weights, if every weight is a constant and the triples fit; pass 1:
@@ -506,7 +509,8 @@ int cl_synapses_weight_table(const cl_config *cfg, uint64_t n_inputs, cl_weight_
         table = 0;
         break;
       }
-      t->entry_of[j] = (uint8_t)e;
+      if (entry_of)
+        entry_of[j] = (uint8_t)e;
     }
     if (pass == 0 && !table)
       continue;
@@ -570,7 +574,9 @@ static int build_local(cl_synapses *syn, const cl_config *cfg, const cl_network 
     syn->row[g + 1] += syn->row[g];
   syn->n = syn->row[syn->n_gids];
   syn->target = cl_malloc_large(syn->n * sizeof *syn->target);
-  const int table = cl_synapses_weight_table(cfg, net->n_inputs, &syn->table);
+  b->entry_of = cl_malloc(cfg->n_projections + 1);
+  CL_ALLOC_CHECK(b->entry_of);
+  const int table = cl_synapses_weight_table(cfg, net->n_inputs, &syn->table, b->entry_of);
   if (table < 0)
     return CL_ERROR(CL_ERR_USER,
                     "%" PRIu64 " neurons on rank %d: too many for the local index beside the "
@@ -698,6 +704,7 @@ int cl_synapses_build_local(cl_synapses *syn, const cl_config *cfg, const cl_net
   free(s.counts);
   free(b.fill);
   free_block(&b);
+  free(b.entry_of);
   syn->row_delay = b.row_delay;
   syn->delay8 = b.d8;
   syn->delay16 = b.d16;

@@ -36,7 +36,6 @@ typedef struct {
   double tau[CL_SYN_TABLE_MAX];       /* ms: the targets' decay time of the receptor */
   uint8_t scale_of[CL_SYN_TABLE_MAX]; /* the entry's index in cl_synapses.scale */
   unsigned n_scales;                  /* distinct tau among the entries */
-  uint8_t entry_of[CL_SYN_TABLE_MAX]; /* per projection, its entry */
 } cl_weight_table;
 
 typedef struct {
@@ -72,9 +71,10 @@ static inline int64_t cl_synapses_delay(const cl_synapses *syn, uint64_t gid, ui
  * triples are at most CL_SYN_TABLE_MAX and the local index fits in the bits the entry leaves
  * (returns 1); else the distinct (receptor, tau) pairs, with weights stored per synapse
  * (returns 0); -1 (and the table empty) when even those leave too few bits for the local index
- * (more than about 2^31 / pairs neurons on one rank). Only projections onto cond_alpha
- * populations count; the others get entry 0. */
-int cl_synapses_weight_table(const cl_config *cfg, uint64_t n_inputs, cl_weight_table *t);
+ * (more than about 2^31 / pairs neurons on one rank, or more than CL_SYN_TABLE_MAX pairs).
+ * entry_of (NULL, or one byte per projection) receives each projection's entry. */
+int cl_synapses_weight_table(const cl_config *cfg, uint64_t n_inputs, cl_weight_table *t,
+                             uint8_t *entry_of);
 
 /* Local target index (input index: into cl_network.state), receptor and weight of synapse k. */
 static inline uint32_t cl_synapses_local(const cl_synapses *syn, uint64_t k) {

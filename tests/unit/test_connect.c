@@ -280,10 +280,10 @@ int main(int argc, char **argv) {
   /* The table gives way to weights per synapse when its entry leaves too few bits for the
    * local index, or when it would have more than CL_SYN_TABLE_MAX entries. */
   cl_weight_table tab;
-  CHECK_MSG(cl_synapses_weight_table(&hcfg, UINT64_C(1) << 29, &tab) == 1 && tab.shift == 29,
+  CHECK_MSG(cl_synapses_weight_table(&hcfg, UINT64_C(1) << 29, &tab, NULL) == 1 && tab.shift == 29,
             "2^29 local neurons with 6 entries");
-  CHECK_MSG(cl_synapses_weight_table(&hcfg, (UINT64_C(1) << 29) + 1, &tab) == 0 && tab.n == 2 &&
-                tab.shift == 31,
+  CHECK_MSG(cl_synapses_weight_table(&hcfg, (UINT64_C(1) << 29) + 1, &tab, NULL) == 0 &&
+                tab.n == 2 && tab.shift == 31,
             "2^29 + 1 local neurons with 6 entries");
   enum { NMANY = CL_SYN_TABLE_MAX + 1 };
   cl_projection_config *many = calloc(NMANY, sizeof *many);
@@ -294,11 +294,18 @@ int main(int argc, char **argv) {
   cl_config mcfg = cfg;
   mcfg.projections = many;
   mcfg.n_projections = CL_SYN_TABLE_MAX;
-  CHECK_MSG(cl_synapses_weight_table(&mcfg, 1000, &tab) == 1 && tab.n == CL_SYN_TABLE_MAX &&
-                tab.shift == 24 && tab.entry_of[CL_SYN_TABLE_MAX - 1] == CL_SYN_TABLE_MAX - 1,
+  uint8_t entry_of[NMANY + 1];
+  entry_of[NMANY] = 0xa5;
+  CHECK_MSG(cl_synapses_weight_table(&mcfg, 1000, &tab, entry_of) == 1 &&
+                tab.n == CL_SYN_TABLE_MAX && tab.shift == 24 &&
+                entry_of[CL_SYN_TABLE_MAX - 1] == CL_SYN_TABLE_MAX - 1,
             "256 distinct weights: a table in 8 bits");
+  /* 257 projections: no table of weights; their (receptor, tau) pair, one for all, is entry 0
+   * of each (entry_of has one byte per projection, however many) */
   mcfg.n_projections = NMANY;
-  CHECK_MSG(cl_synapses_weight_table(&mcfg, 1000, &tab) == 0, "257 projections: no table");
+  CHECK_MSG(cl_synapses_weight_table(&mcfg, 1000, &tab, entry_of) == 0 && tab.n == 1 &&
+                entry_of[NMANY - 1] == 0 && entry_of[NMANY] == 0xa5,
+            "257 projections: no table");
   free(many);
 
   /* Construction's second pass in blocks (flush_block in connect.c): the same rows, synapse
@@ -377,16 +384,17 @@ int main(int argc, char **argv) {
     n_triples += new_triple;
     n_pairs += new_pair;
   }
-  CHECK_MSG(cl_synapses_weight_table(&thcfg, 1000, &tab) == 1 && tab.n == n_triples &&
+  CHECK_MSG(cl_synapses_weight_table(&thcfg, 1000, &tab, NULL) == 1 && tab.n == n_triples &&
                 tab.n_scales == 4,
             "two tau_ex and two tau_in: %u entries (expected %u), %u scales (expected 4)", tab.n,
             n_triples, tab.n_scales);
-  CHECK_MSG(cl_synapses_weight_table(&tdcfg, 1000, &tab) == 0 && tab.n == n_pairs && n_pairs == 4 &&
-                tab.shift == 30 && tab.n_scales == 4,
+  CHECK_MSG(cl_synapses_weight_table(&tdcfg, 1000, &tab, NULL) == 0 && tab.n == n_pairs &&
+                n_pairs == 4 && tab.shift == 30 && tab.n_scales == 4,
             "weights per synapse: %u (receptor, tau) entries in 2 bits (shift %u)", tab.n,
             tab.shift);
-  CHECK_MSG(cl_synapses_weight_table(&tdcfg, UINT64_C(1) << 30, &tab) == 0 &&
-                cl_synapses_weight_table(&tdcfg, (UINT64_C(1) << 30) + 1, &tab) == -1 && tab.n == 0,
+  CHECK_MSG(cl_synapses_weight_table(&tdcfg, UINT64_C(1) << 30, &tab, NULL) == 0 &&
+                cl_synapses_weight_table(&tdcfg, (UINT64_C(1) << 30) + 1, &tab, NULL) == -1 &&
+                tab.n == 0,
             "weights per synapse: 2^30 local neurons fit beside 4 entries, 2^30 + 1 do not");
   syn_t *tref = collect(&tdcfg, 1, &nd);
   for (int P = 1; P <= 4; P++)
