@@ -158,7 +158,7 @@ void cl_stimuli_inject(cl_stimuli *st, cl_network *net, int64_t step) {
       continue;
     const int r = sc->receptor == CL_RECEPTOR_IN;
     double *x = (r ? net->state.x_in : net->state.x_ex) + s->pop->in_begin;
-    /* x is stored scaled (cl_scale); the same product as delivery's for the same weight */
+    /* x is stored scaled (cl_scale): the weight times the factor, as in delivery */
     const double w = cl_scale_w(&s->pop->kernel.scale[r], step) * sc->weight;
     if (sc->kind == CL_STIM_POISSON) {
       for (uint64_t k = 0; k < s->n; k++) {
