@@ -482,58 +482,49 @@ static unsigned table_entry(cl_weight_table *t, float w, uint8_t r, double tau) 
   return e;
 }
 
+/* Fills t with the distinct (weight, receptor, tau) triples of the projections (with_weights)
+ * or their (receptor, tau) pairs (weight 0), each projection's entry into entry_of (if not
+ * NULL), the index bits and the distinct decay times. Returns 0 (t left partly filled) when
+ * there are more than CL_SYN_TABLE_MAX entries or they leave n_inputs too few bits. */
+static int fill_table(const cl_config *cfg, uint64_t n_inputs, int with_weights, cl_weight_table *t,
+                      uint8_t *entry_of) {
+  memset(t, 0, sizeof *t);
+  for (size_t j = 0; j < cfg->n_projections; j++) {
+    const cl_projection_config *pc = &cfg->projections[j];
+    const cl_neuron_params *tp = &cfg->populations[pc->target].params;
+    const uint8_t r = pc->receptor == CL_RECEPTOR_IN;
+    unsigned e =
+        table_entry(t, with_weights ? (float)pc->weight.a : 0.0f, r, r ? tp->tau_in : tp->tau_ex);
+    if (e == CL_SYN_TABLE_MAX)
+      return 0;
+    if (entry_of)
+      entry_of[j] = (uint8_t)e;
+  }
+  const unsigned bits = entry_bits(t->n);
+  if (n_inputs > UINT64_C(1) << (32 - bits))
+    return 0;
+  t->shift = 32 - bits;
+  /* the distinct decay times, in order of first appearance */
+  for (unsigned e = 0; e < t->n; e++) {
+    unsigned q = 0;
+    while (q < e && t->tau[q] != t->tau[e])
+      q++;
+    t->scale_of[e] = q < e ? t->scale_of[q] : (uint8_t)t->n_scales++;
+  }
+  return 1;
+}
+
 int cl_synapses_weight_table(const cl_config *cfg, uint64_t n_inputs, cl_weight_table *t,
                              uint8_t *entry_of) {
-  int table = 1;
-  for (int pass = 0; pass < 2; pass++) {
-    /* pass 0: a table of weights, if every weight is a constant and the triples fit; pass 1:
-     * the (receptor, tau) pairs, weights per synapse */
-    if (pass == 0 && !table)
-      continue;
-    memset(t, 0, sizeof *t);
-    for (size_t j = 0; j < cfg->n_projections; j++) {
-      const cl_projection_config *pc = &cfg->projections[j];
-      const cl_neuron_params *tp = &cfg->populations[pc->target].params;
-      const uint8_t r = pc->receptor == CL_RECEPTOR_IN;
-      if (pass == 0 && pc->weight.kind != CL_DIST_CONST) {
-        table = 0;
-        break;
-      }
-      unsigned e =
-          table_entry(t, pass == 0 ? (float)pc->weight.a : 0.0f, r, r ? tp->tau_in : tp->tau_ex);
-      if (e == CL_SYN_TABLE_MAX) {
-        if (pass == 1) {
-          memset(t, 0, sizeof *t);
-          return -1;
-        }
-        table = 0;
-        break;
-      }
-      if (entry_of)
-        entry_of[j] = (uint8_t)e;
-    }
-    if (pass == 0 && !table)
-      continue;
-    const unsigned bits = entry_bits(t->n);
-    if (n_inputs > UINT64_C(1) << (32 - bits)) {
-      if (pass == 0) {
-        table = 0;
-        continue;
-      }
-      memset(t, 0, sizeof *t);
-      return -1;
-    }
-    t->shift = 32 - bits;
-    /* the distinct decay times, in order of first appearance */
-    for (unsigned e = 0; e < t->n; e++) {
-      unsigned q = 0;
-      while (q < e && t->tau[q] != t->tau[e])
-        q++;
-      t->scale_of[e] = q < e ? t->scale_of[q] : (uint8_t)t->n_scales++;
-    }
-    return pass == 0;
-  }
-  return 0; /* not reached */
+  int constant = 1;
+  for (size_t j = 0; j < cfg->n_projections; j++)
+    constant &= cfg->projections[j].weight.kind == CL_DIST_CONST;
+  if (constant && fill_table(cfg, n_inputs, 1, t, entry_of))
+    return 1;
+  if (fill_table(cfg, n_inputs, 0, t, entry_of))
+    return 0;
+  memset(t, 0, sizeof *t);
+  return -1;
 }
 
 static void free_block(builder *b) {
