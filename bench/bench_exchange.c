@@ -8,6 +8,12 @@
  * per exchange (the slowest rank's mean): the exchange as the time loop sees it, and the same
  * after an MPI_Barrier, so that no rank waits for a slower one: the difference between a run's
  * exchange timer and the second figure is waiting (load imbalance, or a descheduled rank).
+ * Then the same with work around the exchange, as in a run: each rank spins for a slice of
+ * 10 steps of 100 us plus a jitter drawn per rank and slice (uniform in 0-100 us, standing for
+ * the noise that makes one rank late), and exchanges either at once (start and finish, as a
+ * blocking exchange would) or overlapped with the next slice's first step (start, one step,
+ * finish, as the time loop does): the overlapped exchange waits only when a rank is more than
+ * a step late, and only when the spikes travel without the late rank's help (eager messages).
  * Defaults: 1000 spikes, 2000 slices, 200 000 neurons. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +33,55 @@ static int cmp_u64(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+static void spin(double seconds) {
+  double until = MPI_Wtime() + seconds;
+  while (MPI_Wtime() < until)
+    ;
+}
+
+static void push_slice(cl_exchange *ex, uint64_t *gids, int spikes, uint64_t n_local, int rank,
+                       int P, uint64_t *seed) {
+  /* a slice of 10 steps; spikes in (step, gid) order, as the simulator pushes them */
+  for (int i = 0; i < spikes; i++)
+    gids[i] = (lcg(seed) % 10) << 40 | ((lcg(seed) % n_local) * (uint64_t)P + (uint64_t)rank);
+  qsort(gids, (size_t)spikes, sizeof *gids, cmp_u64);
+  for (int i = 0; i < spikes; i++)
+    cl_exchange_push(ex, (int64_t)(gids[i] >> 40), gids[i] & ((UINT64_C(1) << 40) - 1));
+}
+
+/* Mean seconds per exchange (mean over ranks) of `slices` exchanges among work of 100 us per
+ * step and a jitter, at once or overlapped with one step. */
+static double run_with_work(cl_exchange *ex, const cl_synapses *syn, int spikes, int slices,
+                            uint64_t n_local, int overlapped, uint64_t *seed) {
+  const double step = 100e-6, jitter = 100e-6;
+  int rank, P;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &P);
+  uint64_t *gids = malloc((size_t)spikes * sizeof *gids);
+  if (!gids)
+    cl_error_abort("bench_exchange: out of memory");
+  const uint64_t *got;
+  size_t n;
+  double total = 0;
+  MPI_Barrier(MPI_COMM_WORLD);
+  for (int s = 0; s < slices; s++) {
+    spin((overlapped ? 9 : 10) * step + jitter * (double)(lcg(seed) % 1024) / 1024.0);
+    push_slice(ex, gids, spikes, n_local, rank, P, seed);
+    double t = MPI_Wtime();
+    cl_exchange_start(ex, syn, 0);
+    total += MPI_Wtime() - t;
+    if (overlapped)
+      spin(step);
+    t = MPI_Wtime();
+    cl_exchange_finish(ex, &got, &n);
+    total += MPI_Wtime() - t;
+  }
+  free(gids);
+  double mean = total / slices, sum;
+  MPI_Allreduce(&mean, &sum, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+  return sum / P;
+}
+
 /* Mean seconds per exchange (max over ranks) of `slices` exchanges, with or without a barrier
  * before each. */
 static double run(cl_exchange *ex, const cl_synapses *syn, int spikes, int slices, uint64_t n_local,
@@ -39,12 +94,7 @@ static double run(cl_exchange *ex, const cl_synapses *syn, int spikes, int slice
     cl_error_abort("bench_exchange: out of memory");
   double total = 0;
   for (int s = 0; s < slices; s++) {
-    /* a slice of 10 steps; spikes in (step, gid) order, as the simulator pushes them */
-    for (int i = 0; i < spikes; i++)
-      gids[i] = (lcg(seed) % 10) << 40 | ((lcg(seed) % n_local) * (uint64_t)P + (uint64_t)rank);
-    qsort(gids, (size_t)spikes, sizeof *gids, cmp_u64);
-    for (int i = 0; i < spikes; i++)
-      cl_exchange_push(ex, (int64_t)(gids[i] >> 40), gids[i] & ((UINT64_C(1) << 40) - 1));
+    push_slice(ex, gids, spikes, n_local, rank, P, seed);
     if (barrier)
       MPI_Barrier(MPI_COMM_WORLD);
     const uint64_t *got;
@@ -89,12 +139,18 @@ int main(int argc, char **argv) {
   run(&ex, &syn, spikes, slices / 10 + 1, n_local, 1, &seed); /* warm-up */
   double free_run = run(&ex, &syn, spikes, slices, n_local, 0, &seed);
   double synced = run(&ex, &syn, spikes, slices, n_local, 1, &seed);
+  int work_slices = slices / 4 + 1;
+  double at_once = run_with_work(&ex, &syn, spikes, work_slices, n_local, 0, &seed);
+  double overlapped = run_with_work(&ex, &syn, spikes, work_slices, n_local, 1, &seed);
   if (rank == 0) {
     printf("bench_exchange: %d rank(s), %d spikes per rank and slice, %d slices, %llu neurons\n", P,
            spikes, slices, (unsigned long long)neurons);
     printf("  per exchange: %.1f us as in the time loop, %.1f us after a barrier (no waiting)\n",
            1e6 * free_run, 1e6 * synced);
     printf("  per simulated second at 1 ms slices: %.4f s, %.4f s\n", 1e3 * free_run, 1e3 * synced);
+    printf("  among work with jitter (%d slices; mean over ranks): %.1f us at once, %.1f us "
+           "overlapped with a step\n",
+           work_slices, 1e6 * at_once, 1e6 * overlapped);
   }
   free(syn.dest);
   cl_exchange_destroy(&ex);

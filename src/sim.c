@@ -291,6 +291,35 @@ static void progress(const sim *S, int64_t step, double t_wall0, int final) {
   fflush(stderr);
 }
 
+/* Completes the exchange of the slice that began at step `start` and queues its spikes; then,
+ * with `flush`, writes the output every flush interval, or earlier when some rank's buffers are
+ * full (the ranks agree through the exchange). */
+static void finish_exchange(sim *S, int64_t start, int flush, int64_t *next_flush,
+                            int64_t flush_every) {
+  const uint64_t *spikes;
+  size_t n;
+  cl_timer_start(&S->timer, CL_PHASE_EXCHANGE);
+  int any_full = cl_exchange_finish(&S->ex, &spikes, &n);
+  cl_timer_start(&S->timer, CL_PHASE_DELIVER);
+  cl_synapses_enqueue(&S->syn, &S->queue, spikes, n, start);
+  int64_t end = start + S->slice;
+  if (flush && (end >= *next_flush || any_full)) {
+    /* Every flush interval the files are appended to and flushed (valid on disk); in between,
+     * a rank's buffers above CL_FLUSH_BYTES (spikes: CL_FLUSH_SPIKE_BYTES) are appended
+     * without the flush. */
+    cl_timer_start(&S->timer, CL_PHASE_WRITE);
+    int durable = end >= *next_flush;
+    if ((durable ? cl_output_flush(S->out) : cl_output_append(S->out)) != CL_OK)
+      cl_error_abort("%s", cl_error_message());
+    if (durable)
+      *next_flush = end + flush_every;
+  }
+  cl_timer_stop(&S->timer);
+}
+
+/* The exchange of a slice overlaps the next slice's first step, which none of its spikes can
+ * reach (a spike of step n with delay d >= D_min arrives at n + 1 + d): a rank that finished
+ * its slice early computes that step instead of waiting for a slower one. */
 static void run_loop(sim *S) {
   double dt = S->cfg->sim.dt;
   int64_t flush_every =
@@ -300,6 +329,7 @@ static void run_loop(sim *S) {
   int64_t next_flush = flush_every;
   int show = S->rank == 0 && S->opt->progress;
   double t0 = cl_timer_now(), next_show = t0 + 1.0;
+  int64_t in_flight = -1; /* the start of the slice being exchanged */
   for (int64_t start = 0; start < S->n_steps; start += S->slice) {
     int64_t end = start + S->slice < S->n_steps ? start + S->slice : S->n_steps;
     for (int64_t step = start; step < end; step++) {
@@ -315,32 +345,24 @@ static void run_loop(sim *S) {
         cl_timer_start(&S->timer, CL_PHASE_UPDATE);
       }
       update(S, step, step - start);
+      if (in_flight >= 0) {
+        finish_exchange(S, in_flight, 1, &next_flush, flush_every);
+        in_flight = -1;
+      }
     }
     cl_timer_start(&S->timer, CL_PHASE_EXCHANGE);
-    const uint64_t *spikes;
-    size_t n;
     int full = cl_output_buffered_bytes(S->out) > CL_FLUSH_BYTES ||
                cl_output_buffered_spike_bytes(S->out) > CL_FLUSH_SPIKE_BYTES;
-    int any_full = cl_exchange_run(&S->ex, &S->syn, full, &spikes, &n);
-    cl_timer_start(&S->timer, CL_PHASE_DELIVER);
-    cl_synapses_enqueue(&S->syn, &S->queue, spikes, n, start);
-    /* Every flush interval the files are appended to and flushed (valid on disk); in between,
-     * a rank's buffers above CL_FLUSH_BYTES (spikes: CL_FLUSH_SPIKE_BYTES) are appended without
-     * the flush (the ranks agree through the exchange). */
-    if (end < S->n_steps && (end >= next_flush || any_full)) {
-      cl_timer_start(&S->timer, CL_PHASE_WRITE);
-      int durable = end >= next_flush;
-      if ((durable ? cl_output_flush(S->out) : cl_output_append(S->out)) != CL_OK)
-        cl_error_abort("%s", cl_error_message());
-      if (durable)
-        next_flush = end + flush_every;
-    }
+    cl_exchange_start(&S->ex, &S->syn, full);
+    in_flight = start;
     cl_timer_stop(&S->timer);
     if (show && cl_timer_now() >= next_show) {
       progress(S, end, t0, 0);
       next_show = cl_timer_now() + 1.0;
     }
   }
+  if (in_flight >= 0) /* the last slice's spikes reach no step of the run */
+    finish_exchange(S, in_flight, 0, &next_flush, flush_every);
   if (show)
     progress(S, S->n_steps, t0, 1);
 }

@@ -1,6 +1,15 @@
 /* Spike exchange between ranks: once per slice of D_min steps, each rank sends each of its
- * new spikes to the ranks hosting targets of its source (MPI_Alltoall of counts, then
- * MPI_Alltoallv), and gets back every spike it must deliver, sorted by (step, gid). */
+ * new spikes to the ranks hosting targets of its source, and gets back every spike it must
+ * deliver, sorted by (step, gid).
+ *
+ * The exchange is split so that it overlaps the next slice's first step, which no exchanged
+ * spike can reach (a spike of step n with delay d >= D_min arrives at n + 1 + d):
+ * cl_exchange_start posts it, cl_exchange_finish completes it. So that the spikes can travel
+ * before the receivers know how many come, every rank sends every rank a block of a fixed size
+ * (MPI_Ialltoallv): two header words (the count for that rank; the sender's largest count and
+ * the flag) and up to `cap` spikes. When some count exceeds cap (every rank sees every sender's
+ * largest count, so all agree), the rest follows in a blocking MPI_Alltoallv, and cap grows;
+ * it shrinks again when 128 slices in a row needed less than half of it. */
 #ifndef CONDLIF_EXCHANGE_H
 #define CONDLIF_EXCHANGE_H
 
@@ -13,15 +22,25 @@
 typedef struct {
   MPI_Comm comm;
   int rank, size;
-  uint64_t *local; /* this slice's spikes of local sources: step << 48 | gid, in that order */
-  size_t n_local, cap_local;
-  int *scount, *rcount, *sdispl, *rdispl;
-  int *shead, *rhead; /* (count, flag) per rank for the Alltoall */
-  uint64_t *sbuf, *rbuf, *tmp;
-  size_t scap, rcap;
+  /* two header words, then this slice's spikes of local sources (step << 48 | gid, in that
+   * order); `flight` is the same for the slice being exchanged (a send buffer until finish) */
+  uint64_t *local, *flight;
+  size_t n_local, cap_local, n_flight, cap_flight;
+  int *scount, *rcount, *sdispl, *rdispl;   /* whole counts per rank and their offsets */
+  int *ocount, *odispl, *orcount, *ordispl; /* the overflow beyond cap */
+  int *bcount, *sbdispl, *rbdispl;          /* the fixed blocks: cap + 2 words each */
+  uint64_t *sbuf, *blocks, *rblocks, *rbuf, *tmp, *obuf;
+  size_t scap, bcap, rbcap, rcap, tcap, ocap;
   uint64_t *masks; /* with at most 64 ranks: the destination set of each local spike */
   size_t mask_cap;
+  const uint64_t *data; /* the slice in flight, packed by destination (offsets sdispl) */
+  size_t cap;           /* spikes per fixed block (the same on every rank) */
+  size_t window_max;    /* largest count of the current window of slices */
+  int window, pending, flag;
+  MPI_Request req;
+  const uint64_t *out;     /* (one rank) the spikes handed over */
   uint64_t sent, received; /* spike messages over the run */
+  uint64_t overflows;      /* slices whose counts exceeded cap */
 } cl_exchange;
 
 /* Not collective. */
@@ -32,11 +51,20 @@ void cl_exchange_destroy(cl_exchange *ex);
  * of memory, as this runs inside the time loop). Spikes must be pushed in (step, gid) order. */
 void cl_exchange_push(cl_exchange *ex, int64_t step_in_slice, uint64_t gid);
 
-/* Exchanges the queued spikes and empties the queue. Collective. On return *spikes (owned by
- * ex, valid until the next call) holds the n spikes this rank must deliver, sorted by step
- * then gid. flag travels with the counts at no extra cost: the return value is nonzero when
- * any rank passed a nonzero flag (used to agree on flushing output early). */
+/* Posts the exchange of the queued spikes and empties the queue (new spikes may be pushed
+ * before the finish). Collective, with cl_exchange_finish. flag travels with the spikes. */
+void cl_exchange_start(cl_exchange *ex, const cl_synapses *syn, int flag);
+
+/* Completes the exchange posted last. On return *spikes (owned by ex, valid until the next
+ * start) holds the n spikes this rank must deliver, sorted by step then gid; the return value
+ * is nonzero when any rank passed a nonzero flag (used to agree on flushing output early). */
+int cl_exchange_finish(cl_exchange *ex, const uint64_t **spikes, size_t *n);
+
+/* cl_exchange_start and cl_exchange_finish in one. */
 int cl_exchange_run(cl_exchange *ex, const cl_synapses *syn, int flag, const uint64_t **spikes,
                     size_t *n);
+
+/* Testing: sets the block capacity (every rank the same) before the first exchange. */
+void cl_exchange_set_cap(cl_exchange *ex, size_t cap);
 
 #endif
