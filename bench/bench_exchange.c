@@ -33,10 +33,15 @@ static int cmp_u64(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-static void spin(double seconds) {
-  double until = MPI_Wtime() + seconds;
-  while (MPI_Wtime() < until)
-    ;
+/* Busy for `seconds`; with ex, lets MPI progress the exchange in flight every 10 us, as the
+ * time loop does (cl_neuron_input.poll). */
+static void spin(double seconds, cl_exchange *ex) {
+  double now = MPI_Wtime(), until = now + seconds, next_poll = now + 10e-6;
+  while ((now = MPI_Wtime()) < until)
+    if (ex && now >= next_poll) {
+      cl_exchange_poll(ex);
+      next_poll = now + 10e-6;
+    }
 }
 
 static void push_slice(cl_exchange *ex, uint64_t *gids, int spikes, uint64_t n_local, int rank,
@@ -65,13 +70,13 @@ static double run_with_work(cl_exchange *ex, const cl_synapses *syn, int spikes,
   double total = 0;
   MPI_Barrier(MPI_COMM_WORLD);
   for (int s = 0; s < slices; s++) {
-    spin((overlapped ? 9 : 10) * step + jitter * (double)(lcg(seed) % 1024) / 1024.0);
+    spin((overlapped ? 9 : 10) * step + jitter * (double)(lcg(seed) % 1024) / 1024.0, NULL);
     push_slice(ex, gids, spikes, n_local, rank, P, seed);
     double t = MPI_Wtime();
     cl_exchange_start(ex, syn, 0);
     total += MPI_Wtime() - t;
     if (overlapped)
-      spin(step);
+      spin(step, ex);
     t = MPI_Wtime();
     cl_exchange_finish(ex, &got, &n);
     total += MPI_Wtime() - t;

@@ -208,7 +208,7 @@ static result bench_kernel(size_t n, int steps, int warmup, const cl_neuron_para
         s.x_in[i] += min * (double)in_in[i];
       in_ex[i] = in_in[i] = 0.0f;
     }
-    cl_neuron_input in = {NULL, NULL, NULL, NULL, NULL};
+    cl_neuron_input in = {.in_ex = NULL};
     for (size_t i = 0; dr != DRIVE_BACKGROUND && i < m; i++) {
       s.V_m[i] = dr == DRIVE_ALL_SPIKE ? p.V_th - 0.05 : p.V_reset;
       s.t_ref_end[i] = dr == DRIVE_ALL_SPIKE ? -INFINITY : (step + 0.5) * dt;

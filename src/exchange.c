@@ -226,6 +226,13 @@ void cl_exchange_start(cl_exchange *ex, const cl_synapses *syn, int flag) {
   ex->sent += total;
 }
 
+void cl_exchange_poll(cl_exchange *ex) {
+  if (ex->pending && ex->req != MPI_REQUEST_NULL) {
+    int done;
+    MPI_Test(&ex->req, &done, MPI_STATUS_IGNORE);
+  }
+}
+
 int cl_exchange_finish(cl_exchange *ex, const uint64_t **spikes, size_t *n) {
   if (!ex->pending)
     cl_error_abort("internal error: a spike exchange finished that was not started");

@@ -930,6 +930,7 @@ size_t cl_neuron_step(const cl_neuron_kernel *k, cl_neuron_state *s, int64_t ste
   size_t nspikes = 0;
   const arrays A = {s->V_m, s->g_ex, s->x_ex, s->g_in, s->x_in, s->t_ref_end, in->in_ex, in->in_in,
                     in->I0, in->Ih,  in->I1,  n,       0};
+  size_t next_poll = CL_POLL_NEURONS;
   for (size_t i = 0; i < n_full;) {
     size_t end = n_full - i < CL_CHUNK ? n_full : i + CL_CHUNK;
     size_t reached = run_vector_pass(variant, k, &sc, step, &A, i, end, &sv);
@@ -937,6 +938,10 @@ size_t cl_neuron_step(const cl_neuron_kernel *k, cl_neuron_state *s, int64_t ste
     if (epoch_end)
       renormalise_range(&sc, s, i, reached - i);
     i = reached;
+    if (in->poll && i >= next_poll) {
+      in->poll(in->poll_ctx);
+      next_poll = i + CL_POLL_NEURONS;
+    }
   }
   if (n_full < n) {
     /* The last m < CL_W neurons: the same vector code on padded copies. Padding lanes are

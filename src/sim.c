@@ -249,7 +249,12 @@ static void sample(sim *S, int64_t step) {
   }
 }
 
-static void update(sim *S, int64_t step, int64_t in_slice) {
+static void poll_exchange(void *ex) {
+  cl_exchange_poll(ex);
+}
+
+/* With poll, an exchange is in flight: MPI gets to progress it within and between populations. */
+static void update(sim *S, int64_t step, int64_t in_slice, int poll) {
   cl_network *net = &S->net;
   cl_stimuli_currents(&S->stim, net, step);
   /* in population order, so that the spikes reach the exchange in (step, gid) order */
@@ -257,6 +262,8 @@ static void update(sim *S, int64_t step, int64_t in_slice) {
     cl_pop *pop = &net->pops[p];
     if (pop->n_local == 0)
       continue;
+    if (poll)
+      cl_exchange_poll(&S->ex);
     if (pop->cfg->model != CL_MODEL_COND_ALPHA) {
       source_batch b = {.S = S, .in_slice = in_slice};
       cl_network_source_step(net, pop, step, emit_source, &b);
@@ -267,7 +274,9 @@ static void update(sim *S, int64_t step, int64_t in_slice) {
                           .in_in = NULL,
                           .I0 = pop->I0,
                           .Ih = pop->Ih,
-                          .I1 = pop->I1};
+                          .I1 = pop->I1,
+                          .poll = poll ? poll_exchange : NULL,
+                          .poll_ctx = &S->ex};
     size_t n = cl_neuron_step(&pop->kernel, &pop->state, step, &in, S->spike_idx, S->spike_t);
     record_spikes(S, pop, n, S->spike_idx, S->spike_t, in_slice);
   }
@@ -344,7 +353,7 @@ static void run_loop(sim *S) {
         sample(S, step);
         cl_timer_start(&S->timer, CL_PHASE_UPDATE);
       }
-      update(S, step, step - start);
+      update(S, step, step - start, in_flight >= 0 && S->size > 1);
       if (in_flight >= 0) {
         finish_exchange(S, in_flight, 1, &next_flush, flush_every);
         in_flight = -1;

@@ -55,6 +55,10 @@ void cl_exchange_push(cl_exchange *ex, int64_t step_in_slice, uint64_t gid);
  * before the finish). Collective, with cl_exchange_finish. flag travels with the spikes. */
 void cl_exchange_start(cl_exchange *ex, const cl_synapses *syn, int flag);
 
+/* Lets MPI progress the exchange in flight (a receiver may need this rank to push the rest of
+ * a large message); cheap, and nothing once it has completed. Not collective. */
+void cl_exchange_poll(cl_exchange *ex);
+
 /* Completes the exchange posted last. On return *spikes (owned by ex, valid until the next
  * start) holds the n spikes this rank must deliver, sorted by step then gid; the return value
  * is nonzero when any rank passed a nonzero flag (used to agree on flushing output early). */

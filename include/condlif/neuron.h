@@ -112,7 +112,14 @@ typedef struct {
   const double *I0;
   const double *Ih;
   const double *I1;
+  /* When not NULL, called with poll_ctx after every CL_POLL_NEURONS neurons (the simulator
+   * lets MPI progress a spike exchange in flight). */
+  void (*poll)(void *poll_ctx);
+  void *poll_ctx;
 } cl_neuron_input;
+
+/* Neurons between two calls of cl_neuron_input.poll: some 10 us of work. */
+#define CL_POLL_NEURONS 16384
 
 /* Advances every neuron from t_n = step*dt to t_{n+1}. Neurons that spike are listed in
  * spike_idx (index within the state) with their spike time in spike_t (ms; the Hermite

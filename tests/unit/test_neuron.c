@@ -201,7 +201,7 @@ static run simulate(const cl_neuron_params *p, double dt, double T, double V0,
     *cols[c] = calloc(r.nsteps + 1, sizeof(double));
   float in_ex, in_in;
   double I0, Ih, I1;
-  cl_neuron_input in = {&in_ex, &in_in, NULL, NULL, NULL};
+  cl_neuron_input in = {.in_ex = &in_ex, .in_in = &in_in};
   if (sine) {
     in.I0 = &I0;
     in.Ih = &Ih;
@@ -401,7 +401,7 @@ static void test_alpha_peak(void) {
     neuron1 nr;
     neuron1_init(&nr, &p, dt, p.E_L);
     float win = (float)w, zero = 0;
-    cl_neuron_input in = {rec ? &zero : &win, rec ? &win : &zero, NULL, NULL, NULL};
+    cl_neuron_input in = {.in_ex = rec ? &zero : &win, .in_in = rec ? &win : &zero};
     double gmax = 0, tmax = 0;
     double tau = rec ? p.tau_in : p.tau_ex;
     for (int step = 0; step < 200; step++) {
@@ -466,7 +466,7 @@ static void test_robust(void) {
       uint64_t seed = 12345 + (uint64_t)(10 * mode + d);
       for (size_t i = 0; i < n; i++)
         V[i] = lo + (hi - lo) * uniform(&seed);
-      cl_neuron_input in = {iex, iin, NULL, NULL, NULL};
+      cl_neuron_input in = {.in_ex = iex, .in_in = iin};
       double vmin = INFINITY, vmax = -INFINITY;
       size_t nspikes = 0, bad = 0;
       for (int step = 0; step < 2000; step++) {
@@ -506,6 +506,10 @@ static void test_robust(void) {
     }
 }
 
+static void count_poll(void *ctx) {
+  ++*(size_t *)ctx;
+}
+
 /* A population of n neurons in every regime (quiet, spiking, refractory, huge conductances,
  * partial refractoriness, current input, t_ref below dt) gives bit for bit the results of each
  * neuron simulated alone: the vector pass and the rare pass agree, and a neuron's result does
@@ -531,7 +535,14 @@ static size_t population_vs_single(const char *what, const cl_neuron_params *p, 
       tre[i] = 0.35 + 0.5 * uniform(&seed); /* refractory at the start */
   }
   memcpy(single, a, 6 * n * sizeof(double));
-  cl_neuron_input in = {iex, iin, I0, Ih, I1};
+  size_t polls = 0; /* the poll hook runs every CL_POLL_NEURONS neurons and changes nothing */
+  cl_neuron_input in = {.in_ex = iex,
+                        .in_in = iin,
+                        .I0 = I0,
+                        .Ih = Ih,
+                        .I1 = I1,
+                        .poll = count_poll,
+                        .poll_ctx = &polls};
   size_t total = 0, mismatches = 0;
   for (int step = 0; step < nsteps; step++) {
     for (size_t i = 0; i < n; i++) {
@@ -551,7 +562,7 @@ static size_t population_vs_single(const char *what, const cl_neuron_params *p, 
       float e = iex[i], ii = iin[i];
       cl_neuron_state one = {
           1, sv + i, sv + n + i, sv + 2 * n + i, sv + 3 * n + i, sv + 4 * n + i, sv + 5 * n + i};
-      cl_neuron_input in1 = {&e, &ii, I0 + i, Ih + i, I1 + i};
+      cl_neuron_input in1 = {.in_ex = &e, .in_in = &ii, .I0 = I0 + i, .Ih = Ih + i, .I1 = I1 + i};
       uint32_t id1;
       double t1;
       size_t ns1 = cl_neuron_step(&k, &one, step, &in1, &id1, &t1);
@@ -585,6 +596,10 @@ static size_t population_vs_single(const char *what, const cl_neuron_params *p, 
          mismatches);
   CHECK_MSG(mismatches == 0, "%s: %zu neuron-steps differ between population and single runs", what,
             mismatches);
+  /* one call per CL_POLL_NEURONS neurons passed (the vector pass may stop short of a multiple) */
+  const size_t per_step = n / CL_POLL_NEURONS;
+  CHECK_MSG(polls <= nsteps * per_step && polls + nsteps >= nsteps * per_step,
+            "%s: %zu polls in %d steps of %zu neurons", what, polls, nsteps, n);
   free(a);
   free(iex);
   free(single);
@@ -626,6 +641,9 @@ static void test_population_equals_single(void) {
   p.t_ref = 0.3;
   size_t total = population_vs_single("precise, t_ref 0.3, strong drive", &p, 5003, 150, 99, 20.0);
   CHECK_MSG(total > 150 * 500, "too few spikes (%zu) to fill the rare pass's buffer", total);
+  /* enough neurons for the poll hook (which must leave the results alone) */
+  cl_neuron_params_default(&p);
+  population_vs_single("precise, polled", &p, 3 * CL_POLL_NEURONS + 13, 12, 5, 1.0);
 }
 
 /* t_ref below dt: at most one spike per step, a second crossing fires at the next step's
@@ -637,7 +655,7 @@ static void test_short_refractory(void) {
   p.I_e = 1e5; /* crosses threshold several times per step */
   neuron1 nr;
   neuron1_init(&nr, &p, 0.1, p.E_L);
-  cl_neuron_input in = {NULL, NULL, NULL, NULL, NULL};
+  cl_neuron_input in = {.in_ex = NULL};
   double last = -INFINITY;
   size_t total = 0;
   for (int step = 0; step < 100; step++) {
@@ -657,7 +675,7 @@ static double first_spike(const cl_neuron_params *p, double dt, double V0, doubl
   neuron1 nr;
   neuron1_init(&nr, p, dt, V0);
   nr.gi = g_in0;
-  cl_neuron_input in = {NULL, NULL, NULL, NULL, NULL};
+  cl_neuron_input in = {.in_ex = NULL};
   for (int64_t step = 0; step * dt < T; step++) {
     double ts = neuron1_step(&nr, step, &in);
     if (!isnan(ts))
@@ -693,7 +711,7 @@ static void test_no_subnormals(void) {
   neuron1 nr;
   neuron1_init(&nr, &p, 0.1, p.E_L);
   float iex = 3.0f, iin = 3.0f;
-  cl_neuron_input in = {&iex, &iin, NULL, NULL, NULL};
+  cl_neuron_input in = {.in_ex = &iex, .in_in = &iin};
   size_t subnormal = 0;
   /* from 3 nS to below 1e-308 takes 710 time constants: 36000 steps for tau_in = 5 ms */
   for (int step = 0; step < 40000; step++) {
@@ -795,7 +813,7 @@ static void test_threshold_hair(void) {
     cl_neuron_state_clear_refractory(&s);
     for (size_t i = 0; i < N; i++)
       V[i] = p.V_th - 1e-8 - 1e-10 * (double)i;
-    cl_neuron_input in = {NULL, NULL, NULL, NULL, NULL};
+    cl_neuron_input in = {.in_ex = NULL};
     uint32_t idx[N];
     double ts[N];
     size_t spikes = 0, above = 0;
