@@ -33,50 +33,19 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BRIAN2_SCRIPT = os.path.join(REPO, 'bench', 'brian2_coba_alpha.py')
 
-# Open MPI settings for running as root, oversubscribed, on a small shared machine: those of
-# scripts/env.sh but the single-copy mechanism (below). Values already present in the
-# environment are kept.
+# Open MPI settings for running as root, oversubscribed, on a small shared machine: the same as
+# scripts/env.sh. Values already present in the environment are kept.
 MPI_ENV = {
     'OMPI_ALLOW_RUN_AS_ROOT': '1',
     'OMPI_ALLOW_RUN_AS_ROOT_CONFIRM': '1',
     'OMPI_MCA_rmaps_base_oversubscribe': '1',
     'OMPI_MCA_mpi_yield_when_idle': '1',
+    'OMPI_MCA_btl_vader_single_copy_mechanism': 'none',
 }
-# Between ranks of a node, Open MPI moves large messages with one copy from the sender's memory
-# (CMA) by default, so a receiver completes without the sender's help: what lets condlif's
-# exchange overlap a step (a late rank is still computing when the others take its spikes).
-# Where a container forbids it, Open MPI fails with "Read -1, expected ..., errno = 1", and
-# scripts/env.sh turns it off; here a probe decides (single_copy_env).
-SINGLE_COPY = 'OMPI_MCA_btl_vader_single_copy_mechanism'
 # Waiting ranks yield the core (a system call per poll) only when they share cores; with one
 # core per rank they poll, as Open MPI does by default on a cluster (bench_exchange, 2 ranks:
 # 27 -> 20 us per exchange).
 YIELD = 'OMPI_MCA_mpi_yield_when_idle'
-
-
-def single_copy_env(args, env):
-    """Returns env for the condlif runs and a note: Open MPI's default single-copy mechanism when
-    a 2-rank bench_exchange (next to the condlif executable, in bench/) runs with it, messages
-    of 10 kB, else 'none'. A value in the user's environment is kept."""
-    if SINGLE_COPY in os.environ:
-        return env, 'single-copy mechanism %s (from the environment)' % os.environ[SINGLE_COPY]
-    if max(args.ranks) < 2:
-        return env, None
-    probe = os.path.join(os.path.dirname(args.condlif), 'bench', 'bench_exchange')
-    why = 'no %s to probe with' % probe
-    if os.path.isfile(probe):
-        try:
-            p = subprocess.run([args.mpirun, '-n', '2', probe, '1000', '20', '4000'], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
-            err = p.stderr.decode(errors='replace')
-            if p.returncode == 0 and 'errno' not in err:
-                return env, "Open MPI's default single-copy mechanism (a probe ran with it)"
-            why = 'the probe failed with it: %s' % (err.strip().splitlines() or ['?'])[-1][:200]
-        except (OSError, subprocess.TimeoutExpired) as e:
-            why = 'the probe failed: %s' % e
-    env = dict(env)
-    env[SINGLE_COPY] = 'none'
-    return env, 'no single-copy mechanism (%s)' % why
 
 
 def condlif_env(env, ranks):
@@ -438,11 +407,6 @@ def main(argv=None):
     try:
         cfgs = check_setup(args)
         os.makedirs(args.workdir, exist_ok=True)
-        if not args.skip_condlif:
-            env, note = single_copy_env(args, env)
-            if note:
-                notes.append('MPI: ' + note)
-                print('MPI: ' + note, file=sys.stderr, flush=True)
         cfg_infos = {n: condlif_config_info(c) for n, c in cfgs.items()}
         for n in args.sizes:
             for rep in range(args.reps):

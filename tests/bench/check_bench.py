@@ -23,28 +23,6 @@ def check(ok, what):
         print("check failed: %s" % what, file=sys.stderr)
 
 
-def check_probe(work):
-    """The single-copy probe: without a value in the environment and without bench_exchange
-    next to the executable, the runs get none; with one, the probe's outcome decides."""
-    sys.path.insert(0, os.path.dirname(SCRIPT))
-    import run_benchmarks as rb
-    saved = os.environ.pop(rb.SINGLE_COPY, None)
-    try:
-        class Args:
-            ranks = [1, 2]
-            condlif = os.path.join(work, "nowhere", "condlif")
-            mpirun = "mpirun"
-        env, note = rb.single_copy_env(Args, {"X": "1"})
-        check(env.get(rb.SINGLE_COPY) == "none" and "no single-copy mechanism" in note,
-              "no probe: %r, %r" % (env, note))
-        Args.ranks = [1]
-        env, note = rb.single_copy_env(Args, {"X": "1"})
-        check(rb.SINGLE_COPY not in env and note is None, "one rank: %r, %r" % (env, note))
-    finally:
-        if saved is not None:
-            os.environ[rb.SINGLE_COPY] = saved
-
-
 def main():
     work, condlif = sys.argv[1], sys.argv[2]
     os.makedirs(work, exist_ok=True)
@@ -88,11 +66,6 @@ def main():
         check(row["speedup_vs_brian2"] == "", "P=%d: no speed-up without Brian2" % P)
     check(runs[0]["n_spikes"] == runs[1]["n_spikes"],
           "same spikes at 1 and 2 ranks: %d, %d" % (runs[0]["n_spikes"], runs[1]["n_spikes"]))
-    # the single-copy setting the runs used is reported (the tests' environment sets it)
-    mech = os.environ.get("OMPI_MCA_btl_vader_single_copy_mechanism")
-    check(mech is None or any("single-copy mechanism %s (from the environment)" % mech in n
-                              for n in doc["notes"]), "single-copy note in %r" % doc["notes"])
-    check_probe(work)
 
     bad = [sys.executable, SCRIPT, "--skip-brian2", "--sizes", "4000", "--reps", "1",
            "--condlif", os.path.join(work, "no-such-condlif"), "--workdir",
