@@ -436,6 +436,13 @@ static int build_destinations(cl_synapses *syn, const cl_network *net, MPI_Comm 
         uint64_t L = cl_gid_local(rbuf[i], P);
         syn->dest[L * (uint64_t)syn->words + (uint64_t)q / 64] |= UINT64_C(1) << (q % 64);
       }
+    syn->dest_all = 1;
+    for (uint64_t L = 0; L < net->n_local && syn->dest_all; L++)
+      for (int w = 0; w < syn->words; w++) {
+        const int bits = P - 64 * w < 64 ? P - 64 * w : 64;
+        const uint64_t full = bits == 64 ? ~UINT64_C(0) : (UINT64_C(1) << bits) - 1;
+        syn->dest_all &= syn->dest[L * (uint64_t)syn->words + (uint64_t)w] == full;
+      }
   }
   free(scount);
   free(rcount);

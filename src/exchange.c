@@ -143,29 +143,39 @@ void cl_exchange_start(cl_exchange *ex, const cl_synapses *syn, int flag) {
   ex->flight = grow(ex->flight, &ex->cap_flight, B, sizeof *ex->flight);
   const size_t n = ex->n_flight;
   const uint64_t *spk = ex->flight + 2;
-  memset(ex->scount, 0, (size_t)P * sizeof(int));
   size_t total = 0;
-  /* The destination sets of the spiking sources are random reads: prefetched CL_DEST_AHEAD
-   * spikes ahead, and with at most 64 ranks kept for the fill loop below. */
+  int to_all = 0; /* every spike goes to every rank */
   const int one_word = words == 1;
-  if (one_word)
-    ex->masks = grow(ex->masks, &ex->mask_cap, n, sizeof *ex->masks);
-  uint64_t every = ~UINT64_C(0); /* (one word) the ranks that every local spike goes to */
-  for (size_t i = 0; i < n; i++) {
-    if (i + CL_DEST_AHEAD < n)
-      __builtin_prefetch(syn->dest + cl_gid_local(spk[i + CL_DEST_AHEAD] & CL_SPIKE_GID_MASK, P) *
-                                         (uint64_t)words);
-    const uint64_t *bits =
-        syn->dest + cl_gid_local(spk[i] & CL_SPIKE_GID_MASK, P) * (uint64_t)words;
-    if (one_word) {
-      ex->masks[i] = bits[0];
-      every &= bits[0];
-    }
-    for (int w = 0; w < words; w++)
-      for (uint64_t m = bits[w]; m; m &= m - 1) {
-        ex->scount[w * 64 + __builtin_ctzll(m)]++;
-        total++;
+  if (syn->dest_all) { /* known from construction: nothing to count */
+    for (int q = 0; q < P; q++)
+      ex->scount[q] = (int)(n < (size_t)INT32_MAX ? n : (size_t)INT32_MAX);
+    total = n * (size_t)P;
+    to_all = n > 0;
+  } else {
+    /* The destination sets of the spiking sources are random reads: prefetched CL_DEST_AHEAD
+     * spikes ahead, and with at most 64 ranks kept for the fill loop below. */
+    memset(ex->scount, 0, (size_t)P * sizeof(int));
+    if (one_word)
+      ex->masks = grow(ex->masks, &ex->mask_cap, n, sizeof *ex->masks);
+    uint64_t every = ~UINT64_C(0); /* (one word) the ranks that every local spike goes to */
+    for (size_t i = 0; i < n; i++) {
+      if (i + CL_DEST_AHEAD < n)
+        __builtin_prefetch(syn->dest + cl_gid_local(spk[i + CL_DEST_AHEAD] & CL_SPIKE_GID_MASK, P) *
+                                           (uint64_t)words);
+      const uint64_t *bits =
+          syn->dest + cl_gid_local(spk[i] & CL_SPIKE_GID_MASK, P) * (uint64_t)words;
+      if (one_word) {
+        ex->masks[i] = bits[0];
+        every &= bits[0];
       }
+      for (int w = 0; w < words; w++)
+        for (uint64_t m = bits[w]; m; m &= m - 1) {
+          ex->scount[w * 64 + __builtin_ctzll(m)]++;
+          total++;
+        }
+    }
+    const uint64_t all_ranks = P == 64 ? ~UINT64_C(0) : (UINT64_C(1) << P) - 1;
+    to_all = one_word && n > 0 && (every & all_ranks) == all_ranks;
   }
   if (total > (size_t)INT32_MAX)
     cl_error_abort("more than 2^31 spike messages in one slice");
@@ -177,9 +187,8 @@ void cl_exchange_start(cl_exchange *ex, const cl_synapses *syn, int flag) {
   /* When every spike goes to every rank (small P: a source's targets cover all ranks), each
    * rank is sent the same block: the flight buffer itself, its two header words in front of
    * the spikes, displacement 0 for all (MPI allows send regions to overlap). */
-  const uint64_t all_ranks = P == 64 ? ~UINT64_C(0) : (UINT64_C(1) << P) - 1;
   const uint64_t *send;
-  if (one_word && n > 0 && (every & all_ranks) == all_ranks) {
+  if (to_all) {
     for (int q = 0; q <= P; q++)
       ex->sdispl[q] = ex->sbdispl[q] = 0;
     ex->flight[0] = n;

@@ -59,6 +59,7 @@ typedef struct {
   /* ranks that host targets of each local source: bitset of `words` words per local index */
   int words;
   uint64_t *dest;
+  int dest_all; /* every local source has targets on every rank (the exchange counts nothing) */
 } cl_synapses;
 
 /* Delay in steps of synapse k, of source gid. */
