@@ -54,11 +54,19 @@ static void push_slice(cl_exchange *ex, uint64_t *gids, int spikes, uint64_t n_l
     cl_exchange_push(ex, (int64_t)(gids[i] >> 40), gids[i] & ((UINT64_C(1) << 40) - 1));
 }
 
-/* Mean seconds per exchange (mean over ranks) of `slices` exchanges among work of 100 us per
- * step and a jitter, at once or overlapped with one step. */
-static double run_with_work(cl_exchange *ex, const cl_synapses *syn, int spikes, int slices,
-                            uint64_t n_local, int overlapped, uint64_t *seed) {
+enum {
+  FREE,           /* exchanges back to back */
+  SYNCED,         /* after a barrier each: no rank waits for another */
+  WORK_AT_ONCE,   /* among work with jitter, started and finished at once */
+  WORK_OVERLAPPED /* among work with jitter, finished after one more step */
+};
+
+/* Mean seconds per exchange of `slices` exchanges: the slowest rank's (FREE, SYNCED) or the
+ * mean over ranks (WORK_*: 10 steps of 100 us per slice and a jitter of 0-100 us). */
+static double run(cl_exchange *ex, const cl_synapses *syn, int spikes, int slices, uint64_t n_local,
+                  int mode, uint64_t *seed) {
   const double step = 100e-6, jitter = 100e-6;
+  const int work = mode == WORK_AT_ONCE || mode == WORK_OVERLAPPED;
   int rank, P;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &P);
@@ -68,50 +76,28 @@ static double run_with_work(cl_exchange *ex, const cl_synapses *syn, int spikes,
   const uint64_t *got;
   size_t n;
   double total = 0;
-  MPI_Barrier(MPI_COMM_WORLD);
+  if (work)
+    MPI_Barrier(MPI_COMM_WORLD);
   for (int s = 0; s < slices; s++) {
-    spin((overlapped ? 9 : 10) * step + jitter * (double)(lcg(seed) % 1024) / 1024.0, NULL);
+    if (work)
+      spin((mode == WORK_OVERLAPPED ? 9 : 10) * step + jitter * (double)(lcg(seed) % 1024) / 1024.0,
+           NULL);
     push_slice(ex, gids, spikes, n_local, rank, P, seed);
+    if (mode == SYNCED)
+      MPI_Barrier(MPI_COMM_WORLD);
     double t = MPI_Wtime();
     cl_exchange_start(ex, syn, 0);
     total += MPI_Wtime() - t;
-    if (overlapped)
+    if (mode == WORK_OVERLAPPED)
       spin(step, ex);
     t = MPI_Wtime();
     cl_exchange_finish(ex, &got, &n);
     total += MPI_Wtime() - t;
   }
   free(gids);
-  double mean = total / slices, sum;
-  MPI_Allreduce(&mean, &sum, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-  return sum / P;
-}
-
-/* Mean seconds per exchange (max over ranks) of `slices` exchanges, with or without a barrier
- * before each. */
-static double run(cl_exchange *ex, const cl_synapses *syn, int spikes, int slices, uint64_t n_local,
-                  int barrier, uint64_t *seed) {
-  int rank, P;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &P);
-  uint64_t *gids = malloc((size_t)spikes * sizeof *gids);
-  if (!gids)
-    cl_error_abort("bench_exchange: out of memory");
-  double total = 0;
-  for (int s = 0; s < slices; s++) {
-    push_slice(ex, gids, spikes, n_local, rank, P, seed);
-    if (barrier)
-      MPI_Barrier(MPI_COMM_WORLD);
-    const uint64_t *got;
-    size_t n;
-    double t = MPI_Wtime();
-    cl_exchange_run(ex, syn, 0, &got, &n);
-    total += MPI_Wtime() - t;
-  }
-  free(gids);
-  double mean = total / slices, worst;
-  MPI_Allreduce(&mean, &worst, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-  return worst;
+  double mean = total / slices, r;
+  MPI_Allreduce(&mean, &r, 1, MPI_DOUBLE, work ? MPI_SUM : MPI_MAX, MPI_COMM_WORLD);
+  return work ? r / P : r;
 }
 
 int main(int argc, char **argv) {
@@ -142,12 +128,12 @@ int main(int argc, char **argv) {
       syn.dest[L * (uint64_t)syn.words + (uint64_t)q / 64] |= UINT64_C(1) << (q % 64);
   syn.dest_all = 1; /* as construction finds it */
   uint64_t seed = 12345 + (uint64_t)rank;
-  run(&ex, &syn, spikes, slices / 10 + 1, n_local, 1, &seed); /* warm-up */
-  double free_run = run(&ex, &syn, spikes, slices, n_local, 0, &seed);
-  double synced = run(&ex, &syn, spikes, slices, n_local, 1, &seed);
+  run(&ex, &syn, spikes, slices / 10 + 1, n_local, SYNCED, &seed); /* warm-up */
+  double free_run = run(&ex, &syn, spikes, slices, n_local, FREE, &seed);
+  double synced = run(&ex, &syn, spikes, slices, n_local, SYNCED, &seed);
   int work_slices = slices / 4 + 1;
-  double at_once = run_with_work(&ex, &syn, spikes, work_slices, n_local, 0, &seed);
-  double overlapped = run_with_work(&ex, &syn, spikes, work_slices, n_local, 1, &seed);
+  double at_once = run(&ex, &syn, spikes, work_slices, n_local, WORK_AT_ONCE, &seed);
+  double overlapped = run(&ex, &syn, spikes, work_slices, n_local, WORK_OVERLAPPED, &seed);
   if (rank == 0) {
     printf("bench_exchange: %d rank(s), %d spikes per rank and slice, %d slices, %llu neurons\n", P,
            spikes, slices, (unsigned long long)neurons);
