@@ -248,7 +248,7 @@ int cl_exchange_finish(cl_exchange *ex, const uint64_t **spikes, size_t *n) {
   ex->pending = 0;
   const int P = ex->size;
   if (P == 1) {
-    *spikes = ex->flight + 2;
+    *spikes = ex->flight ? ex->flight + 2 : NULL; /* (NULL: nothing was ever pushed) */
     *n = ex->n_flight;
     ex->received += ex->n_flight;
     return ex->flag;
