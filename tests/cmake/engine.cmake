@@ -28,6 +28,12 @@ if(TARGET condlif)
   cl_engine_test(identical.coba_alpha_40000 identical.py --ranks 1 4 --min-spikes 250000
                  --set simulation.t_stop=800ms
                  ${CMAKE_SOURCE_DIR}/config/bench/coba_alpha_40000.cfg)
+  # More than 64 ranks: destination sets of two words, sources that miss some ranks (80
+  # targets over 66 ranks), so the exchange counts and packs per rank; the same spikes as on
+  # 1 rank. 66 processes: not under the sanitizers (label long).
+  cl_engine_test(identical.coba_alpha_66 identical.py --ranks 1 66 --min-spikes 5000
+                 --set simulation.t_stop=100ms ${CMAKE_SOURCE_DIR}/config/coba_alpha.cfg)
+  set_property(TEST engine.identical.coba_alpha_66 APPEND PROPERTY LABELS long)
   # Delays drawn from 0.5 to 5 ms: spikes wait in the queue of spikes in transit over several
   # slices and arrive in runs of one delay.
   cl_engine_test(identical.delays identical.py --min-spikes 5000 --min-traces 10
