@@ -38,7 +38,6 @@ typedef struct {
   size_t window_max;    /* largest count of the current window of slices */
   int window, pending, flag;
   MPI_Request req;
-  const uint64_t *out;     /* (one rank) the spikes handed over */
   uint64_t sent, received; /* spike messages over the run */
   uint64_t overflows;      /* slices whose counts exceeded cap */
 } cl_exchange;
