@@ -6,8 +6,11 @@ For every size N, repetition and rank count P it runs
 and then, alternating with condlif, the same network in Brian2 (bench/brian2_coba_alpha.py,
 C++ standalone, one thread). It prints one table with, per size and tool/ranks, the medians over
 the repetitions of the simulation-phase wall time, the build time, the peak RSS and the mean
-rate, and condlif's speed-up over Brian2 (ratio of the median simulation times); the table is
-also written as <out-prefix>.csv and <out-prefix>.json (the JSON holds every single run too).
+rate, and condlif's speed-up over Brian2 (ratio of the median simulation times) and over
+condlif at one rank; then condlif's profile (where the simulation time goes, and how much of
+the exchange is waiting for a slower core: see profile()). The tables are also written as
+<out-prefix>.csv, <out-prefix>_profile.csv and <out-prefix>.json (the JSON holds every single
+run too).
 
 Simulation phase: condlif -- the sum of the mean-over-ranks phase timers after construction
 (update, deliver, exchange, write); Brian2 -- the wall time of Network::run in the generated
@@ -58,6 +61,8 @@ def condlif_env(env, ranks):
 
 # condlif timers that belong to construction; all other timers form the simulation phase.
 BUILD_TIMERS = ('build',)
+# The profile's "balanced" repetitions: the ranks' update times within this many percent.
+BALANCED = 3.0
 # Timers that would double count if summed with the phases (none expected; kept out if present).
 AGGREGATE_TIMERS = ('total', 'run', 'wall', 'simulate', 'simulation')
 
@@ -314,13 +319,103 @@ def summarise(runs, sizes, ranks_list):
             }
             row['speedup_vs_brian2'] = (b2_sim / row['sim_s_median']
                                         if tool == 'condlif' and b2 else None)
+            one = [r['sim_seconds'] for r in runs
+                   if r['n'] == n and r['tool'] == 'condlif' and r['ranks'] == 1]
+            row['speedup_vs_p1'] = (median(one) / row['sim_s_median']
+                                    if tool == 'condlif' and ranks > 1 and one else None)
             rows.append(row)
     return rows
 
 
+def median_run(sel):
+    """The repetition with the median simulation time (the lower one of an even count)."""
+    return sorted(sel, key=lambda r: r['sim_seconds'])[(len(sel) - 1) // 2]
+
+
+def spread(values):
+    """median, min, max of values, or None when there are none."""
+    return (median(values), min(values), max(values)) if values else None
+
+
+def profile(runs, sizes, ranks_list):
+    """Where condlif's simulation time goes, per size and rank count: the phase timers of the
+    median repetition (mean over ranks, s per simulated second) and, over all repetitions, the
+    exchange's share of the simulation time. At P > 1 a rank that finishes a slice first waits
+    in the exchange for the slowest, so the share holds that rank's wait for a slower core as
+    well as the exchange's own cost; to tell them apart each repetition also gives the ranks'
+    imbalance (slowest over fastest update, minus 1: the ranks do identical work, so this is the
+    cores' speed difference), the share over the repetitions whose imbalance is at most
+    BALANCED, and the exchange time of the rank that waited least."""
+    out = []
+    for n in sizes:
+        for ranks in ranks_list:
+            sel = [r for r in runs if r['n'] == n and r['tool'] == 'condlif' and r['ranks'] == ranks]
+            if not sel:
+                continue
+            mid = median_run(sel)
+            per_s = 1000.0 / mid['t_stop_ms'] if mid['t_stop_ms'] else float('nan')
+            row = {'n': n, 'ranks': ranks, 'reps': len(sel), 'median_rep': mid['rep'],
+                   'phases_s_per_s': {t: mid['timers'][t]['mean'] * per_s
+                                      for t in mid['sim_timers']}}
+            shares, imbalance, balanced, least = [], [], [], []
+            for r in sel:
+                ex = r['timers'].get('exchange')
+                if ex is None or not r['sim_seconds']:
+                    continue
+                share = 100.0 * ex['mean'] / r['sim_seconds']
+                shares.append(share)
+                upd = r['timers_by_rank'].get('update', [])
+                if ranks > 1 and len(upd) == ranks and min(upd) > 0:
+                    imb = 100.0 * (max(upd) / min(upd) - 1.0)
+                    imbalance.append(imb)
+                    if imb <= BALANCED:
+                        balanced.append(share)
+                if ranks > 1 and r['t_stop_ms']:
+                    least.append(ex['min'] * 1000.0 / r['t_stop_ms'])
+            row['exchange_pct'] = spread(shares)
+            row['imbalance_pct'] = spread(imbalance)
+            row['exchange_pct_balanced'] = spread(balanced)
+            row['n_balanced'] = len(balanced)
+            row['least_waiting_exchange_s_per_s'] = spread(least)
+            out.append(row)
+    return out
+
+
+def format_profile(prof):
+    phases = []
+    for p in prof:
+        phases += [t for t in p['phases_s_per_s'] if t not in phases]
+    head = (('N', 'P') + tuple(phases) +
+            ('exchange %', 'imbalance %', 'exchange %% (imb. <= %g %%)' % BALANCED,
+             'least-waiting exchange'))
+
+    def rng(v, fmt):
+        return '-' if v is None else (fmt + ' [' + fmt + '-' + fmt + ']') % v
+
+    lines = []
+    for p in prof:
+        lines.append((str(p['n']), str(p['ranks'])) +
+                     tuple('%.4f' % p['phases_s_per_s'][t] if t in p['phases_s_per_s'] else '-'
+                           for t in phases) +
+                     (rng(p['exchange_pct'], '%.1f'), rng(p['imbalance_pct'], '%.1f'),
+                      ('%s (%d)' % (rng(p['exchange_pct_balanced'], '%.1f'), p['n_balanced'])
+                       if p['ranks'] > 1 else '-'),
+                      rng(p['least_waiting_exchange_s_per_s'], '%.4f')))
+    widths = [max(len(h), *(len(l[i]) for l in lines)) if lines else len(h)
+              for i, h in enumerate(head)]
+    fmt = '  '.join('%%%ds' % w for w in widths)
+    out = ['condlif profile: phases of the median repetition (s per simulated second, mean over '
+           'ranks); exchange share of the simulation time, the ranks\' update imbalance and the '
+           'exchange of the rank that waited least (s per simulated second) as median [min-max] '
+           'over the repetitions',
+           fmt % head, fmt % tuple('-' * w for w in widths)]
+    out += [fmt % l for l in lines]
+    return '\n'.join(out)
+
+
 def format_table(rows):
     head = ('N', 'tool', 'P', 'reps', 'sim s (median [min-max])', 'build s', 'RSS MiB',
-            'rate Hz', 'speed-up')
+            'rate Hz', 'speed-up', 'vs P=1')
     lines = []
     for r in rows:
         lines.append((
@@ -328,7 +423,8 @@ def format_table(rows):
             '%.3f [%.3f-%.3f]' % (r['sim_s_median'], r['sim_s_min'], r['sim_s_max']),
             '%.3f' % r['build_s_median'], '%.1f' % r['peak_rss_mib_median'],
             '%.2f' % r['rate_hz_median'],
-            '%.2fx' % r['speedup_vs_brian2'] if r['speedup_vs_brian2'] is not None else '-'))
+            '%.2fx' % r['speedup_vs_brian2'] if r['speedup_vs_brian2'] is not None else '-',
+            '%.2fx' % r['speedup_vs_p1'] if r.get('speedup_vs_p1') is not None else '-'))
     widths = [max(len(h), *(len(l[i]) for l in lines)) if lines else len(h)
               for i, h in enumerate(head)]
     fmt = '  '.join('%%%ds' % w for w in widths)
@@ -337,17 +433,43 @@ def format_table(rows):
     return '\n'.join(out)
 
 
-def write_outputs(prefix, rows, runs, args, notes):
-    d = os.path.dirname(os.path.abspath(prefix))
-    os.makedirs(d, exist_ok=True)
-    fields = ['n', 'tool', 'ranks', 'reps', 'sim_s_median', 'sim_s_min', 'sim_s_max',
-              'build_s_median', 'peak_rss_mib_median', 'rate_hz_median', 'speedup_vs_brian2',
-              'n_synapses']
-    with open(prefix + '.csv', 'w', newline='') as fh:
+def profile_csv_rows(prof):
+    """The profile flattened to one CSV row per size and rank count."""
+    out = []
+    for p in prof:
+        row = {'n': p['n'], 'ranks': p['ranks'], 'reps': p['reps'],
+               'median_rep': p['median_rep'], 'n_balanced': p['n_balanced']}
+        for t, v in p['phases_s_per_s'].items():
+            row[t + '_s_per_s'] = v
+        for key in ('exchange_pct', 'imbalance_pct', 'exchange_pct_balanced',
+                    'least_waiting_exchange_s_per_s'):
+            for stat, v in zip(('median', 'min', 'max'), p[key] or (None, None, None)):
+                row['%s_%s' % (key, stat)] = v
+        out.append(row)
+    return out
+
+
+def write_csv(path, rows, fields):
+    with open(path, 'w', newline='') as fh:
         w = csv.DictWriter(fh, fieldnames=fields)
         w.writeheader()
         for r in rows:
             w.writerow({k: ('' if r.get(k) is None else r[k]) for k in fields})
+
+
+def write_outputs(prefix, rows, prof, runs, args, notes):
+    d = os.path.dirname(os.path.abspath(prefix))
+    os.makedirs(d, exist_ok=True)
+    write_csv(prefix + '.csv', rows,
+              ['n', 'tool', 'ranks', 'reps', 'sim_s_median', 'sim_s_min', 'sim_s_max',
+               'build_s_median', 'peak_rss_mib_median', 'rate_hz_median', 'speedup_vs_brian2',
+               'speedup_vs_p1', 'n_synapses'])
+    flat = profile_csv_rows(prof)
+    fields = []
+    for r in flat:
+        fields += [k for k in r if k not in fields]
+    if flat:
+        write_csv(prefix + '_profile.csv', flat, fields)
     doc = {
         'benchmark': 'COBA-alpha',
         'date': datetime.datetime.now().isoformat(timespec='seconds'),
@@ -355,6 +477,7 @@ def write_outputs(prefix, rows, runs, args, notes):
         'args': {k: v for k, v in vars(args).items()},
         'notes': notes,
         'table': rows,
+        'profile': prof,
         'runs': runs,
     }
     with open(prefix + '.json', 'w') as fh:
@@ -438,15 +561,23 @@ def main(argv=None):
         print('run_benchmarks: error: %s' % e, file=sys.stderr)
         if runs:
             rows = summarise(runs, args.sizes, args.ranks)
-            write_outputs(args.out_prefix + '.partial', rows, runs, args, notes + [str(e)])
-            print('partial results: %s.partial.{csv,json}' % args.out_prefix, file=sys.stderr)
+            prof = profile(runs, args.sizes, args.ranks)
+            write_outputs(args.out_prefix + '.partial', rows, prof, runs, args,
+                          notes + [str(e)])
+            print('partial results: %s.partial{.csv,_profile.csv,.json}' % args.out_prefix,
+                  file=sys.stderr)
         return 1
     rows = summarise(runs, args.sizes, args.ranks)
+    prof = profile(runs, args.sizes, args.ranks)
     print(format_table(rows))
+    if prof:
+        print()
+        print(format_profile(prof))
     for note in notes:
         print('note: ' + note)
-    write_outputs(args.out_prefix, rows, runs, args, notes)
-    print('written: %s.csv, %s.json' % (args.out_prefix, args.out_prefix))
+    write_outputs(args.out_prefix, rows, prof, runs, args, notes)
+    print('written: %s.csv, %s.json%s' % (args.out_prefix, args.out_prefix,
+                                          ', %s_profile.csv' % args.out_prefix if prof else ''))
     return 0
 
 

@@ -1,6 +1,6 @@
 """bench/run_benchmarks.py on the smallest COBA-alpha network, condlif only (Brian2 is not a
-test dependency): one repetition at 1 and 2 ranks, then the table, CSV and JSON it writes are
-checked against the runs it made. Also: a missing executable stops it with a message naming
+test dependency): one repetition at 1 and 2 ranks, then the table, the profile, the CSV files
+and the JSON it writes are checked against the runs it made. Also: a missing executable stops it with a message naming
 the path, and nothing is written.
 
     check_bench.py WORKDIR CONDLIF"""
@@ -64,6 +64,46 @@ def main():
         check(5.0 <= float(row["rate_hz_median"]) <= 30.0, "P=%d: rate %s Hz" %
               (P, row["rate_hz_median"]))
         check(row["speedup_vs_brian2"] == "", "P=%d: no speed-up without Brian2" % P)
+    check(rows[0]["speedup_vs_p1"] == "" and
+          math.isclose(float(rows[1]["speedup_vs_p1"]),
+                       runs[0]["sim_seconds"] / runs[1]["sim_seconds"], rel_tol=1e-9),
+          "2 ranks against 1: %r" % [r["speedup_vs_p1"] for r in rows])
+
+    # the profile: the phases of the (only) repetition per simulated second, the exchange's
+    # share, and at 2 ranks the ranks' imbalance and the least-waiting rank's exchange
+    check("condlif profile" in p.stdout, "profile printed: %r" % p.stdout)
+    with open(prefix + "_profile.csv") as f:
+        prof = list(csv.DictReader(f))
+    check([(r["n"], r["ranks"], r["reps"]) for r in prof] == [("4000", "1", "1"),
+                                                                ("4000", "2", "1")],
+          "profile rows: %r" % prof)
+    check(doc["profile"] and len(doc["profile"]) == 2, "profile in the JSON")
+    for row, run in zip(prof, runs):
+        P, T = run["ranks"], run["t_stop_ms"] / 1000.0
+        for t in ("update", "deliver", "exchange", "write"):
+            check(math.isclose(float(row[t + "_s_per_s"]), run["timers"][t]["mean"] / T,
+                               rel_tol=1e-9),
+                  "P=%d: profile %s %s against the timer %r" % (P, t, row[t + "_s_per_s"],
+                                                               run["timers"][t]))
+        share = 100.0 * run["timers"]["exchange"]["mean"] / run["sim_seconds"]
+        check(math.isclose(float(row["exchange_pct_median"]), share, rel_tol=1e-9),
+              "P=%d: exchange share %s, expected %g" % (P, row["exchange_pct_median"], share))
+        upd = run["timers_by_rank"]["update"]
+        if P == 1:
+            check(row["imbalance_pct_median"] == "" and row["n_balanced"] == "0",
+                  "P=1: no imbalance: %r" % row)
+        else:
+            imb = 100.0 * (max(upd) / min(upd) - 1.0)
+            check(math.isclose(float(row["imbalance_pct_median"]), imb, rel_tol=1e-9),
+                  "P=2: imbalance %s, expected %g" % (row["imbalance_pct_median"], imb))
+            check(row["n_balanced"] == ("1" if imb <= 3.0 else "0"),
+                  "P=2: balanced count %s at imbalance %g" % (row["n_balanced"], imb))
+            least = run["timers"]["exchange"]["min"] / T
+            check(math.isclose(float(row["least_waiting_exchange_s_per_s_median"]), least,
+                               rel_tol=1e-9),
+                  "P=2: least-waiting exchange %s, expected %g"
+                  % (row["least_waiting_exchange_s_per_s_median"], least))
+
     check(runs[0]["n_spikes"] == runs[1]["n_spikes"],
           "same spikes at 1 and 2 ranks: %d, %d" % (runs[0]["n_spikes"], runs[1]["n_spikes"]))
 

@@ -1,5 +1,5 @@
 # The COBA-alpha benchmark script (bench/run_benchmarks.py), condlif only, on N = 4000 at 1 and
-# 2 ranks: its table, CSV and JSON against the runs it made.
+# 2 ranks: its table, profile, CSV files and JSON against the runs it made.
 if(TARGET condlif)
   add_test(NAME bench.run_benchmarks
            COMMAND ${CL_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/bench/check_bench.py
