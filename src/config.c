@@ -366,6 +366,11 @@ static int in_list(const char *s, const char *const *list) {
   return 0;
 }
 
+/* "a" or "an" before a name, for messages ("an all_to_all projection"). */
+static const char *article(const char *name) {
+  return name[0] && strchr("aeiou", name[0]) ? "an" : "a";
+}
+
 /* Every member of group g must be one of allowed; what names the group ("a cond_alpha
  * population"); others are the key sets of sibling variants, for a better hint. */
 static int check_keys(parser *P, const config_setting_t *g, const char *const *allowed,
@@ -402,10 +407,6 @@ static int check_keys(parser *P, const config_setting_t *g, const char *const *a
 /* ------------------------------------------------------------------------------------------ */
 /* Scalar readers                                                                             */
 
-static const char *dim_article(cl_dim d) {
-  return d == CL_DIM_ANGLE ? "an" : "a";
-}
-
 static void expect_text(cl_dim dim, int range, char *buf, size_t len) {
   const char *cmp = range == R_POS ? " > 0" : range == R_NONNEG ? " >= 0" : "";
   if (range == R_PROB)
@@ -413,7 +414,7 @@ static void expect_text(cl_dim dim, int range, char *buf, size_t len) {
   else if (dim == CL_DIM_NONE)
     snprintf(buf, len, "a number%s", cmp);
   else
-    snprintf(buf, len, "%s %s%s (%s)", dim_article(dim), cl_units_dim_name(dim), cmp,
+    snprintf(buf, len, "%s %s%s (%s)", article(cl_units_dim_name(dim)), cl_units_dim_name(dim), cmp,
              cl_units_canonical(dim));
 }
 
@@ -654,7 +655,7 @@ static int dist_get(parser *P, const config_setting_t *s, cl_dim dim, int range,
   CL_CALL(enum_member(P, s, "distribution", dist_names, 1, &kind));
   const char *const *keys = kind == 0 ? keys_uniform : kind == 1 ? keys_normal : keys_lognormal;
   char what[64];
-  snprintf(what, sizeof what, "a %s distribution", dist_names[kind]);
+  snprintf(what, sizeof what, "%s %s distribution", article(dist_names[kind]), dist_names[kind]);
   CL_CALL(check_keys(P, s, keys, what, NULL, 0));
   /* Bounds of the drawn values: range R_POS admits 0 as a bound (a draw of exactly the bound
    * has probability zero) but not below. */
@@ -1257,7 +1258,7 @@ static int parse_population(parser *P, config_setting_t *e, size_t i) {
   CL_CALL(enum_member(P, e, "model", model_names, 0, &model));
   pop->model = (cl_model)model;
   char what[64];
-  snprintf(what, sizeof what, "a %s population", model_names[model]);
+  snprintf(what, sizeof what, "%s %s population", article(model_names[model]), model_names[model]);
   keyset others[2];
   size_t no = 0;
   for (int m = 0; m < 3; m++)
@@ -1668,7 +1669,7 @@ static int parse_stimulus(parser *P, config_setting_t *e, size_t i) {
   CL_CALL(enum_member(P, e, "type", stim_types, 1, &type));
   st->kind = (cl_stim_kind)type;
   char what[64];
-  snprintf(what, sizeof what, "a %s stimulus", stim_types[type]);
+  snprintf(what, sizeof what, "%s %s stimulus", article(stim_types[type]), stim_types[type]);
   keyset others[5];
   char other_what[6][64];
   size_t no = 0;
@@ -1835,7 +1836,7 @@ static int parse_projection(parser *P, config_setting_t *e, size_t i) {
                            {"rules fixed_indegree and fixed_outdegree", only_k},
                            {"rule fixed_total_number", only_n}};
   char what[64];
-  snprintf(what, sizeof what, "a %s projection", rule_names[rule]);
+  snprintf(what, sizeof what, "%s %s projection", article(rule_names[rule]), rule_names[rule]);
   CL_CALL(check_keys(P, e, keys, what, others, 3));
   CL_CALL(population_ref(P, e, "source", 0, &pr->source));
   CL_CALL(population_ref(P, e, "target", 1, &pr->target));

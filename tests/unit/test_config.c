@@ -372,6 +372,15 @@ static void test_errors_inline(void) {
   EXPECT_ERROR("simulation = { t_stop = 10.0; };\n"
                "populations = ( { name = \"a\"; size = 2; init = { V = -60.0; }; } );\n",
                "t.cfg:2: populations.a.init.V", "did you mean V_m?");
+  /* the group is named with its article: "an all_to_all projection", "a one..." is wrong */
+  EXPECT_ERROR("simulation = { t_stop = 10.0; };\npopulations = ( { name = \"a\"; size = 2; } );\n"
+               "projections = ( { source = \"a\"; target = \"a\"; rule = \"all_to_all\";\n"
+               "  weight = 1.0; delay = 1.0; connectivity = 1; } );\n",
+               "t.cfg:4: projections.a->a.connectivity", "unknown key in an all_to_all projection");
+  EXPECT_ERROR("simulation = { t_stop = 10.0; };\npopulations = ( { name = \"a\"; size = 2; } );\n"
+               "projections = ( { source = \"a\"; target = \"a\"; rule = \"fixed_indegree\";\n"
+               "  k = 1; weight = 1.0; delay = 1.0; p = 0.5; } );\n",
+               "t.cfg:4: projections.a->a.p", "unknown key in a fixed_indegree projection");
   EXPECT_ERROR("simulation = { t_stop = 10.0; };\npopulations = ( { name = \"a\"; size = 2; } );\n"
                "stimuli = ( { type = \"timeseries\"; target = \"a\"; values = [1.0]; } );\n",
                "t.cfg:3: stimuli.timeseries->a.dt", "missing");
