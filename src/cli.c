@@ -29,8 +29,11 @@ void cl_cli_usage(FILE *f) {
         "  -q, --quiet             print errors only\n"
         "      --progress          report simulated time, speed and ETA while running\n"
         "\n"
-        "Exit status: 0 on success, 2 for an invalid configuration or command line, 1 for\n"
-        "other failures.\n",
+        "SIGTERM, SIGINT or SIGUSR1 stops a run at the next spike exchange (every D_min) on\n"
+        "all ranks, with its output written up to there and marked incomplete.\n"
+        "\n"
+        "Exit status: 0 on success, 2 for an invalid configuration or command line, 3 for a\n"
+        "run stopped by a signal, 1 for other failures.\n",
         f);
 }
 

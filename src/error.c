@@ -44,7 +44,7 @@ void cl_error_clear(void) {
 int cl_error_exit_code(int code) {
   if (code == CL_OK)
     return 0;
-  return code == CL_ERR_USER ? 2 : 1;
+  return code == CL_ERR_USER ? 2 : code == CL_ERR_STOPPED ? 3 : 1;
 }
 
 int cl_error_agree(MPI_Comm comm, int status) {
@@ -62,6 +62,9 @@ void cl_error_report(MPI_Comm comm, int status) {
   if (status == CL_ERR_USER) {
     if (rank == 0)
       fprintf(stderr, "condlif: error: %s\n", message_);
+  } else if (status == CL_ERR_STOPPED) {
+    if (rank == 0)
+      fprintf(stderr, "condlif: %s\n", message_);
   } else if (message_[0]) {
     if (size > 1)
       fprintf(stderr, "condlif: rank %d: error: %s\n", rank, message_);

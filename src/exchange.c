@@ -115,9 +115,11 @@ static uint64_t *merge_runs(uint64_t *a, uint64_t *b, const int *displ, int runs
   return a;
 }
 
-#define CL_HEAD_FLAG (UINT64_C(1) << 63)
+/* The flags travel in the top CL_EXCHANGE_FLAG_BITS bits of the second header word. */
+#define CL_HEAD_SHIFT (64 - CL_EXCHANGE_FLAG_BITS)
+#define CL_HEAD_COUNT ((UINT64_C(1) << CL_HEAD_SHIFT) - 1)
 
-void cl_exchange_start(cl_exchange *ex, const cl_synapses *syn, int flag) {
+void cl_exchange_start(cl_exchange *ex, const cl_synapses *syn, unsigned flags) {
   if (ex->pending)
     cl_error_abort("internal error: a spike exchange started before the last one finished");
   const int P = ex->size, words = syn->words;
@@ -131,7 +133,7 @@ void cl_exchange_start(cl_exchange *ex, const cl_synapses *syn, int flag) {
   ex->cap_local = c;
   ex->n_local = 0;
   ex->pending = 1;
-  ex->flag = flag != 0;
+  ex->flags = flags & ((1u << CL_EXCHANGE_FLAG_BITS) - 1);
   if (P == 1) { /* the local spikes are the ones to deliver, already in (step, gid) order */
     ex->sent += ex->n_flight;
     return;
@@ -183,7 +185,7 @@ void cl_exchange_start(cl_exchange *ex, const cl_synapses *syn, int flag) {
   for (int q = 0; q < P; q++)
     if ((uint64_t)ex->scount[q] > most)
       most = (uint64_t)ex->scount[q];
-  const uint64_t head = most | (flag ? CL_HEAD_FLAG : 0);
+  const uint64_t head = most | (uint64_t)ex->flags << CL_HEAD_SHIFT;
   /* When every spike goes to every rank (small P: a source's targets cover all ranks), each
    * rank is sent the same block: the flight buffer itself, its two header words in front of
    * the spikes, displacement 0 for all (MPI allows send regions to overlap). */
@@ -242,7 +244,7 @@ void cl_exchange_poll(cl_exchange *ex) {
   }
 }
 
-int cl_exchange_finish(cl_exchange *ex, const uint64_t **spikes, size_t *n) {
+unsigned cl_exchange_finish(cl_exchange *ex, const uint64_t **spikes, size_t *n) {
   if (!ex->pending)
     cl_error_abort("internal error: a spike exchange finished that was not started");
   ex->pending = 0;
@@ -251,20 +253,20 @@ int cl_exchange_finish(cl_exchange *ex, const uint64_t **spikes, size_t *n) {
     *spikes = ex->flight ? ex->flight + 2 : NULL; /* (NULL: nothing was ever pushed) */
     *n = ex->n_flight;
     ex->received += ex->n_flight;
-    return ex->flag;
+    return ex->flags;
   }
   if (MPI_Wait(&ex->req, MPI_STATUS_IGNORE) != MPI_SUCCESS)
     cl_error_abort("MPI_Ialltoallv of spikes failed");
   const size_t cap = ex->cap, B = cap + 2;
   size_t most = 0;
-  int any_flag = 0;
+  unsigned any_flags = 0;
   ex->rdispl[0] = 0;
   for (int q = 0; q < P; q++) {
     const uint64_t *b = ex->rblocks + (size_t)q * B;
-    const size_t m = (size_t)(b[1] & ~CL_HEAD_FLAG);
+    const size_t m = (size_t)(b[1] & CL_HEAD_COUNT);
     ex->rcount[q] = (int)b[0];
     ex->rdispl[q + 1] = ex->rdispl[q] + ex->rcount[q];
-    any_flag |= (b[1] & CL_HEAD_FLAG) != 0;
+    any_flags |= (unsigned)(b[1] >> CL_HEAD_SHIFT);
     most = m > most ? m : most;
   }
   /* Every rank saw every sender's largest count: all agree on an overflow and on the new cap. */
@@ -317,11 +319,11 @@ int cl_exchange_finish(cl_exchange *ex, const uint64_t **spikes, size_t *n) {
   }
   *spikes = ex->rbuf;
   *n = nrecv;
-  return any_flag;
+  return any_flags;
 }
 
-int cl_exchange_run(cl_exchange *ex, const cl_synapses *syn, int flag, const uint64_t **spikes,
-                    size_t *n) {
-  cl_exchange_start(ex, syn, flag);
+unsigned cl_exchange_run(cl_exchange *ex, const cl_synapses *syn, unsigned flags,
+                         const uint64_t **spikes, size_t *n) {
+  cl_exchange_start(ex, syn, flags);
   return cl_exchange_finish(ex, spikes, n);
 }

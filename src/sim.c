@@ -1,6 +1,7 @@
 #include "condlif/sim.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -45,7 +46,50 @@ typedef struct {
   double *spike_t;
   uint64_t *node_ids;
   int64_t n_steps, slice;
+  int64_t n_done; /* steps simulated: n_steps, or fewer when a signal stopped the run */
 } sim;
+
+/* Flags the ranks agree on through the spike exchange (cl_exchange_finish ORs them). */
+enum {
+  CL_FLAG_FULL = 1u, /* some rank's output buffers are full: append early */
+  CL_FLAG_STOP = 2u, /* some rank got a stop signal */
+};
+
+/* The stop signals: SIGTERM (a batch system's time limit; mpirun forwards its own), SIGINT,
+ * SIGUSR1 (SLURM's --signal=USR1@T; mpirun forwards it). The first one to arrive on any rank
+ * stops the run at the next exchange, on every rank after the same step, with its output
+ * written up to there (see run_loop). */
+static const int stop_signals[] = {SIGTERM, SIGINT, SIGUSR1};
+#define CL_NSTOP (sizeof stop_signals / sizeof stop_signals[0])
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig) {
+  if (!stop_signal)
+    stop_signal = sig;
+}
+
+static void catch_stop_signals(struct sigaction *old) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  stop_signal = 0;
+  for (size_t i = 0; i < CL_NSTOP; i++)
+    sigaction(stop_signals[i], &sa, &old[i]);
+}
+
+static void restore_stop_signals(const struct sigaction *old) {
+  for (size_t i = 0; i < CL_NSTOP; i++)
+    sigaction(stop_signals[i], &old[i], NULL);
+}
+
+static const char *signal_name(int sig) {
+  return sig == SIGTERM   ? "SIGTERM"
+         : sig == SIGINT  ? "SIGINT"
+         : sig == SIGUSR1 ? "SIGUSR1"
+                          : "a signal";
+}
 
 /* Output buffered on any rank beyond CL_FLUSH_BYTES, or spikes beyond CL_FLUSH_SPIKE_BYTES, is
  * appended early (at the end of the slice; the ranks agree through the spike exchange), so
@@ -302,13 +346,14 @@ static void progress(const sim *S, int64_t step, double t_wall0, int final) {
 
 /* Completes the exchange of the slice that began at step `start` and queues its spikes; then,
  * with `flush`, writes the output every flush interval, or earlier when some rank's buffers are
- * full (the ranks agree through the exchange). */
-static void finish_exchange(sim *S, int64_t start, int flush, int64_t *next_flush,
-                            int64_t flush_every) {
+ * full (the ranks agree through the exchange). Returns the agreed flags. */
+static unsigned finish_exchange(sim *S, int64_t start, int flush, int64_t *next_flush,
+                                int64_t flush_every) {
   const uint64_t *spikes;
   size_t n;
   cl_timer_start(&S->timer, CL_PHASE_EXCHANGE);
-  int any_full = cl_exchange_finish(&S->ex, &spikes, &n);
+  const unsigned flags = cl_exchange_finish(&S->ex, &spikes, &n);
+  const int any_full = (flags & CL_FLAG_FULL) != 0;
   cl_timer_start(&S->timer, CL_PHASE_DELIVER);
   cl_synapses_enqueue(&S->syn, &S->queue, spikes, n, start);
   int64_t end = start + S->slice;
@@ -324,11 +369,14 @@ static void finish_exchange(sim *S, int64_t start, int flush, int64_t *next_flus
       *next_flush = end + flush_every;
   }
   cl_timer_stop(&S->timer);
+  return flags;
 }
 
 /* The exchange of a slice overlaps the next slice's first step, which none of its spikes can
  * reach (a spike of step n with delay d >= D_min arrives at n + 1 + d): a rank that finished
- * its slice early computes that step instead of waiting for a slower one. */
+ * its slice early computes that step instead of waiting for a slower one. Sets S->n_done: a
+ * stop signal ends the loop on every rank after the step in which the exchange that carried it
+ * finished. */
 static void run_loop(sim *S) {
   double dt = S->cfg->sim.dt;
   int64_t flush_every =
@@ -355,14 +403,21 @@ static void run_loop(sim *S) {
       }
       update(S, step, step - start, in_flight >= 0 && S->size > 1);
       if (in_flight >= 0) {
-        finish_exchange(S, in_flight, 1, &next_flush, flush_every);
+        unsigned flags = finish_exchange(S, in_flight, 1, &next_flush, flush_every);
         in_flight = -1;
+        if (flags & CL_FLAG_STOP) {
+          S->n_done = step + 1;
+          if (show)
+            progress(S, S->n_done, t0, 1);
+          return;
+        }
       }
     }
     cl_timer_start(&S->timer, CL_PHASE_EXCHANGE);
     int full = cl_output_buffered_bytes(S->out) > CL_FLUSH_BYTES ||
                cl_output_buffered_spike_bytes(S->out) > CL_FLUSH_SPIKE_BYTES;
-    cl_exchange_start(&S->ex, &S->syn, full);
+    cl_exchange_start(&S->ex, &S->syn,
+                      (full ? CL_FLAG_FULL : 0u) | (stop_signal ? CL_FLAG_STOP : 0u));
     in_flight = start;
     cl_timer_stop(&S->timer);
     if (show && cl_timer_now() >= next_show) {
@@ -372,6 +427,7 @@ static void run_loop(sim *S) {
   }
   if (in_flight >= 0) /* the last slice's spikes reach no step of the run */
     finish_exchange(S, in_flight, 0, &next_flush, flush_every);
+  S->n_done = S->n_steps;
   if (show)
     progress(S, S->n_steps, t0, 1);
 }
@@ -379,7 +435,7 @@ static void run_loop(sim *S) {
 static void summary(const sim *S, FILE *f, double wall, const uint64_t *counts,
                     const double *tmax) {
   const cl_config *cfg = S->cfg;
-  double T = (double)S->n_steps * cfg->sim.dt;
+  double T = (double)S->n_done * cfg->sim.dt;
   uint64_t total = 0;
   for (size_t p = 0; p < cfg->n_populations; p++)
     total += counts[p];
@@ -421,14 +477,18 @@ int cl_sim_run(const cl_config *cfg, const cl_sim_options *opt, MPI_Comm comm, F
   MPI_Comm_size(comm, &S.size);
   cl_timer_init(&S.timer);
   double t_start = cl_timer_now();
+  struct sigaction old[CL_NSTOP];
+  catch_stop_signals(old);
   cl_timer_start(&S.timer, CL_PHASE_BUILD);
   int status = setup(&S);
   cl_timer_stop(&S.timer);
   if (status != CL_OK) {
     teardown(&S);
+    restore_stop_signals(old);
     return status;
   }
   run_loop(&S);
+  const int stopped = S.n_done < S.n_steps;
   cl_timer_start(&S.timer, CL_PHASE_WRITE);
   /* appended only: writing the metadata next flushes the files (one sync to disk, not two) */
   if (cl_output_append(S.out) != CL_OK)
@@ -453,7 +513,7 @@ int cl_sim_run(const cl_config *cfg, const cl_sim_options *opt, MPI_Comm comm, F
                          .git_commit = CL_GIT_COMMIT,
                          .seed = cfg->sim.seed,
                          .dt = cfg->sim.dt,
-                         .t_stop = (double)S.n_steps * cfg->sim.dt,
+                         .t_stop = (double)S.n_done * cfg->sim.dt,
                          .d_min_steps = S.syn.d_min,
                          .d_max_steps = S.syn.d_max,
                          .n_neurons = cfg->n_total,
@@ -466,7 +526,7 @@ int cl_sim_run(const cl_config *cfg, const cl_sim_options *opt, MPI_Comm comm, F
                          .timer_seconds = S.timer.seconds,
                          .wall_seconds = wall,
                          .peak_rss_bytes = peak_rss_bytes(),
-                         .completed = 1};
+                         .completed = !stopped};
   status = cl_output_write_meta(S.out, &meta);
   if (status == CL_OK)
     status = cl_output_close(&S.out);
@@ -475,10 +535,20 @@ int cl_sim_run(const cl_config *cfg, const cl_sim_options *opt, MPI_Comm comm, F
   MPI_Reduce(S.timer.seconds, tmax, CL_NPHASES, MPI_DOUBLE, MPI_MAX, 0, comm);
   if (status == CL_OK && S.rank == 0 && !opt->quiet)
     summary(&S, out, wall, counts, tmax);
+  if (status == CL_OK && stopped) {
+    const double dt = cfg->sim.dt;
+    status = CL_ERROR(CL_ERR_STOPPED,
+                      "stopped by %s%s at t = %.10g ms of %.10g ms; %s holds the run up to there "
+                      "(its metadata: t_stop_ms %.10g, no completed marker)",
+                      signal_name(stop_signal ? stop_signal : -1),
+                      stop_signal ? "" : " to another rank", (double)S.n_done * dt,
+                      (double)S.n_steps * dt, cfg->sim.output, (double)S.n_done * dt);
+  }
   free(resolved);
   free(counts);
   free(local);
   free(names);
   teardown(&S);
+  restore_stop_signals(old);
   return status;
 }

@@ -18,6 +18,8 @@ typedef enum {
   CL_ERR_MPI = 4,      /* an MPI call failed */
   CL_ERR_HDF5 = 5,     /* an HDF5 call failed */
   CL_ERR_INTERNAL = 6, /* a bug */
+  CL_ERR_STOPPED = 7,  /* a signal stopped the run before t_stop; its output is valid up to the
+                          time reached (exit status 3) */
 } cl_status;
 
 /* Records an error message (printf-style) with its origin; returns code. Not collective. */
@@ -31,7 +33,8 @@ const char *cl_error_message(void);
 const char *cl_error_where(void);
 /* Forgets the current error. */
 void cl_error_clear(void);
-/* Exit status for a status code: 0 for CL_OK, 2 for user errors, 1 otherwise. */
+/* Exit status for a status code: 0 for CL_OK, 2 for user errors, 3 for a run stopped by a
+ * signal, 1 otherwise. */
 int cl_error_exit_code(int code);
 
 /* Collective over comm: returns the largest status over all ranks (CL_OK when none failed).
@@ -39,8 +42,9 @@ int cl_error_exit_code(int code);
 int cl_error_agree(MPI_Comm comm, int status);
 
 /* Error report after an agreed failure (status is the same on every rank; not collective):
- * a user error (every rank parses the same input and fails alike) is printed once, by rank
- * 0; any other error is printed by each rank that recorded a message, with its rank number.
+ * a user error (every rank parses the same input and fails alike) and a stop on a signal (all
+ * ranks stop at the same step) are printed once, by rank 0 (the latter as "condlif: stopped
+ * ..."); any other error is printed by each rank that recorded a message, with its rank number.
  * Prints to stderr, prefixed "condlif: error: ". */
 void cl_error_report(MPI_Comm comm, int status);
 

@@ -7,7 +7,7 @@
  * cl_exchange_start posts it, cl_exchange_finish completes it. So that the spikes can travel
  * before the receivers know how many come, every rank sends every rank a block of a fixed size
  * (MPI_Ialltoallv): two header words (the count for that rank; the sender's largest count and
- * the flag) and up to `cap` spikes. When some count exceeds cap (every rank sees every sender's
+ * its flags) and up to `cap` spikes. When some count exceeds cap (every rank sees every sender's
  * largest count, so all agree), the rest follows in a blocking MPI_Alltoallv, and cap grows;
  * it shrinks again when 128 slices in a row needed less than half of it. */
 #ifndef CONDLIF_EXCHANGE_H
@@ -36,7 +36,8 @@ typedef struct {
   const uint64_t *data; /* the slice in flight, packed by destination (offsets sdispl) */
   size_t cap;           /* spikes per fixed block (the same on every rank) */
   size_t window_max;    /* largest count of the current window of slices */
-  int window, pending, flag;
+  int window, pending;
+  unsigned flags; /* this rank's flags for the slice in flight */
   MPI_Request req;
   uint64_t sent, received; /* spike messages over the run */
   uint64_t overflows;      /* slices whose counts exceeded cap */
@@ -50,9 +51,14 @@ void cl_exchange_destroy(cl_exchange *ex);
  * of memory, as this runs inside the time loop). Spikes must be pushed in (step, gid) order. */
 void cl_exchange_push(cl_exchange *ex, int64_t step_in_slice, uint64_t gid);
 
+/* Flags that travel with the spikes: the caller's bits, at most this many (the rest of the
+ * header word holds a count). */
+#define CL_EXCHANGE_FLAG_BITS 8
+
 /* Posts the exchange of the queued spikes and empties the queue (new spikes may be pushed
- * before the finish). Collective, with cl_exchange_finish. flag travels with the spikes. */
-void cl_exchange_start(cl_exchange *ex, const cl_synapses *syn, int flag);
+ * before the finish). Collective, with cl_exchange_finish. flags (the low CL_EXCHANGE_FLAG_BITS
+ * bits) travel with the spikes. */
+void cl_exchange_start(cl_exchange *ex, const cl_synapses *syn, unsigned flags);
 
 /* Lets MPI progress the exchange in flight (a receiver may need this rank to push the rest of
  * a large message); cheap, and nothing once it has completed. Not collective. */
@@ -60,12 +66,13 @@ void cl_exchange_poll(cl_exchange *ex);
 
 /* Completes the exchange posted last. On return *spikes (owned by ex, valid until the next
  * start) holds the n spikes this rank must deliver, sorted by step then gid; the return value
- * is nonzero when any rank passed a nonzero flag (used to agree on flushing output early). */
-int cl_exchange_finish(cl_exchange *ex, const uint64_t **spikes, size_t *n);
+ * is the OR of every rank's flags (so all ranks agree on them: the time loop uses them to flush
+ * output early and to stop on a signal). */
+unsigned cl_exchange_finish(cl_exchange *ex, const uint64_t **spikes, size_t *n);
 
 /* cl_exchange_start and cl_exchange_finish in one. */
-int cl_exchange_run(cl_exchange *ex, const cl_synapses *syn, int flag, const uint64_t **spikes,
-                    size_t *n);
+unsigned cl_exchange_run(cl_exchange *ex, const cl_synapses *syn, unsigned flags,
+                         const uint64_t **spikes, size_t *n);
 
 /* Testing: sets the block capacity (every rank the same) before the first exchange. */
 void cl_exchange_set_cap(cl_exchange *ex, size_t cap);

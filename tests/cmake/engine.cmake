@@ -34,6 +34,9 @@ if(TARGET condlif)
   cl_engine_test(identical.coba_alpha_66 identical.py --ranks 1 66 --min-spikes 5000
                  --set simulation.t_stop=100ms ${CMAKE_SOURCE_DIR}/config/coba_alpha.cfg)
   set_property(TEST engine.identical.coba_alpha_66 APPEND PROPERTY LABELS long)
+  # A run stopped by SIGUSR1 (through mpiexec) at 1-4 ranks, and by SIGTERM: exit status 3,
+  # output up to the stop, identical to the run to that time.
+  cl_engine_test(stop check_stop.py ${CL_ENGINE_DIR}/stop.cfg)
   # Delays drawn from 0.5 to 5 ms: spikes wait in the queue of spikes in transit over several
   # slices and arrive in runs of one delay.
   cl_engine_test(identical.delays identical.py --min-spikes 5000 --min-traces 10

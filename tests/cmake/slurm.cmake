@@ -5,7 +5,8 @@
 #   slurm.cluster  the cluster runs MPI batch jobs (mpirun, srun --mpi=pmix) and reports failures
 #   slurm.fake     condlif.sbatch and strong_scaling.sh through SLURM with a stand-in condlif
 #   slurm.local    strong_scaling.sh and weak_scaling.sh without SLURM (mpirun)
-#   slurm.condlif  the real condlif through condlif.sbatch at 2 and 4 ranks, weak_scaling.sh
+#   slurm.condlif  the real condlif through condlif.sbatch at 2 and 4 ranks, weak_scaling.sh,
+#                  a job stopped by a signal
 set(CL_SLURM_RUN ${CMAKE_CURRENT_SOURCE_DIR}/slurm/run_test.sh)
 set(CL_SLURM_WORK ${CMAKE_CURRENT_BINARY_DIR}/slurm)
 

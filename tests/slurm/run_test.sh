@@ -8,7 +8,8 @@
 #             through SLURM, with tests/slurm/fake_condlif.py standing in for condlif
 #   local     strong_scaling.sh and weak_scaling.sh without SLURM (mpirun), --collect, errors
 #   condlif   the real binary: condlif.sbatch on tests/slurm/small.cfg at 2 and 4 ranks (the
-#             spikes must be identical), weak_scaling.sh through SLURM
+#             spikes must be identical), weak_scaling.sh through SLURM, a job stopped by
+#             scancel --signal=USR1
 #
 # The cluster cases start the cluster, run the case under `timeout`, stop the daemons by their
 # PID files and check that they are gone. Exit 77 (CTest SKIP_RETURN_CODE) when SLURM cannot
@@ -200,6 +201,24 @@ case_condlif() {
   expect 0 "$REPO/slurm/weak_scaling.sh" --slurm -r "1 2" --grow "exc inh" -d "$WORK/weak" \
     --timeout 200 --plot "$CFG"
   expect 0 "$PY" "$HERE/check_run.py" --csv "$WORK/weak/weak.csv" --rows "1:220 2:420" --job-ids
+  # A job told to stop (scancel --signal=USR1 signals the job step's tasks, as SLURM's
+  # --signal=USR1@T does before a time limit): condlif writes its output up to the stop and the
+  # job fails with condlif's status 3.
+  local stop=$REPO/tests/engine/stop.cfg ids t
+  ids=$(sbatch --parsable -n 2 -o "stop-%j.out" "$REPO/slurm/condlif.sbatch" "$stop" \
+    -o "$WORK/stop") || fail "sbatch"
+  for t in $(seq 600); do
+    [ -e "$WORK/stop/spikes.h5" ] && break
+    sleep 0.1
+  done
+  sleep 1
+  expect 0 scancel --signal=USR1 "$ids"
+  expect_job "$ids" "FAILED 3:0"
+  grep -qx "exit_status=3" "$WORK/stop/slurm-job.txt" || fail "stop: slurm-job.txt lacks exit_status=3"
+  grep -q "condlif: stopped by SIGUSR1 at t = " "stop-$ids.out" || fail "stop: no message in stop-$ids.out"
+  expect 0 "$PY" -c "import h5py, sys; a = h5py.File(sys.argv[1])['condlif'].attrs
+sys.exit(0 if 'completed' not in a and 0 < a['t_stop_ms'] < 1e6 and a['n_ranks'] == 2 else 1)" \
+    "$WORK/stop/spikes.h5"
 }
 
 "case_$CASE" "${@:3}"

@@ -2,10 +2,10 @@
  * mpiexec (tests/cmake/engine.cmake). Over several hundred slices with spike counts from none
  * to bursts far beyond the block capacity, every rank must receive exactly the spikes meant for
  * it (those of sources with a target on it), in (step, gid) order, while the next slice's
- * spikes are pushed between start and finish as the time loop does; the flag must reach every
- * rank; and the block capacity must stay the same on every rank, grow after an overflow and
- * shrink after quiet windows. Destination sets cover every rank (each rank is sent the flight
- * buffer itself), known from construction (cl_synapses.dest_all) or found by counting, or a
+ * spikes are pushed between start and finish as the time loop does; every rank must get the
+ * OR of all ranks' flags; and the block capacity must stay the same on every rank, grow after an
+ * overflow and shrink after quiet windows. Destination sets cover every rank (each rank is sent the
+ * flight buffer itself), known from construction (cl_synapses.dest_all) or found by counting, or a
  * random subset, some empty. */
 #include <stdlib.h>
 #include <string.h>
@@ -104,15 +104,22 @@ static void run_mode(int mode, int rank, int P) {
   int bad_slices = 0, cap_disagreed = 0;
   push_slice(&ex, 0, rank, P);
   for (int s = 0; s < SLICES; s++) {
-    const int flag = s % 7 == 3 && rank == s % P;
-    cl_exchange_start(&ex, &syn, flag);
+    /* every rank's flags, ORed: one bit per rank on some slices, the top bit from one rank on
+     * others, and a bit beyond CL_EXCHANGE_FLAG_BITS that must not travel (nor touch the count) */
+    const unsigned flags = ((s + rank) % 9 == 0 ? 1u << (rank % 7) : 0u) |
+                           (s % 7 == 3 && rank == s % P ? 1u << 7 : 0u) |
+                           (s % 5 == 1 ? 1u << CL_EXCHANGE_FLAG_BITS : 0u);
+    unsigned want_flags = s % 7 == 3 ? 1u << 7 : 0u;
+    for (int q = 0; q < P; q++)
+      want_flags |= (s + q) % 9 == 0 ? 1u << (q % 7) : 0u;
+    cl_exchange_start(&ex, &syn, flags);
     if (s + 1 < SLICES) /* the next slice's first spikes, while this one is in flight */
       push_slice(&ex, s + 1, rank, P);
     const uint64_t *got;
     size_t n;
-    const int any = cl_exchange_finish(&ex, &got, &n);
-    CHECK_MSG(!any == !(s % 7 == 3), "mode %d slice %d: flag %d received, %d sent", mode, s, any,
-              s % 7 == 3);
+    const unsigned any = cl_exchange_finish(&ex, &got, &n);
+    CHECK_MSG(any == want_flags, "mode %d slice %d: flags %#x received, %#x expected", mode, s, any,
+              want_flags);
     const size_t m = expected(mode, s, rank, P, &want, &want_cap);
     if ((n != m || (m && memcmp(got, want, m * sizeof *got))) && bad_slices++ < 3)
       CHECK_MSG(0, "mode %d slice %d rank %d: %zu spikes received, %zu expected%s", mode, s, rank,

@@ -1,0 +1,141 @@
+#!/usr/bin/python3
+"""A run stopped by a signal: every rank stops after the same step, the output holds the run up
+to there, and it is the beginning of the uninterrupted run, bit for bit.
+
+At each rank count, condlif runs tests/engine/stop.cfg (1000 s of simulated time, far more
+than the test waits) under mpiexec; once it writes, mpiexec gets SIGUSR1, which it forwards to
+every rank. condlif must exit with status 3 and say so; its metadata must hold the time reached
+(a whole number of steps) and no `completed` marker; then a run of the same config on one rank
+with t_stop set to that time must give the same spikes and the same V_m report, and its report's
+time axis must end where the stopped one's does. Last, SIGTERM to condlif run without mpiexec
+(a singleton: what a batch system's time limit sends) does the same.
+
+  check_stop.py --condlif BIN --mpiexec "mpiexec -n" --workdir DIR [--ranks 1 2 3 4] cfg
+"""
+import argparse
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import runs  # noqa: E402
+
+failures = 0
+
+
+def check(ok, what):
+    global failures
+    if not ok:
+        failures += 1
+        print("FAIL: %s" % what)
+
+
+def stopped_run(cmd, out, sig):
+    """Starts cmd, sends sig once out/spikes.h5 exists and the run has gone on a little;
+    returns (exit status, stderr)."""
+    shutil.rmtree(out, ignore_errors=True)  # the file of an earlier run must not start the clock
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    path = os.path.join(out, "spikes.h5")
+    t0 = time.time()
+    while not os.path.exists(path) and p.poll() is None and time.time() - t0 < 120:
+        time.sleep(0.02)
+    time.sleep(0.3)
+    if p.poll() is None:
+        p.send_signal(sig)
+    try:
+        stdout, stderr = p.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        stdout, stderr = p.communicate()
+        return None, stderr
+    return p.returncode, stdout + stderr
+
+
+def compare(label, out, ref_dir, condlif, mpiexec, config, dt):
+    m = runs.meta(out)
+    t = float(m["t_stop_ms"])
+    steps = t / dt
+    check("completed" not in m, "%s: a completed marker after a stop" % label)
+    check(0 < t < 1e6 and abs(steps - round(steps)) < 1e-6,
+          "%s: t_stop_ms %r is not a whole number of steps below 1e6 ms" % (label, t))
+    sp = runs.spikes(out)
+    n = sum(len(v[0]) for v in sp.values())
+    check(n > 1000, "%s: only %d spikes before the stop" % (label, n))
+    check(all(len(ts) == 0 or ts.max() <= t for _, ts in sp.values()),
+          "%s: spikes after t_stop_ms %r" % (label, t))
+    runs.run_condlif(condlif, mpiexec, 1, config, ref_dir, ["simulation.t_stop=%r ms" % t])
+    ref_meta = runs.meta(ref_dir)
+    check("completed" in ref_meta and float(ref_meta["t_stop_ms"]) == t,
+          "%s: the reference run to %r ms: %r" % (label, t, ref_meta))
+    ref = runs.spikes(ref_dir)
+    same = set(sp) == set(ref) and all(
+        np.array_equal(sp[k][0], ref[k][0]) and np.array_equal(sp[k][1], ref[k][1]) for k in sp)
+    check(same, "%s: spikes differ from the run to %r ms (%d against %d)"
+          % (label, t, n, sum(len(v[0]) for v in ref.values())))
+    rep, rref = runs.reports(out), runs.reports(ref_dir)
+    check(set(rep) == set(rref) and len(rep) == 2, "%s: report files %r against %r"
+          % (label, sorted(rep), sorted(rref)))
+    for k in rref:
+        if k.endswith(":time"):
+            # samples at 0, step, ... up to t_stop (exclusive): stop = samples x step
+            start, stop, step = rref[k]
+            rows = len(next(iter(rref[k[:-5]].values())))
+            check(np.array_equal(rep.get(k), rref[k]) and stop == rows * step and
+                  stop - step < t <= stop,
+                  "%s: report time %r against %r, %d samples, t_stop %r"
+                  % (label, rep.get(k), rref[k], rows, t))
+        else:
+            got = rep.get(k, {})
+            check(set(got) == set(rref[k]) and
+                  all(np.array_equal(got[i], rref[k][i]) for i in rref[k]),
+                  "%s: report %s differs from the run to %r ms" % (label, k, t))
+    return m
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--condlif", required=True)
+    ap.add_argument("--mpiexec", required=True, help='e.g. "mpiexec -n" (rank count follows)')
+    ap.add_argument("--ranks", type=int, nargs="+", default=[1, 2, 3, 4])
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("config")
+    a = ap.parse_args()
+    dt = 0.1
+    for P in a.ranks:
+        out = os.path.join(a.workdir, "np%d" % P)
+        cmd = shlex.split(a.mpiexec) + [str(P), a.condlif, "--quiet", "--force", "-o", out,
+                                         a.config]
+        rc, text = stopped_run(cmd, out, signal.SIGUSR1)
+        label = "P=%d, SIGUSR1 to mpiexec" % P
+        check(rc == 3, "%s: exit status %r, expected 3: %s" % (label, rc, text[-2000:]))
+        check("condlif: stopped by SIGUSR1 at t = " in text, "%s: message: %s" % (label, text))
+        if rc == 3:
+            m = compare(label, out, os.path.join(a.workdir, "ref%d" % P), a.condlif, a.mpiexec,
+                        a.config, dt)
+            check(int(m["n_ranks"]) == P, "%s: n_ranks %r" % (label, m["n_ranks"]))
+    out = os.path.join(a.workdir, "term")
+    rc, text = stopped_run([a.condlif, "--force", "-o", out, a.config], out, signal.SIGTERM)
+    label = "SIGTERM to a singleton"
+    check(rc == 3, "%s: exit status %r, expected 3: %s" % (label, rc, text[-2000:]))
+    check("condlif: stopped by SIGTERM at t = " in text and " spikes in " in text,
+          "%s: summary and message: %s" % (label, text))
+    if rc == 3:
+        compare(label, out, os.path.join(a.workdir, "ref_term"), a.condlif, a.mpiexec, a.config,
+                dt)
+    if failures:
+        print("check_stop: %d check(s) failed" % failures)
+        return 1
+    print("check_stop: stopped runs at %s ranks and a singleton agree with the runs to their "
+          "stop times" % a.ranks)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
