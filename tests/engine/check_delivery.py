@@ -5,7 +5,6 @@ spike), with x jumping by e * w; after it, x_ex and g_ex of t1, t2, t3 (three di
 follow the exact alpha function. With --also-set KEY=VALUE (repeatable), every rank count is
 run again with those settings (e.g. a weight drawn, so that each synapse stores its own
 weight instead of an entry in the weight table) and must pass the same checks."""
-import argparse
 import math
 import os
 import sys
@@ -43,11 +42,7 @@ def check_alpha(P, name, rep, step, w, tau):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--condlif", required=True)
-    ap.add_argument("--mpiexec", required=True)
-    ap.add_argument("--ranks", type=int, nargs="+", default=[1, 4])
-    ap.add_argument("--workdir", required=True)
+    ap = runs.arg_parser(__doc__, [1, 4])
     ap.add_argument("--also-set", action="append", default=[], dest="also_sets",
                     metavar="KEY=VALUE")
     ap.add_argument("config")

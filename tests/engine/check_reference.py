@@ -2,7 +2,6 @@
 """Runs a one-neuron config reproducing a scenario of the shared reference solutions and
 compares condlif's files with them: the spike times (precise) and the recorded traces (float32
 in the report, so to float32 resolution)."""
-import argparse
 import csv
 import os
 import sys
@@ -16,12 +15,8 @@ COLUMNS = {"V_m": "v_mV", "g_ex": "g_e_nS", "x_ex": "x_e_nS", "g_in": "g_i_nS", 
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = runs.arg_parser(__doc__, [1])
     ap.add_argument("config")
-    ap.add_argument("--condlif", required=True)
-    ap.add_argument("--mpiexec", required=True)
-    ap.add_argument("--ranks", type=int, nargs="+", default=[1])
-    ap.add_argument("--workdir", required=True)
     ap.add_argument("--trace", required=True, help="reference CSV")
     ap.add_argument("--spikes", required=True, help="reference spike times")
     ap.add_argument("--spike-tol", type=float, default=1e-5, help="ms")

@@ -12,7 +12,6 @@ time axis must end where the stopped one's does. Last, SIGTERM to condlif run wi
 
   check_stop.py --condlif BIN --mpiexec "mpiexec -n" --workdir DIR [--ranks 1 2 3 4] cfg
 """
-import argparse
 import os
 import shlex
 import shutil
@@ -100,11 +99,7 @@ def compare(label, out, ref_dir, condlif, mpiexec, config, dt):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--condlif", required=True)
-    ap.add_argument("--mpiexec", required=True, help='e.g. "mpiexec -n" (rank count follows)')
-    ap.add_argument("--ranks", type=int, nargs="+", default=[1, 2, 3, 4])
-    ap.add_argument("--workdir", required=True)
+    ap = runs.arg_parser(__doc__, [1, 2, 3, 4])
     ap.add_argument("config")
     a = ap.parse_args()
     dt = 0.1

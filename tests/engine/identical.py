@@ -6,7 +6,6 @@ overrides must be identical too (e.g. the same network stored another way).
 
   identical.py --condlif BIN --mpiexec "mpiexec -n" --ranks 1 2 3 4 --workdir DIR cfg
 """
-import argparse
 import os
 import sys
 
@@ -20,11 +19,7 @@ import runs  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--condlif", required=True)
-    ap.add_argument("--mpiexec", required=True, help='e.g. "mpiexec -n" (rank count follows)')
-    ap.add_argument("--ranks", type=int, nargs="+", default=[1, 2, 3, 4])
-    ap.add_argument("--workdir", required=True)
+    ap = runs.arg_parser(__doc__, [1, 2, 3, 4])
     ap.add_argument("--set", action="append", default=[], dest="sets")
     ap.add_argument("--also-set", action="append", default=[], dest="also_sets",
                     help="override of one more run, at the last rank count, that must agree")

@@ -1,4 +1,5 @@
 """Helpers for the engine tests: run condlif under mpiexec and read its output back."""
+import argparse
 import glob
 import os
 import shlex
@@ -7,6 +8,17 @@ import sys
 
 import h5py
 import numpy as np
+
+
+def arg_parser(doc, ranks):
+    """The options every engine test takes (CMake passes them): --condlif, --mpiexec, --ranks
+    (default `ranks`), --workdir."""
+    ap = argparse.ArgumentParser(description=doc)
+    ap.add_argument("--condlif", required=True)
+    ap.add_argument("--mpiexec", required=True, help='e.g. "mpiexec -n" (rank count follows)')
+    ap.add_argument("--ranks", type=int, nargs="+", default=list(ranks))
+    ap.add_argument("--workdir", required=True)
+    return ap
 
 
 def run_condlif(condlif, mpiexec, ranks, config, outdir, sets=(), extra=()):
