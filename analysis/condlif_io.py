@@ -407,6 +407,9 @@ def _cmd_meta(args):
     for key in META_ATTRS:
         if key in meta:
             print("%-12s %s" % (key, meta[key]))
+        elif key == "completed":  # condlif writes the marker only when the run reached t_stop
+            print("%-12s 0 (ended before the config's t_stop: the output holds the run up to "
+                  "t_stop above)" % key)
     for phase, stats in meta["timers"].items():
         print("timer %-8s " % phase + "  ".join("%s=%.6g" % kv for kv in stats.items()))
     by_rank = meta.get("timers_by_rank", {})

@@ -222,6 +222,14 @@ def case_io(work):
                        capture_output=True, text=True)
     check(p.returncode == 0 and "by rank update   1 1.2" in p.stdout,
           "meta prints the per-rank timers: %r" % p.stdout)
+    check("\ncompleted    1\n" in p.stdout, "meta prints completed 1: %r" % p.stdout)
+    # a run stopped by a signal has no completed marker: meta says so
+    with h5py.File(os.path.join(rundir, "spikes.h5"), "a") as f:
+        del f["condlif"].attrs["completed"]
+    p = subprocess.run([PY, os.path.join(ANALYSIS, "condlif_io.py"), "meta", rundir],
+                       capture_output=True, text=True)
+    check(p.returncode == 0 and "\ncompleted    0 (ended before" in p.stdout,
+          "meta prints completed 0 for a run without the marker: %r" % p.stdout)
 
 
 def case_raster(work):
