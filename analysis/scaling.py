@@ -3,7 +3,9 @@
 
 The CSV is what slurm/strong_scaling.sh and slurm/weak_scaling.sh write (columns ranks, N,
 wall, build, update, deliver, exchange, write, ...; see analysis/README.md). Rows with the same
-rank count (repeats) are combined by their median. With P0 the smallest rank count and T the
+rank count (repeats) are combined by their median; rows of runs that did not complete (stopped
+before their t_stop, e.g. at a job's time limit: CSV column completed = 0) are left out, with a
+warning. With P0 the smallest rank count and T the
 chosen time (--metric):
   strong scaling (N fixed):         speed-up S(P) = P0 T(P0) / T(P), ideal S = P;
                                     efficiency E(P) = S(P) / P
@@ -160,6 +162,14 @@ def main(argv=None):
     except OSError as e:
         print("scaling.py: %s" % e, file=sys.stderr)
         return 1
+    done = []
+    for row in rows:
+        if _num(row, "completed") == 1:
+            done.append(row)
+        else:
+            print("scaling.py: warning: %s did not complete (t_stop %s ms): left out"
+                  % (row.get("rundir") or "a row", row.get("t_stop", "?")), file=sys.stderr)
+    rows = done
     tab = table(rows, args.metric)
     if tab["ranks"].size == 0 or np.all(np.isnan(tab["time"])):
         print("scaling.py: %s: no rows with ranks and times" % args.csv, file=sys.stderr)

@@ -257,10 +257,11 @@ def case_traces(work):
     run("traces.py", rundir, "-o", os.path.join(work, "none.png"), "-p", "nosuch", expect=1)
 
 
-def _scaling_runs(work, kind):
-    """Run directories of a fake scaling series with known timers; returns the CSV path."""
+def _scaling_runs(work, kind, stopped=()):
+    """Run directories of a fake scaling series with known timers, those at the rank counts in
+    `stopped` without the completed marker (and half the wall time); returns the CSV path."""
     dirs = []
-    for p in (1, 2, 4, 8):
+    for p in (1, 2, 4, 8) + tuple(stopped):
         n = 1000 if kind == "strong" else 1000 * p
         update = 8.0 / p if kind == "strong" else 1.0
         exchange = 0.1 * np.log2(2 * p)
@@ -268,10 +269,14 @@ def _scaling_runs(work, kind):
                   "deliver": (update / 4,) * 3, "exchange": (exchange,) * 3,
                   "write": (0.05,) * 3}
         wall = sum(v[1] for v in timers.values())
+        meta = fixtures.standard_meta(p, n, wall)
+        if p in stopped:
+            del meta["completed"]
+            meta["wall_seconds"] = wall / 2
         d = os.path.join(work, "%s-p%d" % (kind, p))
         os.makedirs(d, exist_ok=True)
         fixtures.write_spikes(os.path.join(d, "spikes.h5"), {"exc": (np.array([0]), np.array([1.0]))},
-                              fixtures.standard_meta(p, n, wall), timers, config_text=None)
+                              meta, timers, config_text=None)
         with open(os.path.join(d, "slurm-job.txt"), "w") as f:
             f.write("job_id=%d\nnodelist=node[1-%d]\n" % (100 + p, p))
         dirs.append(d)
@@ -283,6 +288,15 @@ def _scaling_runs(work, kind):
 
 
 def case_scaling(work):
+    # a run at 16 ranks stopped early: in the CSV (completed 0), left out of the analysis
+    csv_path = _scaling_runs(work, "strong", stopped=(16,))
+    rows = condlif_io.read_scaling_csv(csv_path)
+    check([r["completed"] for r in rows] == [1, 1, 1, 1, 0], "CSV completed column: %r"
+          % [r["completed"] for r in rows])
+    p = run("scaling.py", csv_path, "-o", os.path.join(work, "stopped.png"))
+    ranks = [line.split()[0] for line in p.stdout.splitlines()[1:] if line[:1].isdigit()]
+    check(ranks == ["1", "2", "4", "8"] and "strong-p16 did not complete" in p.stderr,
+          "scaling.py leaves out the stopped run, with a warning: %r %r" % (p.stdout, p.stderr))
     csv_path = _scaling_runs(work, "strong")
     rows = condlif_io.read_scaling_csv(csv_path)
     check([r["ranks"] for r in rows] == [1, 2, 4, 8], "CSV rows sorted by ranks")
