@@ -101,6 +101,8 @@ static const char *signal_name(int sig) {
  * 62 500; COBA-alpha 200 000, write phase 0.079-0.087 -> 0.052 s at 1 rank, 0.085 -> 0.062 s at
  * 2. */
 #define CL_FLUSH_BYTES ((size_t)4 << 20)
+/* Seconds between progress lines when stderr is not a terminal. */
+#define CL_PROGRESS_LOG 10.0
 #define CL_FLUSH_SPIKE_BYTES ((size_t)1 << 20)
 
 static int64_t steps_of(double t, double dt) {
@@ -332,15 +334,18 @@ static double peak_rss_bytes(void) {
   return (double)ru.ru_maxrss * 1024.0;
 }
 
-static void progress(const sim *S, int64_t step, double t_wall0, int final) {
+/* The progress line: rewritten in place on a terminal; on a file or pipe (a batch job's log)
+ * one line per report. */
+static void progress(const sim *S, int64_t step, double t_wall0, int final, int tty) {
   double dt = S->cfg->sim.dt, wall = cl_timer_now() - t_wall0;
   double done = (double)step / (double)(S->n_steps ? S->n_steps : 1);
   double sim_s = (double)step * dt * 1e-3;
   double rtf = sim_s > 0 ? wall / sim_s : 0.0;
   double eta = done > 0 ? wall * (1.0 - done) / done : 0.0;
   fprintf(stderr,
-          "\rcondlif: t = %.1f / %.1f ms (%5.1f%%), %.3g s wall per s simulated, ETA %.0f s  %s",
-          (double)step * dt, S->cfg->sim.t_stop, 100.0 * done, rtf, eta, final ? "\n" : "");
+          "%scondlif: t = %.1f / %.1f ms (%5.1f%%), %.3g s wall per s simulated, ETA %.0f s%s",
+          tty ? "\r" : "", (double)step * dt, S->cfg->sim.t_stop, 100.0 * done, rtf, eta,
+          final || !tty ? "\n" : "  ");
   fflush(stderr);
 }
 
@@ -385,7 +390,10 @@ static void run_loop(sim *S) {
     flush_every = 1;
   int64_t next_flush = flush_every;
   int show = S->rank == 0 && S->opt->progress;
-  double t0 = cl_timer_now(), next_show = t0 + 1.0;
+  /* every second on a terminal, every CL_PROGRESS_LOG seconds into a log */
+  const int tty = show && isatty(STDERR_FILENO);
+  const double every = tty ? 1.0 : CL_PROGRESS_LOG;
+  double t0 = cl_timer_now(), next_show = t0 + every;
   int64_t in_flight = -1; /* the start of the slice being exchanged */
   for (int64_t start = 0; start < S->n_steps; start += S->slice) {
     int64_t end = start + S->slice < S->n_steps ? start + S->slice : S->n_steps;
@@ -408,7 +416,7 @@ static void run_loop(sim *S) {
         if (flags & CL_FLAG_STOP) {
           S->n_done = step + 1;
           if (show)
-            progress(S, S->n_done, t0, 1);
+            progress(S, S->n_done, t0, 1, tty);
           return;
         }
       }
@@ -421,15 +429,15 @@ static void run_loop(sim *S) {
     in_flight = start;
     cl_timer_stop(&S->timer);
     if (show && cl_timer_now() >= next_show) {
-      progress(S, end, t0, 0);
-      next_show = cl_timer_now() + 1.0;
+      progress(S, end, t0, 0, tty);
+      next_show = cl_timer_now() + every;
     }
   }
   if (in_flight >= 0) /* the last slice's spikes reach no step of the run */
     finish_exchange(S, in_flight, 0, &next_flush, flush_every);
   S->n_done = S->n_steps;
   if (show)
-    progress(S, S->n_steps, t0, 1);
+    progress(S, S->n_steps, t0, 1, tty);
 }
 
 static void summary(const sim *S, FILE *f, double wall, const uint64_t *counts,

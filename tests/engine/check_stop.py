@@ -8,7 +8,8 @@ every rank. condlif must exit with status 3 and say so; its metadata must hold t
 (a whole number of steps) and no `completed` marker; then a run of the same config on one rank
 with t_stop set to that time must give the same spikes and the same V_m report, and its report's
 time axis must end where the stopped one's does. Last, SIGTERM to condlif run without mpiexec
-(a singleton: what a batch system's time limit sends) does the same.
+(a singleton: what a batch system's time limit sends) does the same, and its --progress
+output, into a pipe, is whole lines.
 
   check_stop.py --condlif BIN --mpiexec "mpiexec -n" --workdir DIR [--ranks 1 2 3 4] cfg
 """
@@ -116,11 +117,17 @@ def main():
                         a.config, dt)
             check(int(m["n_ranks"]) == P, "%s: n_ranks %r" % (label, m["n_ranks"]))
     out = os.path.join(a.workdir, "term")
-    rc, text = stopped_run([a.condlif, "--force", "-o", out, a.config], out, signal.SIGTERM)
+    rc, text = stopped_run([a.condlif, "--force", "--progress", "-o", out, a.config], out,
+                           signal.SIGTERM)
     label = "SIGTERM to a singleton"
     check(rc == 3, "%s: exit status %r, expected 3: %s" % (label, rc, text[-2000:]))
     check("condlif: stopped by SIGTERM at t = " in text and " spikes in " in text,
           "%s: summary and message: %s" % (label, text))
+    # --progress into a pipe (a job's log): whole lines, no carriage returns; the last one at
+    # the stop
+    lines = [l for l in text.splitlines() if l.startswith("condlif: t = ")]
+    check("\r" not in text and lines and " / 1000000.0 ms (" in lines[-1],
+          "%s: progress lines in a log: %r" % (label, text[:2000]))
     if rc == 3:
         compare(label, out, os.path.join(a.workdir, "ref_term"), a.condlif, a.mpiexec, a.config,
                 dt)
