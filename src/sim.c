@@ -101,9 +101,9 @@ static const char *signal_name(int sig) {
  * 62 500; COBA-alpha 200 000, write phase 0.079-0.087 -> 0.052 s at 1 rank, 0.085 -> 0.062 s at
  * 2. */
 #define CL_FLUSH_BYTES ((size_t)4 << 20)
+#define CL_FLUSH_SPIKE_BYTES ((size_t)1 << 20)
 /* Seconds between progress lines when stderr is not a terminal. */
 #define CL_PROGRESS_LOG 10.0
-#define CL_FLUSH_SPIKE_BYTES ((size_t)1 << 20)
 
 static int64_t steps_of(double t, double dt) {
   return (int64_t)llround(t / dt);
