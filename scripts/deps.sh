@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config git
       libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools libconfig-dev librandom123-dev
-      python3-numpy python3-h5py python3-matplotlib python3-libconf)
+      python3-numpy python3-h5py python3-matplotlib python3-libconf strace)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

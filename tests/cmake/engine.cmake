@@ -37,6 +37,8 @@ if(TARGET condlif)
   # A run stopped by SIGUSR1 (through mpiexec) at 1-4 ranks, and by SIGTERM: exit status 3,
   # output up to the stop, identical to the run to that time.
   cl_engine_test(stop check_stop.py ${CL_ENGINE_DIR}/stop.cfg)
+  # Output flushes at most once per second of wall time (counted with strace), same spikes.
+  cl_engine_test(flush check_flush.py ${CL_ENGINE_DIR}/stop.cfg)
   # Delays drawn from 0.5 to 5 ms: spikes wait in the queue of spikes in transit over several
   # slices and arrive in runs of one delay.
   cl_engine_test(identical.delays identical.py --min-spikes 5000 --min-traces 10
