@@ -337,7 +337,9 @@ int cl_check_print(FILE *f, const cl_config *cfg, int nranks) {
   fprintf(f, "  dt %s ms, t_stop %s ms (%llu steps), seed %llu\n", num(sim->dt, a, sizeof a),
           num(sim->t_stop, b, sizeof b), (unsigned long long)n_steps(cfg),
           (unsigned long long)sim->seed);
-  fprintf(f, "  output directory \"%s\"; spikes flushed every %s ms, reports every %s ms\n",
+  fprintf(f,
+          "  output directory \"%s\"; spikes flushed every %s ms, reports every %s ms (at most "
+          "once per second of wall-clock time)\n",
           sim->output, num(sim->spike_flush_interval, a, sizeof a),
           num(sim->report_flush_interval, b, sizeof b));
   fprintf(f, "  default threshold mode %s\n\n",
