@@ -17,20 +17,11 @@ import shutil
 import subprocess
 import sys
 
-import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import runs  # noqa: E402
-
-failures = 0
-
-
-def check(ok, what):
-    global failures
-    if not ok:
-        failures += 1
-        print("FAIL: %s" % what)
+from runs import check  # noqa: E402
 
 
 def fsyncs(condlif, config, out, t_stop):
@@ -81,13 +72,10 @@ def main():
             runs.run_condlif(a.condlif, a.mpiexec, 1, a.config, ref,
                              ["simulation.t_stop=%s" % t_stop])
             sp, rf = runs.spikes(out), runs.spikes(ref)
-            same = set(sp) == set(rf) and all(
-                np.array_equal(sp[k][0], rf[k][0]) and np.array_equal(sp[k][1], rf[k][1])
-                for k in sp)
-            check(same and sum(len(v[0]) for v in sp.values()) > 1000,
+            check(runs.same_spikes(sp, rf) and sum(len(v[0]) for v in sp.values()) > 1000,
                   "%s: spikes differ from the run with the default flush interval" % label)
-    if failures:
-        print("check_flush: %d check(s) failed" % failures)
+    if runs.failures:
+        print("check_flush: %d check(s) failed" % runs.failures)
         return 1
     print("check_flush: flushes limited to one per second of wall time, same spikes")
     return 0

@@ -26,15 +26,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import runs  # noqa: E402
-
-failures = 0
-
-
-def check(ok, what):
-    global failures
-    if not ok:
-        failures += 1
-        print("FAIL: %s" % what)
+from runs import check  # noqa: E402
 
 
 def stopped_run(cmd, out, sig):
@@ -75,9 +67,7 @@ def compare(label, out, ref_dir, condlif, mpiexec, config, dt):
     check("completed" in ref_meta and float(ref_meta["t_stop_ms"]) == t,
           "%s: the reference run to %r ms: %r" % (label, t, ref_meta))
     ref = runs.spikes(ref_dir)
-    same = set(sp) == set(ref) and all(
-        np.array_equal(sp[k][0], ref[k][0]) and np.array_equal(sp[k][1], ref[k][1]) for k in sp)
-    check(same, "%s: spikes differ from the run to %r ms (%d against %d)"
+    check(runs.same_spikes(sp, ref), "%s: spikes differ from the run to %r ms (%d against %d)"
           % (label, t, n, sum(len(v[0]) for v in ref.values())))
     rep, rref = runs.reports(out), runs.reports(ref_dir)
     check(set(rep) == set(rref) and len(rep) == 2, "%s: report files %r against %r"
@@ -131,8 +121,8 @@ def main():
     if rc == 3:
         compare(label, out, os.path.join(a.workdir, "ref_term"), a.condlif, a.mpiexec, a.config,
                 dt)
-    if failures:
-        print("check_stop: %d check(s) failed" % failures)
+    if runs.failures:
+        print("check_stop: %d check(s) failed" % runs.failures)
         return 1
     print("check_stop: stopped runs at %s ranks and a singleton agree with the runs to their "
           "stop times" % a.ranks)

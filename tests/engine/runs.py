@@ -10,6 +10,23 @@ import h5py
 import numpy as np
 
 
+failures = 0
+
+
+def check(ok, what):
+    """Counts and prints a failed check (the script's exit status follows `failures`)."""
+    global failures
+    if not ok:
+        failures += 1
+        print("FAIL: %s" % what)
+
+
+def same_spikes(a, b):
+    """Whether two results of spikes() hold the same populations, node ids and times."""
+    return set(a) == set(b) and all(
+        np.array_equal(a[k][0], b[k][0]) and np.array_equal(a[k][1], b[k][1]) for k in a)
+
+
 def arg_parser(doc, ranks):
     """The options every engine test takes (CMake passes them): --condlif, --mpiexec, --ranks
     (default `ranks`), --workdir."""
