@@ -1,4 +1,5 @@
-/* Cost of the spike exchange itself (not a test): cl_exchange_run on synthetic slices.
+/* Cost of the spike exchange itself (not a test): cl_exchange_start and cl_exchange_finish on
+ * synthetic slices.
  *
  *   mpiexec -n P bench_exchange [spikes_per_rank_per_slice] [slices] [neurons]
  *

@@ -321,9 +321,3 @@ unsigned cl_exchange_finish(cl_exchange *ex, const uint64_t **spikes, size_t *n)
   *n = nrecv;
   return any_flags;
 }
-
-unsigned cl_exchange_run(cl_exchange *ex, const cl_synapses *syn, unsigned flags,
-                         const uint64_t **spikes, size_t *n) {
-  cl_exchange_start(ex, syn, flags);
-  return cl_exchange_finish(ex, spikes, n);
-}

@@ -70,10 +70,6 @@ void cl_exchange_poll(cl_exchange *ex);
  * output early and to stop on a signal). */
 unsigned cl_exchange_finish(cl_exchange *ex, const uint64_t **spikes, size_t *n);
 
-/* cl_exchange_start and cl_exchange_finish in one. */
-unsigned cl_exchange_run(cl_exchange *ex, const cl_synapses *syn, unsigned flags,
-                         const uint64_t **spikes, size_t *n);
-
 /* Testing: sets the block capacity (every rank the same) before the first exchange. */
 void cl_exchange_set_cap(cl_exchange *ex, size_t cap);
 
