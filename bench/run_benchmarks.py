@@ -401,16 +401,19 @@ def format_profile(prof):
                       ('%s (%d)' % (rng(p['exchange_pct_balanced'], '%.1f'), p['n_balanced'])
                        if p['ranks'] > 1 else '-'),
                       rng(p['least_waiting_exchange_s_per_s'], '%.4f')))
+    title = ('condlif profile: phases of the median repetition (s per simulated second, mean over '
+             'ranks); exchange share of the simulation time, the ranks\' update imbalance and the '
+             'exchange of the rank that waited least (s per simulated second) as median [min-max] '
+             'over the repetitions')
+    return '\n'.join([title] + aligned(head, lines))
+
+
+def aligned(head, lines):
+    """A header, a rule and the lines, each column right-aligned to its widest cell."""
     widths = [max(len(h), *(len(l[i]) for l in lines)) if lines else len(h)
               for i, h in enumerate(head)]
     fmt = '  '.join('%%%ds' % w for w in widths)
-    out = ['condlif profile: phases of the median repetition (s per simulated second, mean over '
-           'ranks); exchange share of the simulation time, the ranks\' update imbalance and the '
-           'exchange of the rank that waited least (s per simulated second) as median [min-max] '
-           'over the repetitions',
-           fmt % head, fmt % tuple('-' * w for w in widths)]
-    out += [fmt % l for l in lines]
-    return '\n'.join(out)
+    return [fmt % head, fmt % tuple('-' * w for w in widths)] + [fmt % l for l in lines]
 
 
 def format_table(rows):
@@ -425,12 +428,7 @@ def format_table(rows):
             '%.2f' % r['rate_hz_median'],
             '%.2fx' % r['speedup_vs_brian2'] if r['speedup_vs_brian2'] is not None else '-',
             '%.2fx' % r['speedup_vs_p1'] if r.get('speedup_vs_p1') is not None else '-'))
-    widths = [max(len(h), *(len(l[i]) for l in lines)) if lines else len(h)
-              for i, h in enumerate(head)]
-    fmt = '  '.join('%%%ds' % w for w in widths)
-    out = [fmt % head, fmt % tuple('-' * w for w in widths)]
-    out += [fmt % l for l in lines]
-    return '\n'.join(out)
+    return '\n'.join(aligned(head, lines))
 
 
 def profile_csv_rows(prof):
