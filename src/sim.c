@@ -560,9 +560,9 @@ int cl_sim_run(const cl_config *cfg, const cl_sim_options *opt, MPI_Comm comm, F
     status = CL_ERROR(CL_ERR_STOPPED,
                       "stopped by %s%s at t = %.10g ms of %.10g ms; %s holds the run up to there "
                       "(its metadata: t_stop_ms %.10g, no completed marker)",
-                      signal_name(stop_signal ? stop_signal : -1),
-                      stop_signal ? "" : " to another rank", (double)S.n_done * dt,
-                      (double)S.n_steps * dt, cfg->sim.output, (double)S.n_done * dt);
+                      signal_name(stop_signal), stop_signal ? "" : " to another rank",
+                      (double)S.n_done * dt, (double)S.n_steps * dt, cfg->sim.output,
+                      (double)S.n_done * dt);
   }
   free(resolved);
   free(counts);
