@@ -26,7 +26,7 @@ static int run(int argc, char **argv, int rank, int size) {
     if (rank == 0 && cli.help)
       cl_cli_usage(stdout);
     else if (rank == 0)
-      printf("condlif %s (commit %s)\n", CL_VERSION_STRING, CL_GIT_COMMIT);
+      printf("condlif %s (commit %s)\n", CL_VERSION_STRING, cl_git_commit);
     cl_cli_destroy(&cli);
     return CL_OK;
   }

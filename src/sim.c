@@ -530,7 +530,7 @@ int cl_sim_run(const cl_config *cfg, const cl_sim_options *opt, MPI_Comm comm, F
   cl_output_meta meta = {.config_text = cfg->text,
                          .resolved_text = resolved ? resolved : "",
                          .version = CL_VERSION_STRING,
-                         .git_commit = CL_GIT_COMMIT,
+                         .git_commit = cl_git_commit,
                          .seed = cfg->sim.seed,
                          .dt = cfg->sim.dt,
                          .t_stop = (double)S.n_done * cfg->sim.dt,

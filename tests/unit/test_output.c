@@ -198,7 +198,7 @@ static void write_meta(cl_output *out, const gen *g, int completed) {
       .config_text = "# synthetic\nsim = { dt = 0.1; t_stop = 8000.0; };\n",
       .resolved_text = "sim = { dt = 0.1; t_stop = 8000.0; seed = 12345; };\n",
       .version = CL_VERSION_STRING,
-      .git_commit = CL_GIT_COMMIT,
+      .git_commit = cl_git_commit,
       .seed = 12345,
       .dt = 0.1,
       .t_stop = 8000.0,
