@@ -7,6 +7,8 @@ scripts and the scaling shell scripts go through it, so a renamed attribute is f
 
 Also a small command-line tool (run `condlif_io.py --help`):
   meta RUNDIR                 print the run metadata
+  edges RUNDIR                per edge population of edges.h5: synapses, in- and out-degrees,
+                              weights and delays
   scaling-csv RUNDIR...       one CSV row per run (ranks, N, wall, phase timers, ...)
   config-sizes CFG            population name, size and model of a libconfig network file
   config-get CFG KEY.PATH     one value of a libconfig network file
@@ -34,6 +36,13 @@ REPORT_VARIABLE_ATTR = "variable"    # attribute of data naming the variable (V_
 REPORT_MAPPING = "mapping"           # node_ids, index_pointers, element_ids, time
 REPORT_TIME = "time"                 # float64 [start, stop, step], ms
 KNOWN_VARIABLES = ("V_m", "g_ex", "x_ex", "g_in", "x_in")
+EDGES_FILE = "edges.h5"
+EDGES_GROUP = "edges"                # /edges/<projection>/{source_node_id, target_node_id, ...}
+EDGE_SOURCE = "source_node_id"       # uint64, attribute node_population
+EDGE_TARGET = "target_node_id"
+EDGE_WEIGHT = "0/syn_weight"         # float64, nS (peak conductance)
+EDGE_DELAY = "0/delay"               # float64, ms
+EDGE_ATTRS = ("receptor", "rule", "sorting")
 
 META_GROUP = "condlif"
 # Attributes of /condlif: the key used by these tools -> the attribute name in the file.
@@ -306,6 +315,38 @@ def report_files(rundir):
     return out
 
 
+Edges = collections.namedtuple(
+    "Edges", "source_population target_population source target weight delay receptor rule "
+             "sorting")
+
+
+def read_edges(rundir):
+    """The edge populations of a run's edges.h5: {projection name: Edges} (arrays of node ids
+    within the source and target populations, weights in nS, delays in ms); {} without the
+    file."""
+    path = os.path.join(run_dir(rundir), EDGES_FILE)
+    if not os.path.isfile(path):
+        return {}
+    out = {}
+    with h5py.File(path, "r") as f:
+        for name, g in f[EDGES_GROUP].items():
+            src, tgt = g[EDGE_SOURCE], g[EDGE_TARGET]
+            attrs = {a: _text(g.attrs[a]) if a in g.attrs else "" for a in EDGE_ATTRS}
+            out[name] = Edges(_text(src.attrs["node_population"]),
+                              _text(tgt.attrs["node_population"]), src[...], tgt[...],
+                              g[EDGE_WEIGHT][...], g[EDGE_DELAY][...], **attrs)
+    return out
+
+
+def degree_stats(ids, size):
+    """(min, mean, max) over the `size` nodes of a population of how often each occurs in ids
+    (the in-degrees from target ids, the out-degrees from source ids)."""
+    if size == 0:
+        return (0, 0.0, 0)
+    counts = np.bincount(ids.astype(np.int64), minlength=size)
+    return (int(counts.min()), float(counts.mean()), int(counts.max()))
+
+
 def read_report(path):
     """The populations of one SONATA report file: [Report]. data is float32 [n_times x n_cols];
     the columns of node_ids[i] are index_pointers[i]:index_pointers[i+1]; times in ms."""
@@ -421,6 +462,31 @@ def _cmd_meta(args):
     return 0
 
 
+def _cmd_edges(args):
+    edges = read_edges(args.rundir)
+    if not edges:
+        print("%s: no %s (set record_edges = true in a projection, or recording.edges)"
+              % (run_dir(args.rundir), EDGES_FILE), file=sys.stderr)
+        return 1
+    sizes = population_sizes(args.rundir)
+    for name, e in edges.items():
+        n = e.source.size
+        print("%s: %s -> %s, %s, %s, %d synapses" % (name, e.source_population,
+                                                   e.target_population, e.receptor, e.rule, n))
+        for what, ids, pop in (("in-degree", e.target, e.target_population),
+                               ("out-degree", e.source, e.source_population)):
+            if pop in sizes:
+                print("  %-10s min %d  mean %.6g  max %d  (over the %d neurons of %s)"
+                      % ((what,) + degree_stats(ids, sizes[pop]) + (sizes[pop], pop)))
+        if n:
+            print("  weight     min %.6g  mean %.6g  max %.6g nS" % (e.weight.min(),
+                                                                   e.weight.mean(),
+                                                                   e.weight.max()))
+            print("  delay      min %.6g  mean %.6g  max %.6g ms" % (e.delay.min(), e.delay.mean(),
+                                                                   e.delay.max()))
+    return 0
+
+
 def _cmd_scaling_csv(args):
     rows = []
     status = 0
@@ -462,6 +528,9 @@ def main(argv=None):
     p = sub.add_parser("meta", help="print the run metadata of RUNDIR")
     p.add_argument("rundir")
     p.set_defaults(func=_cmd_meta)
+    p = sub.add_parser("edges", help="summarise the synapses in RUNDIR/edges.h5")
+    p.add_argument("rundir")
+    p.set_defaults(func=_cmd_edges)
     p = sub.add_parser("scaling-csv", help="one CSV row per finished run directory")
     p.add_argument("rundir", nargs="+")
     p.add_argument("-o", "--output", help="CSV file (default: stdout)")

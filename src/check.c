@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "condlif/edges.h"
 #include "condlif/network.h"
 #include "condlif/synapses.h"
 #include "condlif/units.h"
@@ -107,6 +108,20 @@ void cl_check_memory_estimate(const cl_config *cfg, int nranks, cl_check_memory 
     m->report_buffers +=
         4.0 * nv * per_flush * selected(&rep->sel, cfg->populations[rep->population].size) / P;
   }
+  /* edges.h5: a round's rows (40 B, held three times over, and 32 B of columns) and 16 B per
+   * unit of the largest recorded projection (src/edges.c) */
+  for (size_t j = 0; j < cfg->n_projections; j++) {
+    const cl_projection_config *pc = &cfg->projections[j];
+    if (!pc->record_edges)
+      continue;
+    cl_projection_drive d;
+    cl_config_projection_drive(cfg, j, &d);
+    const double units =
+        (double)cfg->populations[pc->rule == CL_RULE_FIXED_OUTDEGREE ? pc->source : pc->target]
+            .size;
+    const double rows = fmin(d.synapses / P, (double)CL_EDGES_ROUND);
+    m->edges = fmax(m->edges, 152.0 * rows + 16.0 * units);
+  }
   int64_t dmin, dmax;
   cl_config_delay_steps(cfg, &dmin, &dmax);
   m->delay_per_source = cl_config_single_delay_rows(cfg);
@@ -125,7 +140,7 @@ void cl_check_memory_estimate(const cl_config *cfg, int nranks, cl_check_memory 
   m->synapses = m->synapse_bytes * syn / P;
   m->csr_offsets = (m->delay_per_source ? 10.0 : 8.0) * ((double)cfg->n_total + 1);
   m->state = 6.0 * 8.0 * (double)inputs;
-  m->total = m->synapses + m->csr_offsets + m->state + m->report_buffers + m->config;
+  m->total = m->synapses + m->csr_offsets + m->state + m->report_buffers + m->config + m->edges;
 }
 
 /* Prints a parameter, marked when it has the default value. */
@@ -403,6 +418,16 @@ int cl_check_print(FILE *f, const cl_config *cfg, int nranks) {
     fputc('\n', f);
     any = 1;
   }
+  for (size_t j = 0; j < cfg->n_projections; j++) {
+    if (!cfg->projections[j].record_edges)
+      continue;
+    cl_projection_drive d;
+    cl_config_projection_drive(cfg, j, &d);
+    fprintf(f, "  synapses of %s (%s%s) -> %s/edges.h5 (52 B each: %s), written before the run\n",
+            cfg->projections[j].name, d.synapses == floor(d.synapses) ? "" : "about ",
+            count(d.synapses, a, sizeof a), sim->output, bytes(52.0 * d.synapses, b, sizeof b));
+    any = 1;
+  }
   if (!any) {
     fprintf(f, "  warning: nothing is recorded\n");
     warnings++;
@@ -423,6 +448,9 @@ int cl_check_print(FILE *f, const cl_config *cfg, int nranks) {
   if (m.report_buffers > 0)
     fprintf(f, "  report buffers   %12s  (float32 samples between flushes)\n",
             bytes(m.report_buffers, a, sizeof a));
+  if (m.edges > 0)
+    fprintf(f, "  edges.h5 rounds  %12s  (while the synapses are written, before the run)\n",
+            bytes(m.edges, a, sizeof a));
   if (m.config > 0)
     fprintf(f, "  input data       %12s  (spike_source times, time series)\n",
             bytes(m.config, a, sizeof a));

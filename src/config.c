@@ -1801,7 +1801,7 @@ static const char *const rule_names[] = {"pairwise_bernoulli",
                                          NULL};
 #define PROJ_COMMON                                                                                \
   "name", "source", "target", "receptor", "rule", "allow_autapses", "allow_multapses", "weight",   \
-      "delay"
+      "delay", "record_edges"
 static const char *const keys_proj_p[] = {PROJ_COMMON, "p", NULL};
 static const char *const keys_proj_k[] = {PROJ_COMMON, "k", NULL};
 static const char *const keys_proj_n[] = {PROJ_COMMON, "n", NULL};
@@ -1809,6 +1809,14 @@ static const char *const keys_proj[] = {PROJ_COMMON, NULL};
 static const char *const only_p[] = {"p", NULL};
 static const char *const only_k[] = {"k", NULL};
 static const char *const only_n[] = {"n", NULL};
+
+const char *cl_rule_name(cl_rule rule) {
+  return rule_names[rule];
+}
+
+const char *cl_receptor_name(cl_receptor receptor) {
+  return receptor_names[receptor];
+}
 
 #define CL_DEFAULT_DELAY 1.0 /* ms */
 
@@ -1856,6 +1864,7 @@ static int parse_projection(parser *P, config_setting_t *e, size_t i) {
   pr->receptor = (cl_receptor)rec;
   CL_CALL(bool_member(P, e, "allow_autapses", &pr->allow_autapses));
   CL_CALL(bool_member(P, e, "allow_multapses", &pr->allow_multapses));
+  CL_CALL(bool_member(P, e, "record_edges", &pr->record_edges));
 
   int same = pr->source == pr->target, noaut = same && !pr->allow_autapses;
   uint64_t ns = src->size, nt = tgt->size;
@@ -2035,7 +2044,7 @@ void cl_config_delay_steps(const cl_config *cfg, int64_t *d_min, int64_t *d_max)
 /* ------------------------------------------------------------------------------------------ */
 /* recording                                                                                  */
 
-static const char *const keys_recording[] = {"spikes", "reports", NULL};
+static const char *const keys_recording[] = {"spikes", "edges", "reports", NULL};
 static const char *const keys_report[] = {"name",    "population", "variables",
                                           "neurons", "interval",   NULL};
 
@@ -2061,6 +2070,52 @@ static int spike_item(parser *P, config_setting_t *s) {
     return fail_value(P, s, "the name of a population defined in populations", sug ? why : NULL);
   }
   P->cfg->populations[idx].record_spikes = 1;
+  return CL_OK;
+}
+
+static int edges_item(parser *P, config_setting_t *s) {
+  const char *what = "\"all\" or the name of a projection";
+  const char *name = NULL;
+  CL_CALL(string_get(P, s, what, &name));
+  cl_config *cfg = P->cfg;
+  size_t found = 0;
+  for (size_t i = 0; i < cfg->n_projections; i++)
+    if (strcmp(name, "all") == 0 || strcmp(cfg->projections[i].name, name) == 0) {
+      cfg->projections[i].record_edges = 1;
+      found++;
+    }
+  if (found > 0 || strcmp(name, "all") == 0)
+    return CL_OK;
+  const char *cands[257];
+  size_t n = 0;
+  for (size_t i = 0; i < cfg->n_projections && n < 255; i++)
+    cands[n++] = cfg->projections[i].name;
+  cands[n] = NULL;
+  const char *sug = suggest(name, cands);
+  char why[128];
+  snprintf(why, sizeof why, "did you mean \"%s\"?", sug ? sug : "");
+  return fail_value(P, s, "the name of a projection (its name, or \"<source>-><target>\")",
+                    sug ? why : NULL);
+}
+
+/* The projections whose edges are written name their edge populations in edges.h5: their
+ * names must differ. */
+static int check_edge_names(parser *P) {
+  const cl_config *cfg = P->cfg;
+  for (size_t i = 0; i < cfg->n_projections; i++) {
+    const cl_projection_config *pi = &cfg->projections[i];
+    for (size_t j = 0; j < i && pi->record_edges; j++)
+      if (cfg->projections[j].record_edges && strcmp(cfg->projections[j].name, pi->name) == 0) {
+        const config_setting_t *e = P->proj_settings[i], *sn = config_setting_get_member(e, "name");
+        return sn ? fail_value(P, sn, "a projection name not used before",
+                               "the edges of both are written, as edge populations named by "
+                               "their projections")
+                  : fail(P, e, "name",
+                         "missing: two projections named %s have their edges written; name "
+                         "them apart",
+                         pi->name);
+      }
+  }
   return CL_OK;
 }
 
@@ -2127,6 +2182,16 @@ static int parse_recording(parser *P, config_setting_t *root) {
         CL_CALL(spike_item(P, config_setting_get_elem(s, (unsigned)i)));
     } else {
       CL_CALL(spike_item(P, s));
+    }
+  }
+  config_setting_t *ed = config_setting_get_member(g, "edges");
+  if (ed) {
+    if (config_setting_is_array(ed) || config_setting_is_list(ed)) {
+      int n = config_setting_length(ed);
+      for (int i = 0; i < n; i++)
+        CL_CALL(edges_item(P, config_setting_get_elem(ed, (unsigned)i)));
+    } else {
+      CL_CALL(edges_item(P, ed));
     }
   }
   config_setting_t *l = config_setting_get_member(g, "reports");
@@ -2705,12 +2770,15 @@ static int parse_all(parser *P, const char *text, const cl_config_override *ov, 
   CL_CALL(parse_projections(P, root));
   CL_CALL(check_delay_bounds(P));
   CL_CALL(parse_recording(P, root));
+  CL_CALL(check_edge_names(P));
   if (P->warn) {
     for (size_t i = 0; i < P->cfg->n_projections; i++)
       warn_drive(P, i);
     int any = P->cfg->n_reports > 0;
     for (size_t i = 0; i < P->cfg->n_populations; i++)
       any |= P->cfg->populations[i].record_spikes;
+    for (size_t i = 0; i < P->cfg->n_projections; i++)
+      any |= P->cfg->projections[i].record_edges;
     if (!any)
       warn(P, root, "recording",
            "nothing is recorded: set record_spikes = true in a population, or add a recording "
@@ -3125,6 +3193,7 @@ char *cl_config_resolved_text(const cl_config *cfg) {
               p->allow_autapses ? "true" : "false", I, p->allow_multapses ? "true" : "false");
       put_dist(f, I, "weight", &p->weight, "nS (peak conductance)");
       put_dist(f, I, "delay", &p->delay, "ms");
+      fprintf(f, "%srecord_edges = %s;\n", I, p->record_edges ? "true" : "false");
       fprintf(f, "  }%s\n", i + 1 < cfg->n_projections ? "," : "");
     }
     fputs(");\n", f);

@@ -195,6 +195,13 @@ static int64_t delay_steps(double d, double dt, int64_t lo, int64_t hi) {
   return D;
 }
 
+/* The bounds on delays in steps that simulation.min_delay and max_delay set (hi 0: none). */
+static void delay_limits(const cl_config *cfg, int64_t *lo, int64_t *hi) {
+  const double dt = cfg->sim.dt;
+  *lo = cfg->sim.min_delay > 0 ? delay_steps(cfg->sim.min_delay, dt, 1, 0) : 1;
+  *hi = cfg->sim.max_delay > 0 ? delay_steps(cfg->sim.max_delay, dt, 1, 0) : 0;
+}
+
 typedef struct {
   cl_synapses *syn;
   uint64_t *fill;     /* pass 2: next free position per source gid (NULL in pass 1) */
@@ -691,11 +698,8 @@ static int sort_rows_by_delay(cl_synapses *syn, uint8_t *d8, uint16_t *d16) {
 int cl_synapses_build_local(cl_synapses *syn, const cl_config *cfg, const cl_network *net) {
   memset(syn, 0, sizeof *syn);
   scratch s = {0};
-  double dt = cfg->sim.dt;
-  builder b = {.d_lo = cfg->sim.min_delay > 0 ? delay_steps(cfg->sim.min_delay, dt, 1, 0) : 1,
-               .d_hi = cfg->sim.max_delay > 0 ? delay_steps(cfg->sim.max_delay, dt, 1, 0) : 0,
-               .d_min = INT64_MAX,
-               .d_max = 0};
+  builder b = {.d_min = INT64_MAX, .d_max = 0};
+  delay_limits(cfg, &b.d_lo, &b.d_hi);
   int status = build_local(syn, cfg, net, &s, &b);
   free(s.ids);
   free(s.table);
@@ -785,4 +789,78 @@ int cl_synapses_build(cl_synapses *syn, const cl_config *cfg, const cl_network *
                       MPI_Comm comm) {
   int status = cl_synapses_build_local(syn, cfg, net);
   return cl_synapses_finish(syn, cfg, net, comm, status);
+}
+
+/* ---- the synapses one by one, for writing them out -------------------------------------- */
+
+struct cl_edge_gen {
+  const cl_config *cfg;
+  scratch s;
+  int64_t d_lo, d_hi;
+  size_t counts_of; /* the projection s.counts belongs to (fixed_total_number), or SIZE_MAX */
+  cl_edge *edges;
+  size_t cap;
+};
+
+int cl_edge_gen_open(cl_edge_gen **out, const cl_config *cfg) {
+  cl_edge_gen *g = cl_calloc(1, sizeof *g);
+  *out = g;
+  CL_ALLOC_CHECK(g);
+  g->cfg = cfg;
+  g->counts_of = SIZE_MAX;
+  delay_limits(cfg, &g->d_lo, &g->d_hi);
+  return CL_OK;
+}
+
+void cl_edge_gen_close(cl_edge_gen **g) {
+  if (!*g)
+    return;
+  free((*g)->s.ids);
+  free((*g)->s.table);
+  free((*g)->s.counts);
+  free((*g)->edges);
+  free(*g);
+  *g = NULL;
+}
+
+int cl_edge_gen_unit(cl_edge_gen *g, size_t j, uint64_t u, int draw, const cl_edge **edges,
+                     size_t *n) {
+  const cl_config *cfg = g->cfg;
+  const cl_projection_config *pc = &cfg->projections[j];
+  const int by_source = pc->rule == CL_RULE_FIXED_OUTDEGREE;
+  const uint64_t unit_gid = cfg->populations[by_source ? pc->source : pc->target].first_gid + u;
+  scratch *s = &g->s;
+  *edges = NULL;
+  *n = 0;
+  if (by_source) {
+    CL_CALL(targets_of(s, cfg, j, unit_gid, u));
+  } else {
+    if (pc->rule == CL_RULE_FIXED_TOTAL_NUMBER && g->counts_of != j) {
+      CL_CALL(total_counts(s, cfg, j));
+      g->counts_of = j;
+    }
+    CL_CALL(sources_of(s, cfg, j, unit_gid, u));
+  }
+  *n = s->n;
+  if (!draw)
+    return CL_OK;
+  if (s->n > g->cap) {
+    size_t cap = s->n > 2 * g->cap ? s->n : 2 * g->cap;
+    cl_edge *e = cl_realloc(g->edges, cap * sizeof *e);
+    CL_ALLOC_CHECK(e);
+    g->edges = e;
+    g->cap = cap;
+  }
+  /* the draws of run_pass: one stream per unit, weight then delay per synapse in order */
+  cl_rng wrng;
+  cl_rng_init(&wrng, cfg->sim.seed, CL_RNG_WEIGHT + j, unit_gid, by_source);
+  for (size_t i = 0; i < s->n; i++) {
+    cl_edge *e = &g->edges[i];
+    e->source = by_source ? unit_gid : s->ids[i];
+    e->target = by_source ? s->ids[i] : unit_gid;
+    e->weight = (float)cl_dist_draw(&pc->weight, &wrng);
+    e->delay = delay_steps(cl_dist_draw(&pc->delay, &wrng), cfg->sim.dt, g->d_lo, g->d_hi);
+  }
+  *edges = g->edges;
+  return CL_OK;
 }

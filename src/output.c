@@ -26,6 +26,11 @@
  *   with stop = start + rows written * step (exclusive), so the file is consistent after
  *   every flush.
  *
+ * - Edges. edges.h5 holds one SONATA edge population per projection that records its
+ *   synapses, with datasets of their final size created at open (contiguous, so any rank can
+ *   write any rows): the caller writes each row once (cl_output_write_edges) and closes the
+ *   file (cl_output_edges_done) before the run starts.
+ *
  * - Run metadata: group /condlif in spikes.h5 (see cl_output_write_meta). */
 #include "condlif/output.h"
 
@@ -44,6 +49,7 @@
 #include "condlif/fsutil.h"
 
 #define SPIKES_FILE "spikes.h5"
+#define EDGES_FILE "edges.h5"
 #define SONATA_MAGIC 0x0A7Au
 #define NAME_MAX_LEN 255
 /* 64 Ki elements per chunk of timestamps and node_ids (512 KiB). */
@@ -80,6 +86,13 @@ typedef struct {
 } spike_pop;
 
 typedef struct {
+  char *name, *source, *target, *receptor, *rule;
+  int by_source;
+  int64_t type_id;
+  uint64_t n;
+} edge_pop;
+
+typedef struct {
   char *file_stem, *population, *variable, *units;
   double t_start, dt; /* ms */
   uint64_t n_times;
@@ -104,11 +117,15 @@ struct cl_output {
   char *dir;
   MPI_Datatype rec_type;
   hid_t fapl, dxpl;
+  hid_t dxpl_ind; /* independent transfers: edge rows, one contiguous block per rank */
   hid_t spikes_file;
   size_t n_pops;
   spike_pop *pops;
   size_t n_reports;
   report *reports;
+  size_t n_edges;
+  edge_pop *edges;
+  hid_t edges_file; /* open from cl_output_open to cl_output_edges_done */
   /* Scratch space reused by every flush. */
   void *aux[2];
   size_t aux_cap[2]; /* bytes */
@@ -323,6 +340,22 @@ static int validate_desc(const cl_output_desc *d) {
     return CL_ERROR(CL_ERR_INTERNAL, "output: spike_pops is NULL");
   if (d->n_reports && !d->reports)
     return CL_ERROR(CL_ERR_INTERNAL, "output: reports is NULL");
+  if (d->n_edges && !d->edges)
+    return CL_ERROR(CL_ERR_INTERNAL, "output: edges is NULL");
+  for (size_t i = 0; i < d->n_edges; i++) {
+    const cl_output_edges *e = &d->edges[i];
+    if (!valid_name(e->name) || !valid_name(e->source) || !valid_name(e->target))
+      return CL_ERROR(CL_ERR_USER,
+                      "output: invalid edge population or node population name '%s' ('%s', "
+                      "'%s')",
+                      e->name ? e->name : "(null)", e->source ? e->source : "(null)",
+                      e->target ? e->target : "(null)");
+    if (!e->receptor || !e->rule)
+      return CL_ERROR(CL_ERR_INTERNAL, "output: edges '%s': receptor or rule missing", e->name);
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(d->edges[j].name, e->name) == 0)
+        return CL_ERROR(CL_ERR_USER, "output: edge population '%s' given twice", e->name);
+  }
   for (size_t i = 0; i < d->n_spike_pops; i++) {
     const cl_output_spike_pop *p = &d->spike_pops[i];
     if (!valid_name(p->name))
@@ -336,10 +369,11 @@ static int validate_desc(const cl_output_desc *d) {
   }
   for (size_t i = 0; i < d->n_reports; i++) {
     const cl_output_report *r = &d->reports[i];
-    if (!valid_name(r->file_stem) || strcmp(r->file_stem, "spikes") == 0)
+    if (!valid_name(r->file_stem) || strcmp(r->file_stem, "spikes") == 0 ||
+        strcmp(r->file_stem, "edges") == 0)
       return CL_ERROR(CL_ERR_USER,
                       "output: invalid report file name '%s' (printable ASCII without '/' or "
-                      "spaces, not starting with '.', not 'spikes')",
+                      "spaces, not starting with '.', not 'spikes' or 'edges')",
                       r->file_stem ? r->file_stem : "(null)");
     for (size_t j = 0; j < i; j++)
       if (strcmp(d->reports[j].file_stem, r->file_stem) == 0)
@@ -389,6 +423,15 @@ static int check_same_desc(MPI_Comm comm, const cl_output_desc *d) {
     h = fnv_bytes(h, &r->t_start, sizeof r->t_start);
     h = fnv_bytes(h, &r->dt, sizeof r->dt);
     h = fnv_bytes(h, &r->n_times, sizeof r->n_times);
+  }
+  h = fnv_bytes(h, &d->n_edges, sizeof d->n_edges);
+  for (size_t i = 0; i < d->n_edges; i++) {
+    const cl_output_edges *e = &d->edges[i];
+    h = fnv_str(fnv_str(fnv_str(h, e->name), e->source), e->target);
+    h = fnv_str(fnv_str(h, e->receptor), e->rule);
+    h = fnv_bytes(h, &e->by_source, sizeof e->by_source);
+    h = fnv_bytes(h, &e->type_id, sizeof e->type_id);
+    h = fnv_bytes(h, &e->n, sizeof e->n);
   }
   uint64_t mine[2] = {h, ~h}, max[2];
   MPI_Allreduce(mine, max, 2, MPI_UINT64_T, MPI_MAX, comm);
@@ -618,13 +661,11 @@ static int write_from_rank0(cl_output *o, hid_t ds, hid_t mem_type, const void *
   return CL_OK;
 }
 
-/* Grows dataset ds to dims and writes count elements (rows) of buf from start along the first
- * dimension (and cols columns from col0 along the second when rank is 2). count or cols may be 0
- * on some ranks. Collective. */
-static int append_block(cl_output *o, hid_t ds, hid_t mem_type, int rank, const hsize_t *dims,
-                        hsize_t start, hsize_t count, hsize_t col0, hsize_t cols, const void *buf,
-                        const char *what) {
-  H5_TRY(H5Dset_extent(ds, dims), what);
+/* Writes count elements (rows) of buf from start along the first dimension of ds (and cols
+ * columns from col0 along the second when rank is 2) with transfer property list xfer
+ * (collective or independent). count or cols may be 0 on some ranks. */
+static int write_block(hid_t ds, hid_t xfer, hid_t mem_type, int rank, hsize_t start, hsize_t count,
+                       hsize_t col0, hsize_t cols, const void *buf, const char *what) {
   hid_t fs = H5Dget_space(ds);
   H5_TRY(fs, what);
   hsize_t n = rank > 1 ? count * cols : count;
@@ -642,12 +683,20 @@ static int append_block(cl_output *o, hid_t ds, hid_t mem_type, int rank, const 
     e = H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
   }
   if (e >= 0)
-    e = H5Dwrite(ds, mem_type, ms, fs, o->dxpl, buf);
+    e = H5Dwrite(ds, mem_type, ms, fs, xfer, buf);
   if (ms >= 0)
     H5Sclose(ms);
   H5Sclose(fs);
   H5_TRY(e, what);
   return CL_OK;
+}
+
+/* Grows dataset ds to dims, then write_block. Collective. */
+static int append_block(cl_output *o, hid_t ds, hid_t mem_type, int rank, const hsize_t *dims,
+                        hsize_t start, hsize_t count, hsize_t col0, hsize_t cols, const void *buf,
+                        const char *what) {
+  H5_TRY(H5Dset_extent(ds, dims), what);
+  return write_block(ds, o->dxpl, mem_type, rank, start, count, col0, cols, buf, what);
 }
 
 /* ---- file creation ---------------------------------------------------------------------- */
@@ -783,6 +832,109 @@ static int create_report_file(cl_output *o, report *r, const char *path) {
   return st;
 }
 
+/* The datasets of an edge population, in the order of edge_ds_names (the last two in group 0). */
+enum {
+  EDGE_SOURCE,
+  EDGE_TARGET,
+  EDGE_TYPE,
+  EDGE_GROUP,
+  EDGE_INDEX,
+  EDGE_WEIGHT,
+  EDGE_DELAY,
+  EDGE_NDS
+};
+static const char *const edge_ds_names[EDGE_NDS] = {
+    "source_node_id",   "target_node_id", "edge_type_id", "edge_group_id",
+    "edge_group_index", "0/syn_weight",   "0/delay"};
+
+static hid_t edge_ds_type(int k) {
+  switch (k) {
+  case EDGE_TYPE:
+    return H5T_STD_I64LE;
+  case EDGE_GROUP:
+    return H5T_STD_U32LE;
+  case EDGE_WEIGHT:
+  case EDGE_DELAY:
+    return H5T_IEEE_F64LE;
+  default:
+    return H5T_STD_U64LE;
+  }
+}
+
+/* /edges/<name> with its datasets at their final size, contiguous and allocated at once. */
+static int create_edge_pop(hid_t top, const edge_pop *e) {
+  hid_t g = H5Gcreate2(top, e->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  if (g < 0)
+    return H5FAIL(e->name);
+  hid_t g0 = H5Gcreate2(g, "0", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  hsize_t n = e->n;
+  hid_t space = H5Screate_simple(1, &n, NULL);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  int st = g0 >= 0 && space >= 0 && dcpl >= 0 && H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) >= 0 &&
+                   H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) >= 0
+               ? CL_OK
+               : H5FAIL("creating an edge population");
+  for (int k = 0; k < EDGE_NDS && st == CL_OK; k++) {
+    hid_t ds =
+        H5Dcreate2(g, edge_ds_names[k], edge_ds_type(k), space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (ds < 0) {
+      st = H5FAIL(edge_ds_names[k]);
+      break;
+    }
+    if (k == EDGE_SOURCE || k == EDGE_TARGET)
+      st = attr_string(ds, "node_population", k == EDGE_SOURCE ? e->source : e->target);
+    else if (k == EDGE_WEIGHT)
+      st = attr_string(ds, "units", "nS");
+    else if (k == EDGE_DELAY)
+      st = attr_string(ds, "units", "ms");
+    H5Dclose(ds);
+  }
+  if (st == CL_OK)
+    st = attr_string(g, "receptor", e->receptor);
+  if (st == CL_OK)
+    st = attr_string(g, "rule", e->rule);
+  if (st == CL_OK)
+    st = attr_string(g, "sorting", e->by_source ? "by_source" : "by_target");
+  if (dcpl >= 0)
+    H5Pclose(dcpl);
+  if (space >= 0)
+    H5Sclose(space);
+  if (g0 >= 0)
+    H5Gclose(g0);
+  H5Gclose(g);
+  return st;
+}
+
+static int create_edges_file(cl_output *o, const char *path) {
+  hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, o->fapl);
+  if (f < 0)
+    return H5FAIL(path);
+  int st = write_sonata_root_attrs(f);
+  hid_t top = st == CL_OK ? H5Gcreate2(f, "edges", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
+  if (st == CL_OK && top < 0)
+    st = H5FAIL("creating /edges");
+  for (size_t i = 0; i < o->n_edges && st == CL_OK; i++)
+    st = create_edge_pop(top, &o->edges[i]);
+  if (top >= 0)
+    H5Gclose(top);
+  if (H5Fclose(f) < 0 && st == CL_OK)
+    st = H5FAIL(path);
+  return st;
+}
+
+/* The name of the i-th file of the run: spikes.h5, the reports, then edges.h5 if any. */
+static size_t n_files(const cl_output *o) {
+  return 1 + o->n_reports + (o->n_edges > 0);
+}
+static void file_name(const cl_output *o, size_t i, char *buf, size_t len) {
+  if (i == 0)
+    snprintf(buf, len, "%s", SPIKES_FILE);
+  else if (i <= o->n_reports)
+    snprintf(buf, len, "%s.h5", o->reports[i - 1].file_stem);
+  else
+    snprintf(buf, len, "%s", EDGES_FILE);
+}
+
 static int open_files(cl_output *o, char *path, size_t path_len) {
   snprintf(path, path_len, "%s/%s", o->dir, SPIKES_FILE);
   o->spikes_file = H5Fopen(path, H5F_ACC_RDWR, o->fapl);
@@ -810,6 +962,12 @@ static int open_files(cl_output *o, char *path, size_t path_len) {
     snprintf(path, path_len, "/report/%s/mapping/time", r->population);
     r->ds_time = H5Dopen2(r->file, path, H5P_DEFAULT);
     if (r->ds_data < 0 || r->ds_time < 0)
+      return H5FAIL(path);
+  }
+  if (o->n_edges > 0) {
+    snprintf(path, path_len, "%s/%s", o->dir, EDGES_FILE);
+    o->edges_file = H5Fopen(path, H5F_ACC_RDWR, o->fapl);
+    if (o->edges_file < 0)
       return H5FAIL(path);
   }
   return CL_OK;
@@ -845,9 +1003,20 @@ static void destroy(cl_output *o) {
     free(r->col_pos);
     free(r->sorted_ids);
   }
+  for (size_t i = 0; i < o->n_edges; i++) {
+    edge_pop *e = &o->edges[i];
+    free(e->name);
+    free(e->source);
+    free(e->target);
+    free(e->receptor);
+    free(e->rule);
+  }
+  free(o->edges);
+  h5_close(&o->edges_file);
   h5_close(&o->spikes_file);
   h5_close(&o->fapl);
   h5_close(&o->dxpl);
+  h5_close(&o->dxpl_ind);
   free(o->pops);
   free(o->reports);
   free(o->dir);
@@ -927,12 +1096,32 @@ static int init_handle(cl_output *o, const cl_output_desc *d) {
     r->n_times = s->n_times;
     r->n_local = s->n_local;
   }
+  o->edges = cl_calloc(d->n_edges + 1, sizeof *o->edges);
+  CL_ALLOC_CHECK(o->edges);
+  o->n_edges = d->n_edges;
+  for (size_t i = 0; i < o->n_edges; i++) {
+    edge_pop *e = &o->edges[i];
+    const cl_output_edges *s = &d->edges[i];
+    e->name = dup_string(s->name);
+    e->source = dup_string(s->source);
+    e->target = dup_string(s->target);
+    e->receptor = dup_string(s->receptor);
+    e->rule = dup_string(s->rule);
+    if (!e->name || !e->source || !e->target || !e->receptor || !e->rule)
+      return CL_ERR_MEM;
+    e->by_source = s->by_source;
+    e->type_id = s->type_id;
+    e->n = s->n;
+  }
   o->fapl = H5Pcreate(H5P_FILE_ACCESS);
   o->dxpl = H5Pcreate(H5P_DATASET_XFER);
-  if (o->fapl < 0 || o->dxpl < 0 || H5Pset_fapl_mpio(o->fapl, o->comm, MPI_INFO_NULL) < 0 ||
+  o->dxpl_ind = H5Pcreate(H5P_DATASET_XFER);
+  if (o->fapl < 0 || o->dxpl < 0 || o->dxpl_ind < 0 ||
+      H5Pset_fapl_mpio(o->fapl, o->comm, MPI_INFO_NULL) < 0 ||
       H5Pset_fclose_degree(o->fapl, H5F_CLOSE_STRONG) < 0 ||
       H5Pset_all_coll_metadata_ops(o->fapl, 1) < 0 || H5Pset_coll_metadata_write(o->fapl, 1) < 0 ||
-      H5Pset_dxpl_mpio(o->dxpl, H5FD_MPIO_COLLECTIVE) < 0)
+      H5Pset_dxpl_mpio(o->dxpl, H5FD_MPIO_COLLECTIVE) < 0 ||
+      H5Pset_dxpl_mpio(o->dxpl_ind, H5FD_MPIO_INDEPENDENT) < 0)
     return H5FAIL("setting up parallel file access");
   return CL_OK;
 }
@@ -944,11 +1133,9 @@ static int part_path(char *buf, size_t len, const char *dir, const char *name) {
 
 /* Rank 0: removes the temporary files of this open. */
 static void remove_partials(cl_output *o, char *path, size_t len) {
-  part_path(path, len, o->dir, SPIKES_FILE);
-  unlink(path);
-  for (size_t i = 0; i < o->n_reports; i++) {
+  for (size_t i = 0; i < n_files(o); i++) {
     char name[NAME_MAX_LEN + 8];
-    snprintf(name, sizeof name, "%s.h5", o->reports[i].file_stem);
+    file_name(o, i, name, sizeof name);
     part_path(path, len, o->dir, name);
     unlink(path);
   }
@@ -970,7 +1157,7 @@ int cl_output_open(cl_output **out, MPI_Comm comm, const cl_output_desc *desc) {
   }
   o->comm = MPI_COMM_NULL;
   o->rec_type = MPI_DATATYPE_NULL;
-  o->spikes_file = o->fapl = o->dxpl = H5I_INVALID_HID;
+  o->spikes_file = o->edges_file = o->fapl = o->dxpl = o->dxpl_ind = H5I_INVALID_HID;
   /* HDF5 failures are reported through cl_error; its own printing is off while open. */
   H5Eget_auto2(H5E_DEFAULT, &o->saved_efunc, &o->saved_edata);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -1004,11 +1191,10 @@ int cl_output_open(cl_output **out, MPI_Comm comm, const cl_output_desc *desc) {
     else if (kind == CL_FS_MISSING)
       st = cl_fsutil_mkdir_p(o->dir, &n_created);
     /* A file of this run may only replace a file, never a directory or the like. */
-    for (size_t i = 0; kind == CL_FS_DIR && st == CL_OK && i <= o->n_reports; i++) {
-      if (i == 0)
-        snprintf(final, path_len, "%s/%s", o->dir, SPIKES_FILE);
-      else
-        snprintf(final, path_len, "%s/%s.h5", o->dir, o->reports[i - 1].file_stem);
+    for (size_t i = 0; kind == CL_FS_DIR && st == CL_OK && i < n_files(o); i++) {
+      char name[NAME_MAX_LEN + 8];
+      file_name(o, i, name, sizeof name);
+      snprintf(final, path_len, "%s/%s", o->dir, name);
       struct stat sb;
       if (lstat(final, &sb) == 0 && !S_ISREG(sb.st_mode))
         st = CL_ERROR(CL_ERR_USER, "cannot replace %s: not a regular file", final);
@@ -1029,13 +1215,14 @@ int cl_output_open(cl_output **out, MPI_Comm comm, const cl_output_desc *desc) {
     free(r->sorted_ids);
     r->sorted_ids = NULL;
   }
+  if (o->n_edges > 0 && cl_error_agree(o->comm, st) == CL_OK) {
+    part_path(path, path_len, o->dir, EDGES_FILE);
+    st = create_edges_file(o, path);
+  }
   if ((st = cl_error_agree(o->comm, st)) == CL_OK && o->rank == 0) {
-    for (size_t i = 0; i <= o->n_reports && st == CL_OK; i++) {
+    for (size_t i = 0; i < n_files(o) && st == CL_OK; i++) {
       char name[NAME_MAX_LEN + 8];
-      if (i == 0)
-        snprintf(name, sizeof name, "%s", SPIKES_FILE);
-      else
-        snprintf(name, sizeof name, "%s.h5", o->reports[i - 1].file_stem);
+      file_name(o, i, name, sizeof name);
       part_path(path, path_len, o->dir, name);
       snprintf(final, path_len, "%s/%s", o->dir, name);
       if (rename(path, final) != 0)
@@ -1063,6 +1250,82 @@ fail:
   free(final);
   destroy(o);
   return st;
+}
+
+/* ---- edges ------------------------------------------------------------------------------ */
+
+int cl_output_write_edges(cl_output *out, size_t e, uint64_t start, size_t n,
+                          const uint64_t *source, const uint64_t *target, const double *weight,
+                          const double *delay) {
+  int st = out->edges_file >= 0 && e < out->n_edges && start + n <= out->edges[e].n
+               ? CL_OK
+               : CL_ERROR(CL_ERR_INTERNAL,
+                          "output: edge rows [%llu, %llu) of population %zu "
+                          "out of range or edges.h5 closed",
+                          (unsigned long long)start, (unsigned long long)(start + n), e);
+  /* the columns that follow from the row: type, group 0, index within the group */
+  if (st == CL_OK)
+    st = aux_reserve(out, 0, (n ? n : 1) * sizeof(uint64_t));
+  if ((st = cl_error_agree(out->comm, st)) != CL_OK)
+    return st;
+  const edge_pop *ep = &out->edges[e];
+  hid_t g = H5Gopen2(out->edges_file, "edges", H5P_DEFAULT);
+  hid_t pg = g < 0 ? -1 : H5Gopen2(g, ep->name, H5P_DEFAULT);
+  st = pg < 0 ? H5FAIL(ep->name) : CL_OK;
+  uint64_t *col = out->aux[0];
+  for (int k = 0; k < EDGE_NDS && st == CL_OK; k++) {
+    const void *buf = col;
+    hid_t mem = H5T_NATIVE_UINT64;
+    switch (k) {
+    case EDGE_SOURCE:
+      buf = source;
+      break;
+    case EDGE_TARGET:
+      buf = target;
+      break;
+    case EDGE_TYPE:
+      for (size_t i = 0; i < n; i++)
+        ((int64_t *)col)[i] = ep->type_id;
+      mem = H5T_NATIVE_INT64;
+      break;
+    case EDGE_GROUP:
+      memset(col, 0, n * sizeof(uint32_t));
+      mem = H5T_NATIVE_UINT32;
+      break;
+    case EDGE_INDEX:
+      for (size_t i = 0; i < n; i++)
+        col[i] = start + i;
+      break;
+    case EDGE_WEIGHT:
+      buf = weight;
+      mem = H5T_NATIVE_DOUBLE;
+      break;
+    default:
+      buf = delay;
+      mem = H5T_NATIVE_DOUBLE;
+      break;
+    }
+    hid_t ds = H5Dopen2(pg, edge_ds_names[k], H5P_DEFAULT);
+    if (ds < 0) {
+      st = H5FAIL(edge_ds_names[k]);
+      break;
+    }
+    st = write_block(ds, out->dxpl_ind, mem, 1, start, n, 0, 0, buf, edge_ds_names[k]);
+    H5Dclose(ds);
+  }
+  if (pg >= 0)
+    H5Gclose(pg);
+  if (g >= 0)
+    H5Gclose(g);
+  return cl_error_agree(out->comm, st);
+}
+
+int cl_output_edges_done(cl_output *out) {
+  int st = CL_OK;
+  if (out->edges_file >= 0 && H5Fclose(out->edges_file) < 0)
+    st = H5FAIL(EDGES_FILE);
+  out->edges_file = H5I_INVALID_HID;
+  return cl_error_agree(out->comm, st);
 }
 
 /* ---- buffering -------------------------------------------------------------------------- */
@@ -1665,6 +1928,9 @@ int cl_output_close(cl_output **out) {
   }
   if (o->spikes_file >= 0 && H5Fclose(o->spikes_file) < 0)
     cst = H5FAIL(SPIKES_FILE);
+  if (o->edges_file >= 0 && H5Fclose(o->edges_file) < 0)
+    cst = H5FAIL(EDGES_FILE);
+  o->edges_file = H5I_INVALID_HID;
   o->spikes_file = H5I_INVALID_HID;
   destroy(o);
   *out = NULL;

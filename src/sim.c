@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "condlif/edges.h"
 #include "condlif/error.h"
 #include "condlif/exchange.h"
 #include "condlif/network.h"
@@ -39,6 +40,8 @@ typedef struct {
   cl_exchange ex;
   cl_spike_queue queue; /* received spikes whose synapses have not all arrived */
   cl_output *out;
+  size_t n_edges;         /* projections whose synapses go to edges.h5 */
+  cl_output_edges *edges; /* [n_projections] their description */
   size_t n_rec;
   recording *rec;
   int *spike_slot;     /* output index of each population's spikes, -1 when not recorded */
@@ -194,14 +197,21 @@ static int open_output(sim *S) {
       k++;
     }
   }
+  S->edges = cl_calloc(cfg->n_projections + 1, sizeof *S->edges);
+  int status = S->edges ? CL_OK : CL_ERR_MEM;
+  if ((status = cl_error_agree(S->comm, status)) == CL_OK)
+    status = cl_edges_describe(cfg, S->syn.n_per_projection, S->comm, S->edges, &S->n_edges);
   cl_output_desc desc = {.dir = cfg->sim.output,
                          .force = S->opt->force,
                          .n_spike_pops = nsp,
                          .spike_pops = sp,
                          .n_reports = S->n_rec,
                          .reports = rp,
-                         .spike_buffer_bytes = CL_FLUSH_SPIKE_BYTES};
-  int status = cl_output_open(&S->out, S->comm, &desc);
+                         .spike_buffer_bytes = CL_FLUSH_SPIKE_BYTES,
+                         .n_edges = S->n_edges,
+                         .edges = S->edges};
+  if (status == CL_OK)
+    status = cl_output_open(&S->out, S->comm, &desc);
   free(sp);
   free(rp);
   free(stems);
@@ -481,6 +491,7 @@ static void teardown(sim *S) {
   }
   free(S->rec);
   free(S->spike_slot);
+  free(S->edges);
   free(S->spike_idx);
   free(S->spike_t);
   free(S->node_ids);
@@ -502,6 +513,14 @@ int cl_sim_run(const cl_config *cfg, const cl_sim_options *opt, MPI_Comm comm, F
   cl_timer_start(&S.timer, CL_PHASE_BUILD);
   int status = setup(&S);
   cl_timer_stop(&S.timer);
+  if (status == CL_OK && S.n_edges > 0) {
+    /* the network's synapses, before the run (which a failure here ends before it starts) */
+    cl_timer_start(&S.timer, CL_PHASE_WRITE);
+    status = cl_edges_write(S.out, cfg, S.edges, S.n_edges, comm);
+    cl_timer_stop(&S.timer);
+    if (status != CL_OK)
+      cl_output_close(&S.out);
+  }
   if (status != CL_OK) {
     teardown(&S);
     restore_stop_signals(old);

@@ -22,6 +22,7 @@ typedef struct {
   double csr_offsets;    /* 8 bytes per gid (10 with one delay per source), on every rank */
   double state;          /* 6 doubles per cond_alpha neuron (the largest rank's, padded) */
   double report_buffers; /* float32 samples buffered between report flushes */
+  double edges;          /* writing edges.h5 before the run: rows of a round and unit counts */
   double config;         /* spike_source times and time series, held by every rank */
   double total;
 } cl_check_memory;

@@ -126,6 +126,7 @@ typedef struct {
   int allow_multapses;
   cl_dist weight; /* nS, peak conductance; must be positive */
   cl_dist delay;  /* ms; rounded to steps, at least one step */
+  int record_edges; /* write its synapses to edges.h5 (record_edges, or recording.edges) */
 } cl_projection_config;
 
 typedef struct {
@@ -188,6 +189,10 @@ char *cl_config_resolved_text(const cl_config *cfg);
 
 /* Index of the population called name, or -1. */
 int cl_config_find_population(const cl_config *cfg, const char *name);
+
+/* The config's names of a connection rule ("fixed_indegree", ...) and a receptor. */
+const char *cl_rule_name(cl_rule rule);
+const char *cl_receptor_name(cl_receptor receptor);
 
 /* Frees everything cfg owns and zeroes it. */
 void cl_config_destroy(cl_config *cfg);

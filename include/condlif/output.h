@@ -7,6 +7,10 @@
  *                         /report/<population>/data [n_times x n_recorded] float32 and
  *                         /report/<population>/mapping/{node_ids, index_pointers,
  *                         element_ids, time}.
+ *   <dir>/edges.h5        SONATA edges of the projections that record them:
+ *                         /edges/<projection>/{source_node_id, target_node_id, edge_type_id,
+ *                         edge_group_id, edge_group_index} and /edges/<projection>/0/{syn_weight,
+ *                         delay}.
  * Spikes and samples are buffered per rank and appended collectively by cl_output_flush, so
  * memory stays bounded and the files are valid after every flush. */
 #ifndef CONDLIF_OUTPUT_H
@@ -36,6 +40,16 @@ typedef struct {
   uint64_t n_times;               /* number of samples the run will take */
 } cl_output_report;
 
+/* A projection whose synapses are written (an edge population of edges.h5). */
+typedef struct {
+  const char *name;            /* the edge population: /edges/<name> */
+  const char *source, *target; /* node populations (attribute node_population of the ids) */
+  const char *receptor, *rule; /* attributes of /edges/<name> */
+  int by_source;               /* 1: rows ordered by source node, else by target node */
+  int64_t type_id;             /* edge_type_id of every edge (the projection's index) */
+  uint64_t n;                  /* synapses over all ranks */
+} cl_output_edges;
+
 typedef struct {
   const char *dir; /* run directory */
   int force;       /* 1: an existing run directory may be reused (its files replaced) */
@@ -48,12 +62,25 @@ typedef struct {
    * flush's scratch space are allocated and written once at open for this much, so that the
    * time loop neither allocates nor faults pages in until a buffer outgrows its share. */
   size_t spike_buffer_bytes;
+  size_t n_edges; /* projections whose synapses are written to edges.h5 (none: no file) */
+  const cl_output_edges *edges;
 } cl_output_desc;
 
 /* Checks the run directory (rank 0: refuses an existing one unless force, creates it and its
  * parents) and creates the files. Collective; every rank returns the same status. On failure
  * nothing that existed before is touched. *out is owned by the caller (cl_output_close). */
 int cl_output_open(cl_output **out, MPI_Comm comm, const cl_output_desc *desc);
+
+/* Writes rows [start, start + n) of edge population e (index into desc->edges): source and
+ * target node ids (within their populations), peak weights (nS) and delays (ms); the row's
+ * edge_type_id, edge_group_id (0) and edge_group_index (the row) go with them. Each row must be
+ * written exactly once, by one rank. Collective (n may be 0 on some ranks). */
+int cl_output_write_edges(cl_output *out, size_t e, uint64_t start, size_t n,
+                          const uint64_t *source, const uint64_t *target, const double *weight,
+                          const double *delay);
+
+/* Closes edges.h5 once every row is written (the file is then complete on disk). Collective. */
+int cl_output_edges_done(cl_output *out);
 
 /* Buffers spikes of spike population pop (index into desc->spike_pops): node ids within the
  * population and times (ms). Not collective; grows the buffer as needed. */

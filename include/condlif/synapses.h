@@ -106,6 +106,29 @@ int cl_synapses_build_local(cl_synapses *syn, const cl_config *cfg, const cl_net
 int cl_synapses_finish(cl_synapses *syn, const cl_config *cfg, const cl_network *net, MPI_Comm comm,
                        int status);
 
+/* The network's synapses one by one, as construction draws them (to write them out): a
+ * projection's synapses come in units, each drawn from streams of its own, so any rank can
+ * draw any unit. The unit is the target node u for the per-target rules (the sources of
+ * target u, in the order the target's rank stores them) and the source node u for
+ * fixed_outdegree (the targets of source u, of every rank). Not collective. */
+typedef struct {
+  uint64_t source, target; /* gids */
+  float weight;            /* nS, as stored */
+  int64_t delay;           /* steps */
+} cl_edge;
+typedef struct cl_edge_gen cl_edge_gen;
+
+int cl_edge_gen_open(cl_edge_gen **g, const cl_config *cfg);
+void cl_edge_gen_close(cl_edge_gen **g);
+/* The synapses of unit u of projection j: their number in *n and, with draw, the synapses in
+ * *edges (valid until the next call); without draw *edges is NULL (counting is cheaper). */
+int cl_edge_gen_unit(cl_edge_gen *g, size_t j, uint64_t u, int draw, const cl_edge **edges,
+                     size_t *n);
+/* Whether projection j's units are its sources (fixed_outdegree) rather than its targets. */
+static inline int cl_edge_by_source(const cl_config *cfg, size_t j) {
+  return cfg->projections[j].rule == CL_RULE_FIXED_OUTDEGREE;
+}
+
 /* A spike in transit: gid in the low 48 bits, step within its slice above. */
 #define CL_SPIKE_STEP_SHIFT 48
 #define CL_SPIKE_GID_MASK ((UINT64_C(1) << CL_SPIKE_STEP_SHIFT) - 1)

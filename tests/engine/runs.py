@@ -67,7 +67,7 @@ def reports(outdir):
     """{file name: {node id: float32 trace}} of every report file of a run."""
     out = {}
     for path in sorted(glob.glob(os.path.join(outdir, "*.h5"))):
-        if os.path.basename(path) == "spikes.h5":
+        if os.path.basename(path) in ("spikes.h5", "edges.h5"):
             continue
         with h5py.File(path, "r") as f:
             for pop, g in f["report"].items():

@@ -207,6 +207,9 @@ static void test_all_sections(void) {
   CHECK(r[4].rule == CL_RULE_ALL_TO_ALL && r[4].delay.a == 1); /* default delay 1 ms */
   CHECK(r[5].rule == CL_RULE_ONE_TO_ONE && r[5].delay.kind == CL_DIST_LOGNORMAL);
   CHECK(r[5].delay.a == 0.5 && r[5].delay.b == 0.1 && r[5].delay.lo == 0.5 && r[5].delay.hi == 4);
+  /* edges: e2i by record_edges, inh->exc by recording.edges, no other */
+  CHECK(r[1].record_edges == 1 && r[2].record_edges == 1);
+  CHECK(r[0].record_edges + r[3].record_edges + r[4].record_edges + r[5].record_edges == 0);
 
   CHECK(c.n_reports == 2);
   CHECK(strcmp(c.reports[0].name, "vm") == 0 && c.reports[0].population == 0);
@@ -249,7 +252,7 @@ static void test_defaults(void) {
   CHECK(same_params(&a->params, &d));
   CHECK(a->init[CL_VAR_V_M].kind == CL_DIST_CONST && a->init[CL_VAR_V_M].a == -70);
   const cl_projection_config *p = &c.projections[0];
-  CHECK(p->allow_autapses == 1 && p->allow_multapses == 1);
+  CHECK(p->allow_autapses == 1 && p->allow_multapses == 1 && p->record_edges == 0);
   CHECK(p->delay.kind == CL_DIST_CONST && p->delay.a == 1 && p->delay.lo == 1);
   CHECK(p->weight.lo == 1 && p->weight.hi == 1);
   CHECK(c.n_stimuli == 0 && c.n_reports == 0);
@@ -641,7 +644,7 @@ static int same_config(const cl_config *x, const cl_config *y) {
          a->receptor == b->receptor && a->rule == b->rule && a->p == b->p && a->k == b->k &&
          a->n == b->n && a->allow_autapses == b->allow_autapses &&
          a->allow_multapses == b->allow_multapses && same_dist(&a->weight, &b->weight) &&
-         same_dist(&a->delay, &b->delay);
+         same_dist(&a->delay, &b->delay) && a->record_edges == b->record_edges;
   }
   for (size_t i = 0; ok && i < x->n_reports; i++) {
     const cl_report_config *a = &x->reports[i], *b = &y->reports[i];

@@ -1,6 +1,8 @@
 /* connect: every rule's statistics, and rank independence of construction: the synapses
  * built for ranks 0..P-1 of P together are exactly (bit for bit, in the same per-target order)
- * those built on one rank, for P = 1..4. Runs on one process: build_local is not collective. */
+ * those built on one rank, for P = 1..4; and the synapses drawn again one unit at a time for
+ * edges.h5 (cl_edge_gen) are the network's. Runs on one process: build_local is not
+ * collective. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,6 +125,70 @@ static void check_same(const syn_t *ref, size_t n_ref, const cl_config *cfg, int
   free(got);
 }
 
+/* Orders synapses by every field (a multiset comparison that ignores k and tau). */
+static int cmp_full(const void *a, const void *b) {
+  const syn_t *x = a, *y = b;
+  if (x->target != y->target)
+    return x->target < y->target ? -1 : 1;
+  if (x->source != y->source)
+    return x->source < y->source ? -1 : 1;
+  if (x->receptor != y->receptor)
+    return x->receptor - y->receptor;
+  if (x->w != y->w)
+    return x->w < y->w ? -1 : 1;
+  return (x->d > y->d) - (x->d < y->d);
+}
+
+/* The synapses as cl_edge_gen draws them again unit by unit (what edges.h5 holds) must be the
+ * network as built: the same (target, source, receptor, weight, delay) multiset; counting a
+ * unit gives its number of synapses; a per-target unit's synapses all go to it, a per-source
+ * unit's all come from it. */
+static void check_edge_gen(const cl_config *cfg) {
+  size_t n_ref;
+  syn_t *ref = collect(cfg, 1, &n_ref);
+  syn_t *got = malloc((n_ref + 1) * sizeof *got);
+  size_t n = 0, bad_unit = 0, bad_count = 0;
+  cl_edge_gen *gen = NULL;
+  CHECK_MSG(cl_edge_gen_open(&gen, cfg) == CL_OK, "%s", cl_error_message());
+  for (size_t j = 0; gen && j < cfg->n_projections; j++) {
+    const cl_projection_config *pc = &cfg->projections[j];
+    const int by_source = cl_edge_by_source(cfg, j);
+    const cl_population_config *up = &cfg->populations[by_source ? pc->source : pc->target];
+    for (uint64_t u = 0; u < up->size; u++) {
+      const cl_edge *e;
+      size_t m, counted;
+      CHECK_MSG(cl_edge_gen_unit(gen, j, u, 0, &e, &counted) == CL_OK, "%s", cl_error_message());
+      CHECK_MSG(cl_edge_gen_unit(gen, j, u, 1, &e, &m) == CL_OK, "%s", cl_error_message());
+      bad_count += m != counted;
+      for (size_t i = 0; i < m && n < n_ref; i++) {
+        bad_unit += (by_source ? e[i].source : e[i].target) != up->first_gid + u;
+        got[n++] = (syn_t){.target = e[i].target,
+                           .source = e[i].source,
+                           .receptor = pc->receptor == CL_RECEPTOR_IN,
+                           .w = e[i].weight,
+                           .d = (int)e[i].delay};
+      }
+    }
+  }
+  cl_edge_gen_close(&gen);
+  CHECK_MSG(gen == NULL, "cl_edge_gen_close leaves the handle set");
+  CHECK_MSG(n == n_ref, "edge generator: %zu synapses, the network %zu", n, n_ref);
+  CHECK_MSG(bad_count == 0 && bad_unit == 0,
+            "edge generator: %zu counts differ, %zu synapses "
+            "outside their unit",
+            bad_count, bad_unit);
+  for (size_t i = 0; i < n_ref; i++)
+    ref[i].k = 0, ref[i].tau = 0;
+  qsort(ref, n_ref, sizeof *ref, cmp_full);
+  qsort(got, n, sizeof *got, cmp_full);
+  size_t diff = 0;
+  for (size_t i = 0; i < n && i < n_ref; i++)
+    diff += cmp_full(&ref[i], &got[i]) != 0;
+  CHECK_MSG(diff == 0, "edge generator: %zu of %zu synapses differ from the network", diff, n);
+  free(ref);
+  free(got);
+}
+
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   cl_population_config pops[3] = {pop("A", CL_MODEL_COND_ALPHA, 50, 0),
@@ -237,6 +303,7 @@ int main(int argc, char **argv) {
   for (int P = 2; P <= 4; P++)
     check_same(ref, n1, &cfg, P, "against the 1-rank network");
   free(ref);
+  check_edge_gen(&cfg);
 
   /* The weight table. The network above draws weights, so each synapse stores its own (and
    * the table is the two receptors). With every weight a constant, synapses store only their
