@@ -1313,23 +1313,31 @@ int cl_config_find_population(const cl_config *cfg, const char *name) {
 
 /* A population reference: the name of a defined population (of a cond_alpha one when
  * need_neurons). */
+/* Fails on s, whose value name is not the name of a population (projections 0) or of a
+ * projection (1): "expected <what>", with the closest name there is as a suggestion. */
+static int fail_unknown_name(parser *P, const config_setting_t *s, const char *name,
+                             int projections, const char *what) {
+  const cl_config *cfg = P->cfg;
+  const size_t n_all = projections ? cfg->n_projections : cfg->n_populations;
+  const char *cands[256];
+  size_t n = 0;
+  for (size_t i = 0; i < n_all && n < 255; i++)
+    cands[n++] = projections ? cfg->projections[i].name : cfg->populations[i].name;
+  cands[n] = NULL;
+  const char *sug = suggest(name, cands);
+  char why[128];
+  snprintf(why, sizeof why, "did you mean \"%s\"?", sug ? sug : "");
+  return fail_value(P, s, what, sug ? why : NULL);
+}
+
 static int population_ref(parser *P, const config_setting_t *g, const char *key, int need_neurons,
                           int *out) {
   const char *name = NULL;
   CL_CALL(string_member(P, g, key, "the name of a population", 1, &name));
   const config_setting_t *s = config_setting_get_member(g, key);
   int idx = cl_config_find_population(P->cfg, name);
-  if (idx < 0) {
-    const char *cands[256];
-    size_t n = 0;
-    for (size_t i = 0; i < P->cfg->n_populations && n < 255; i++)
-      cands[n++] = P->cfg->populations[i].name;
-    cands[n] = NULL;
-    const char *sug = suggest(name, cands);
-    char why[128];
-    snprintf(why, sizeof why, "did you mean \"%s\"?", sug ? sug : "");
-    return fail_value(P, s, "the name of a population defined in populations", sug ? why : NULL);
-  }
+  if (idx < 0)
+    return fail_unknown_name(P, s, name, 0, "the name of a population defined in populations");
   if (need_neurons && P->cfg->populations[idx].model != CL_MODEL_COND_ALPHA) {
     char w[160];
     snprintf(w, sizeof w, "a population of neurons (\"%s\" is a %s, which cannot receive input)",
@@ -2058,17 +2066,8 @@ static int spike_item(parser *P, config_setting_t *s) {
     return CL_OK;
   }
   int idx = cl_config_find_population(P->cfg, name);
-  if (idx < 0) {
-    const char *cands[257];
-    size_t n = 0;
-    for (size_t i = 0; i < P->cfg->n_populations && n < 255; i++)
-      cands[n++] = P->cfg->populations[i].name;
-    cands[n] = NULL;
-    const char *sug = suggest(name, cands);
-    char why[128];
-    snprintf(why, sizeof why, "did you mean \"%s\"?", sug ? sug : "");
-    return fail_value(P, s, "the name of a population defined in populations", sug ? why : NULL);
-  }
+  if (idx < 0)
+    return fail_unknown_name(P, s, name, 0, "the name of a population defined in populations");
   P->cfg->populations[idx].record_spikes = 1;
   return CL_OK;
 }
@@ -2086,16 +2085,8 @@ static int edges_item(parser *P, config_setting_t *s) {
     }
   if (found > 0 || strcmp(name, "all") == 0)
     return CL_OK;
-  const char *cands[257];
-  size_t n = 0;
-  for (size_t i = 0; i < cfg->n_projections && n < 255; i++)
-    cands[n++] = cfg->projections[i].name;
-  cands[n] = NULL;
-  const char *sug = suggest(name, cands);
-  char why[128];
-  snprintf(why, sizeof why, "did you mean \"%s\"?", sug ? sug : "");
-  return fail_value(P, s, "the name of a projection (its name, or \"<source>-><target>\")",
-                    sug ? why : NULL);
+  return fail_unknown_name(P, s, name, 1,
+                           "the name of a projection (its name, or \"<source>-><target>\")");
 }
 
 /* The projections whose edges are written name their edge populations in edges.h5: their
@@ -2168,32 +2159,28 @@ static int parse_report(parser *P, config_setting_t *e, size_t i) {
   return CL_OK;
 }
 
+/* item() on s, a single value, or on each element of s, an array or list (nothing when s is
+ * NULL). */
+static int each_item(parser *P, config_setting_t *s, int (*item)(parser *, config_setting_t *)) {
+  if (!s)
+    return CL_OK;
+  if (!config_setting_is_array(s) && !config_setting_is_list(s))
+    return item(P, s);
+  int n = config_setting_length(s);
+  for (int i = 0; i < n; i++)
+    CL_CALL(item(P, config_setting_get_elem(s, (unsigned)i)));
+  return CL_OK;
+}
+
 static int parse_recording(parser *P, config_setting_t *root) {
   config_setting_t *g = config_setting_get_member(root, "recording");
   if (!g)
     return CL_OK;
-  CL_CALL(expect_group(P, g, "a group recording = { spikes = [...]; reports = (...); }"));
+  CL_CALL(expect_group(P, g,
+                       "a group recording = { spikes = [...]; edges = [...]; reports = (...); }"));
   CL_CALL(check_keys(P, g, keys_recording, "the recording section", NULL, 0));
-  config_setting_t *s = config_setting_get_member(g, "spikes");
-  if (s) {
-    if (config_setting_is_array(s) || config_setting_is_list(s)) {
-      int n = config_setting_length(s);
-      for (int i = 0; i < n; i++)
-        CL_CALL(spike_item(P, config_setting_get_elem(s, (unsigned)i)));
-    } else {
-      CL_CALL(spike_item(P, s));
-    }
-  }
-  config_setting_t *ed = config_setting_get_member(g, "edges");
-  if (ed) {
-    if (config_setting_is_array(ed) || config_setting_is_list(ed)) {
-      int n = config_setting_length(ed);
-      for (int i = 0; i < n; i++)
-        CL_CALL(edges_item(P, config_setting_get_elem(ed, (unsigned)i)));
-    } else {
-      CL_CALL(edges_item(P, ed));
-    }
-  }
+  CL_CALL(each_item(P, config_setting_get_member(g, "spikes"), spike_item));
+  CL_CALL(each_item(P, config_setting_get_member(g, "edges"), edges_item));
   config_setting_t *l = config_setting_get_member(g, "reports");
   if (!l)
     return CL_OK;

@@ -701,14 +701,31 @@ static int append_block(cl_output *o, hid_t ds, hid_t mem_type, int rank, const 
 
 /* ---- file creation ---------------------------------------------------------------------- */
 
-static int create_spikes_file(cl_output *o, const char *path) {
-  hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, o->fapl);
-  if (f < 0)
+/* Creates the file at path with the SONATA root attributes and its top group (/spikes,
+ * /report, /edges): *f and *top are valid when it returns CL_OK (*f also when not, if the
+ * file was created; sonata_close closes both). */
+static int sonata_create(cl_output *o, const char *path, const char *group, hid_t *f, hid_t *top) {
+  *top = H5I_INVALID_HID;
+  *f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, o->fapl);
+  if (*f < 0)
     return H5FAIL(path);
-  int st = write_sonata_root_attrs(f);
-  hid_t top = st == CL_OK ? H5Gcreate2(f, "spikes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
-  if (st == CL_OK && top < 0)
-    st = H5FAIL("creating /spikes");
+  int st = write_sonata_root_attrs(*f);
+  if (st == CL_OK && (*top = H5Gcreate2(*f, group, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
+    st = H5FAIL(group);
+  return st;
+}
+
+/* Closes top and f; returns st, or the failure to close f. */
+static int sonata_close(const char *path, hid_t f, hid_t top, int st) {
+  h5_close(&top);
+  if (f >= 0 && H5Fclose(f) < 0 && st == CL_OK)
+    st = H5FAIL(path);
+  return st;
+}
+
+static int create_spikes_file(cl_output *o, const char *path) {
+  hid_t f, top;
+  int st = sonata_create(o, path, "spikes", &f, &top);
   for (size_t i = 0; i < o->n_pops && st == CL_OK; i++) {
     spike_pop *p = &o->pops[i];
     hid_t g = H5Gcreate2(top, p->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -731,22 +748,14 @@ static int create_spikes_file(cl_output *o, const char *path) {
       H5Dclose(di);
     H5Gclose(g);
   }
-  if (top >= 0)
-    H5Gclose(top);
-  if (H5Fclose(f) < 0 && st == CL_OK)
-    st = H5FAIL(path);
-  return st;
+  return sonata_close(path, f, top, st);
 }
 
 static int create_report_file(cl_output *o, report *r, const char *path) {
-  hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, o->fapl);
-  if (f < 0)
-    return H5FAIL(path);
-  hid_t top = -1, pop = -1, map = -1, data = -1, ds = -1;
-  int st = write_sonata_root_attrs(f);
+  hid_t f, top, pop = -1, map = -1, data = -1, ds = -1;
+  int st = sonata_create(o, path, "report", &f, &top);
   if (st == CL_OK) {
-    top = H5Gcreate2(f, "report", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    pop = top < 0 ? -1 : H5Gcreate2(top, r->population, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    pop = H5Gcreate2(top, r->population, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     map = pop < 0 ? -1 : H5Gcreate2(pop, "mapping", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (map < 0)
       st = H5FAIL("creating /report/<population>/mapping");
@@ -824,12 +833,10 @@ static int create_report_file(cl_output *o, report *r, const char *path) {
   }
   free(u64);
   free(u32);
-  hid_t ids[4] = {data, map, pop, top};
-  for (int k = 0; k < 4; k++)
+  hid_t ids[3] = {data, map, pop};
+  for (int k = 0; k < 3; k++)
     h5_close(&ids[k]);
-  if (H5Fclose(f) < 0 && st == CL_OK)
-    st = H5FAIL(path);
-  return st;
+  return sonata_close(path, f, top, st);
 }
 
 /* The datasets of an edge population, in the order of edge_ds_names (the last two in group 0). */
@@ -906,20 +913,11 @@ static int create_edge_pop(hid_t top, const edge_pop *e) {
 }
 
 static int create_edges_file(cl_output *o, const char *path) {
-  hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, o->fapl);
-  if (f < 0)
-    return H5FAIL(path);
-  int st = write_sonata_root_attrs(f);
-  hid_t top = st == CL_OK ? H5Gcreate2(f, "edges", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
-  if (st == CL_OK && top < 0)
-    st = H5FAIL("creating /edges");
+  hid_t f, top;
+  int st = sonata_create(o, path, "edges", &f, &top);
   for (size_t i = 0; i < o->n_edges && st == CL_OK; i++)
     st = create_edge_pop(top, &o->edges[i]);
-  if (top >= 0)
-    H5Gclose(top);
-  if (H5Fclose(f) < 0 && st == CL_OK)
-    st = H5FAIL(path);
-  return st;
+  return sonata_close(path, f, top, st);
 }
 
 /* The name of the i-th file of the run: spikes.h5, the reports, then edges.h5 if any. */

@@ -335,8 +335,60 @@ def case_scaling(work):
     run("scaling.py", wcsv, "--phases", "update,nosuch", expect=2)
 
 
+def degrees(ids, n):
+    """(min, mean, max) of how often each of 0..n-1 occurs in ids, counted in a plain loop."""
+    c = [0] * n
+    for i in ids:
+        c[int(i)] += 1
+    return min(c), sum(c) / n, max(c)
+
+
+def case_connectivity(work):
+    rundir = os.path.join(work, "run")
+    fixtures.make_run(rundir, with_reports=False)
+    p = run("connectivity.py", rundir, expect=1)
+    check("no edges.h5" in p.stderr, "connectivity.py without edges.h5 says so: %r" % p.stderr)
+    run("condlif_io.py", "edges", rundir, expect=1)
+    rows = fixtures.edge_rows()
+    fixtures.write_edges(os.path.join(rundir, "edges.h5"), rows)
+    e = condlif_io.read_edges(rundir)
+    check(sorted(e) == sorted(rows), "read_edges: %r" % sorted(e))
+    s, t, w, d, sp, tp = rows["poisson->regular"]
+    pr = e.get("poisson->regular")
+    check(pr is not None and pr.source_population == "poisson" and pr.target_population
+          == "regular" and np.array_equal(pr.source, s) and np.array_equal(pr.weight, w)
+          and pr.rule == "fixed_indegree" and pr.sorting == "by_target",
+          "read_edges: poisson->regular as written")
+    out = run("condlif_io.py", "edges", rundir).stdout
+    lo, mean, hi = degrees(t, 50)
+    check("poisson->regular: poisson -> regular, excitatory, fixed_indegree, %d synapses"
+          % len(s) in out, "edges: the synapse count: %r" % out)
+    check("in-degree  min %d  mean %.6g  max %d  (over the 50 neurons of regular)"
+          % (lo, mean, hi) in out, "edges: in-degrees over all 50 neurons (zeros count): %r"
+          % out)
+    lo, mean, hi = degrees(s, 200)
+    check("out-degree min %d  mean %.6g  max %d  (over the 200 neurons of poisson)"
+          % (lo, mean, hi) in out, "edges: out-degrees over all 200 neurons: %r" % out)
+    check("weight     min 0.5  mean %.6g  max %.6g nS" % (sum(w) / len(w), max(w)) in out,
+          "edges: weights: %r" % out)
+    check("delay      min 1  mean %.6g  max %.6g ms" % (sum(d) / len(d), max(d)) in out,
+          "edges: delays: %r" % out)
+    run("connectivity.py", rundir)
+    check_png(os.path.join(rundir, "connectivity.png"))
+    svg = os.path.join(work, "conn.svg")
+    run("connectivity.py", rundir, "-o", svg, "-p", "sync->sync")
+    with open(svg) as f:
+        text = f.read()
+    check("<svg" in text and "sync->sync" in text.replace("&gt;", ">")
+          and "poisson->regular" not in text.replace("&gt;", ">"),
+          "connectivity.py -p draws only that projection")
+    run("connectivity.py", rundir, "-p", "nosuch", expect=1)
+    run("connectivity.py", rundir, "-o", os.path.join(work, "conn.txt"), expect=2)
+
+
 def case_help(work):
-    for script in ("raster.py", "traces.py", "stats.py", "scaling.py", "condlif_io.py"):
+    for script in ("raster.py", "traces.py", "stats.py", "scaling.py", "condlif_io.py",
+                   "connectivity.py"):
         p = run(script, "--help")
         check(p.stdout.startswith("usage:"), "%s --help prints usage" % script)
 
@@ -346,7 +398,8 @@ def case_condlif(work, command):
     cfg = os.path.join(HERE, "..", "slurm", "small.cfg")
     rundir = os.path.join(work, "run")
     shutil.rmtree(rundir, ignore_errors=True)
-    p = subprocess.run(command + ["-o", rundir, cfg], capture_output=True, text=True)
+    p = subprocess.run(command + ["--set", 'recording.edges="all"', "-o", rundir, cfg],
+                       capture_output=True, text=True)
     print(p.stdout + p.stderr)
     if not check(p.returncode == 0, "condlif exit status %d" % p.returncode):
         return
@@ -367,10 +420,18 @@ def case_condlif(work, command):
     if condlif_io.report_files(rundir):
         run("traces.py", rundir)
         check_png(os.path.join(rundir, "traces.png"))
+    edges = condlif_io.read_edges(rundir)
+    check(sum(e.source.size for e in edges.values()) == meta.get("n_synapses"),
+          "edges.h5 holds the run's %r synapses" % meta.get("n_synapses"))
+    check(all(np.all(np.bincount(edges[n].target.astype(int), minlength=size) == k)
+              for n, size, k in (("exc->exc", 160, 16), ("inh->inh", 40, 4)) if n in edges)
+          and "exc->exc" in edges, "edges: fixed in-degrees of small.cfg (16 and 4)")
+    run("connectivity.py", rundir)
+    check_png(os.path.join(rundir, "connectivity.png"))
 
 
 CASES = {"stats": case_stats, "io": case_io, "raster": case_raster, "traces": case_traces,
-         "scaling": case_scaling, "help": case_help}
+         "scaling": case_scaling, "connectivity": case_connectivity, "help": case_help}
 
 
 def main():

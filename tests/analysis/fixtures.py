@@ -114,6 +114,45 @@ def write_report(path, pop, var, units, node_ids, t0, dt, data):
         tm.attrs["units"] = "ms"
 
 
+# edges.h5: "poisson" -> "regular", each regular neuron i < 40 receiving i % 7 synapses from
+# poisson neurons (3 i + 5 k) % 200 (k = 0, 1, ...), weights 0.5 + 0.1 k nS, delays 1 + k ms;
+# neurons 40..49 receive none. And "sync" -> "sync": one synapse 0 -> 1 of 2 nS, 1.5 ms.
+def edge_rows():
+    """{name: (source ids, target ids, weights, delays, source pop, target pop)}."""
+    src, tgt, w, d = [], [], [], []
+    for i in range(40):
+        for k in range(i % 7):
+            src.append((3 * i + 5 * k) % 200)
+            tgt.append(i)
+            w.append(0.5 + 0.1 * k)
+            d.append(1.0 + k)
+    return {"poisson->regular": (np.array(src), np.array(tgt), np.array(w), np.array(d),
+                                 "poisson", "regular"),
+            "sync->sync": (np.array([0]), np.array([1]), np.array([2.0]), np.array([1.5]),
+                           "sync", "sync")}
+
+
+def write_edges(path, rows):
+    """An edges.h5 in condlif's SONATA layout (doc/output.md) from edge_rows()-like rows."""
+    with h5py.File(path, "w") as f:
+        f.attrs["magic"] = np.uint32(0x0A7A)
+        f.attrs["version"] = np.array([0, 1], dtype=np.uint32)
+        for index, (name, (s, t, w, d, sp, tp)) in enumerate(rows.items()):
+            g = f.create_group("edges/" + name)
+            ds = g.create_dataset("source_node_id", data=s.astype(np.uint64))
+            ds.attrs["node_population"] = sp
+            ds = g.create_dataset("target_node_id", data=t.astype(np.uint64))
+            ds.attrs["node_population"] = tp
+            g.create_dataset("edge_type_id", data=np.full(s.size, index, dtype=np.int64))
+            g.create_dataset("edge_group_id", data=np.zeros(s.size, dtype=np.uint32))
+            g.create_dataset("edge_group_index", data=np.arange(s.size, dtype=np.uint64))
+            g.create_dataset("0/syn_weight", data=w.astype(np.float64)).attrs["units"] = "nS"
+            g.create_dataset("0/delay", data=d.astype(np.float64)).attrs["units"] = "ms"
+            g.attrs["receptor"] = "excitatory"
+            g.attrs["rule"] = "fixed_indegree"
+            g.attrs["sorting"] = "by_target"
+
+
 def make_run(rundir, with_reports=True):
     """A run directory with the three populations above, metadata and (optionally) V_m, g_ex and
     g_in reports of neurons 0, 3 and 7 of "regular" sampled every 0.5 ms. Returns the spikes

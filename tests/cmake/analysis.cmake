@@ -4,7 +4,7 @@
 set(CL_ANALYSIS_CHECK ${CMAKE_CURRENT_SOURCE_DIR}/analysis/check.py)
 set(CL_ANALYSIS_WORK ${CMAKE_CURRENT_BINARY_DIR}/analysis)
 
-foreach(case help io stats raster traces scaling)
+foreach(case help io stats raster traces scaling connectivity)
   add_test(NAME analysis.${case}
            COMMAND ${CL_PYTHON} ${CL_ANALYSIS_CHECK} ${case} ${CL_ANALYSIS_WORK}/${case})
   set_tests_properties(analysis.${case} PROPERTIES LABELS analysis

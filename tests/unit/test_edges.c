@@ -54,22 +54,23 @@ static void check_file(const char *path, const cl_config *cfg, const char *what)
               pc->record_edges ? "missing" : "written but not recorded");
     if (there <= 0)
       continue;
+    static const char *const names[7] = {"source_node_id", "target_node_id",   "edge_type_id",
+                                         "edge_group_id",  "edge_group_index", "0/syn_weight",
+                                         "0/delay"};
+    const hid_t types[7] = {H5T_NATIVE_UINT64, H5T_NATIVE_UINT64, H5T_NATIVE_INT64,
+                            H5T_NATIVE_UINT32, H5T_NATIVE_UINT64, H5T_NATIVE_DOUBLE,
+                            H5T_NATIVE_DOUBLE};
+    void *col[7];
     size_t n[7];
-    char q[320];
-    snprintf(q, sizeof q, "%s/source_node_id", p);
-    uint64_t *src = read_ds(f, q, H5T_NATIVE_UINT64, 8, &n[0]);
-    snprintf(q, sizeof q, "%s/target_node_id", p);
-    uint64_t *tgt = read_ds(f, q, H5T_NATIVE_UINT64, 8, &n[1]);
-    snprintf(q, sizeof q, "%s/edge_type_id", p);
-    int64_t *type = read_ds(f, q, H5T_NATIVE_INT64, 8, &n[2]);
-    snprintf(q, sizeof q, "%s/edge_group_id", p);
-    uint32_t *group = read_ds(f, q, H5T_NATIVE_UINT32, 4, &n[3]);
-    snprintf(q, sizeof q, "%s/edge_group_index", p);
-    uint64_t *index = read_ds(f, q, H5T_NATIVE_UINT64, 8, &n[4]);
-    snprintf(q, sizeof q, "%s/0/syn_weight", p);
-    double *w = read_ds(f, q, H5T_NATIVE_DOUBLE, 8, &n[5]);
-    snprintf(q, sizeof q, "%s/0/delay", p);
-    double *d = read_ds(f, q, H5T_NATIVE_DOUBLE, 8, &n[6]);
+    for (int k = 0; k < 7; k++) {
+      char q[320];
+      snprintf(q, sizeof q, "%s/%s", p, names[k]);
+      col[k] = read_ds(f, q, types[k], H5Tget_size(types[k]), &n[k]);
+    }
+    const uint64_t *src = col[0], *tgt = col[1], *index = col[4];
+    const int64_t *type = col[2];
+    const uint32_t *group = col[3];
+    const double *w = col[5], *d = col[6];
     int ok = 1;
     for (int k = 1; k < 7; k++)
       ok &= n[k] == n[0] && n[k] != SIZE_MAX;
@@ -99,13 +100,8 @@ static void check_file(const char *path, const cl_config *cfg, const char *what)
               "%s: %s: %zu rows, %zu drawn, %zu differ (the "
               "first at %zu)",
               what, p, n[0], row, wrong, first_wrong);
-    free(src);
-    free(tgt);
-    free(type);
-    free(group);
-    free(index);
-    free(w);
-    free(d);
+    for (int k = 0; k < 7; k++)
+      free(col[k]);
   }
   cl_edge_gen_close(&gen);
   H5Fclose(f);
