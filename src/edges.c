@@ -126,9 +126,9 @@ static int count_units(writer *w, const cl_config *cfg, size_t j, uint64_t first
   if (offset)
     w->offset = offset;
   int st = mine && all && cnt && offset ? CL_OK : CL_ERR_MEM;
-  if (st == CL_OK && n_mine > (uint64_t)INT32_MAX)
-    st = CL_ERROR(CL_ERR_USER, "edges: more than 2^31 units of projection %s on one rank",
-                  cfg->projections[j].name);
+  if (st == CL_OK && w->n_units > (uint64_t)INT32_MAX) /* MPI counts and displacements */
+    st = CL_ERROR(CL_ERR_USER, "edges: projection %s has more than 2^31 %s neurons",
+                  cfg->projections[j].name, cl_edge_by_source(cfg, j) ? "source" : "target");
   for (uint64_t k = 0; k < n_mine && st == CL_OK; k++) {
     const cl_edge *e;
     size_t n;

@@ -42,6 +42,7 @@ typedef struct {
   cl_output *out;
   size_t n_edges;         /* projections whose synapses go to edges.h5 */
   cl_output_edges *edges; /* [n_projections] their description */
+  double edges_wall;      /* seconds spent writing edges.h5 (part of the write phase) */
   size_t n_rec;
   recording *rec;
   int *spike_slot;     /* output index of each population's spikes, -1 when not recorded */
@@ -478,9 +479,17 @@ static void summary(const sim *S, FILE *f, double wall, const uint64_t *counts,
     fprintf(f, "  %-16s %10llu neurons %12llu spikes %9.3f Hz\n", pc->name,
             (unsigned long long)pc->size, (unsigned long long)counts[p], rate);
   }
+  if (S->n_edges > 0) {
+    uint64_t n = 0;
+    for (size_t e = 0; e < S->n_edges; e++)
+      n += S->edges[e].n;
+    fprintf(f, "  edges.h5: %llu synapses of %zu projection%s, written in %.3f s\n",
+            (unsigned long long)n, S->n_edges, S->n_edges == 1 ? "" : "s", S->edges_wall);
+  }
+  /* per simulated second: the time loop and the end, without building and edges.h5 */
+  const double loop = wall - tmax[CL_PHASE_BUILD] - S->edges_wall;
   fprintf(f, "  wall %.3f s (build %.3f s), %.3f s per simulated second; output in %s\n", wall,
-          tmax[CL_PHASE_BUILD], T > 0 ? (wall - tmax[CL_PHASE_BUILD]) / (T * 1e-3) : 0.0,
-          cfg->sim.output);
+          tmax[CL_PHASE_BUILD], T > 0 ? loop / (T * 1e-3) : 0.0, cfg->sim.output);
 }
 
 static void teardown(sim *S) {
@@ -515,9 +524,11 @@ int cl_sim_run(const cl_config *cfg, const cl_sim_options *opt, MPI_Comm comm, F
   cl_timer_stop(&S.timer);
   if (status == CL_OK && S.n_edges > 0) {
     /* the network's synapses, before the run (which a failure here ends before it starts) */
+    const double t0 = cl_timer_now();
     cl_timer_start(&S.timer, CL_PHASE_WRITE);
     status = cl_edges_write(S.out, cfg, S.edges, S.n_edges, comm);
     cl_timer_stop(&S.timer);
+    S.edges_wall = cl_timer_now() - t0;
     if (status != CL_OK)
       cl_output_close(&S.out);
   }

@@ -8,11 +8,12 @@ edge_type_id the projection's index, group 0 with syn_weight in nS and delay in 
 by target node (by source node for fixed_outdegree), and each rule's synapses as configured:
 in- and out-degrees, no autapses or multapses where they are off, weights and delays within
 their distributions and rounded to steps; the recorded and unrecorded synapses together are
-the metadata's n_synapses. `condlif_io.py edges` must summarise the file.
+the metadata's n_synapses. The run's summary and `condlif_io.py edges` must describe the file.
 
   check_edges.py --condlif BIN --mpiexec "mpiexec -n" --workdir DIR edges.cfg
 """
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -174,6 +175,12 @@ def main():
                   "metadata's n_synapses" % (total, UNRECORDED, n_syn))
         else:
             check(same(ref, e), "%d ranks: edges.h5 differs from the 1-rank run's" % P)
+    # the run's summary names the file
+    out = os.path.join(a.workdir, "summary")
+    p = subprocess.run(shlex.split(a.mpiexec) + ["1", a.condlif, "--force", "-o", out, a.config],
+                       capture_output=True, text=True)
+    check(p.returncode == 0 and "edges.h5: %d synapses of %d projections, written in"
+          % (total, len(RECORDED)) in p.stdout, "the summary names edges.h5:\n" + p.stdout)
     summary = subprocess.run([sys.executable, IO, "edges", ref_out], capture_output=True,
                              text=True)
     check(summary.returncode == 0 and "exc->inh: exc -> inh, excitatory, fixed_indegree, "
