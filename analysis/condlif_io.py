@@ -131,11 +131,14 @@ def run_dir(path):
 
 # --- Spikes -------------------------------------------------------------------------------------
 
-Spikes = collections.namedtuple("Spikes", "node_ids times sorting")
+Spikes = collections.namedtuple("Spikes", "node_ids times sorting recorded")
+SPIKE_RECORDED_ATTR = "recorded_nodes"  # attribute of /spikes/<population>: neurons recorded
 
 
 def read_spikes(path, populations=None):
-    """Spikes per population: {name: Spikes(node_ids int64 array, times float64 ms, sorting)}.
+    """Spikes per population: {name: Spikes(node_ids int64 array, times float64 ms, sorting,
+    recorded)}, recorded the number of neurons whose spikes were recorded (None when the file
+    does not say: all of the population's).
 
     path is a run directory or a spikes file; populations restricts the result (unknown names
     raise KeyError). Populations keep the file's order."""
@@ -157,7 +160,9 @@ def read_spikes(path, populations=None):
                 raise ValueError("%s: /%s/%s: %d node ids but %d timestamps"
                                  % (spikes_path(path), SPIKES_GROUP, name, ids.size, times.size))
             sorting = _text(g.attrs["sorting"]) if "sorting" in g.attrs else "none"
-            out[name] = Spikes(ids, times, sorting)
+            recorded = (int(_scalar(g.attrs[SPIKE_RECORDED_ATTR]))
+                        if SPIKE_RECORDED_ATTR in g.attrs else None)
+            out[name] = Spikes(ids, times, sorting, recorded)
         return out
 
 

@@ -34,6 +34,8 @@ def plot_raster(spikes, sizes, t_start, t_stop, bin_ms, max_neurons, title=None)
     for k, pop in enumerate(pops):
         s = spikes[pop]
         n = sizes.get(pop) or (int(s.node_ids.max()) + 1 if s.node_ids.size else 1)
+        # the rates are over the neurons recorded (record_spikes may name some)
+        n_rec = s.recorded if s.recorded and s.recorded < n else n
         win = (s.times >= t_start) & (s.times <= t_stop)
         ids, ts = s.node_ids[win], s.times[win]
         colour = "C%d" % k
@@ -47,13 +49,14 @@ def plot_raster(spikes, sizes, t_start, t_stop, bin_ms, max_neurons, title=None)
         if n > max_neurons:
             ax.text(0.995, 0.98, "first %d of %d neurons" % (max_neurons, n),
                     transform=ax.transAxes, ha="right", va="top", fontsize=8)
-        ax.text(0.005, 0.98, "%d spikes, %.2f Hz" % (ts.size, ts.size / (n * (t_stop - t_start)
-                                                                         / 1000.0)),
+        ax.text(0.005, 0.98, "%d spikes, %.2f Hz%s" % (
+                    ts.size, ts.size / (n_rec * (t_stop - t_start) / 1000.0),
+                    "" if n_rec == n else " (%d neurons recorded)" % n_rec),
                 transform=ax.transAxes, ha="left", va="top", fontsize=8,
                 bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none"})
         counts, _ = np.histogram(ts, bins=edges)
         widths = np.diff(edges)
-        rate = counts / (n * widths / 1000.0)
+        rate = counts / (n_rec * widths / 1000.0)
         rax = axes[2 * k + 1]
         rax.bar(edges[:-1], rate, width=widths, align="edge", color=colour, linewidth=0)
         rax.set_ylabel("rate / Hz")

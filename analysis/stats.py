@@ -2,7 +2,8 @@
 """Per-population spike statistics of a condlif run.
 
 For each population, over the window [t_start, t_stop):
-  rate      mean firing rate, spikes / (N * duration), Hz (N counts silent neurons too)
+  rate      mean firing rate, spikes / (N * duration), Hz (N counts silent neurons too; when
+            record_spikes named some neurons, N is how many: the file's recorded_nodes)
   cv_isi    coefficient of variation of the inter-spike intervals, std/mean (ddof 0) per neuron
             with at least --min-isis intervals, averaged over those neurons
   fano      Fano factor var/mean (ddof 0) of a neuron's spike counts in bins of --fano-bin ms,
@@ -26,9 +27,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import condlif_io  # noqa: E402
 
 
-def _bin_moments(ids, times, n, t0, width, n_bins):
+def _bin_moments(ids, times, n, t0, width, n_bins, n_mean=None):
     """Per-neuron variance and mean of spike counts in n_bins bins of width ms from t0, and the
-    population-mean count per bin. Sparse: cost proportional to the spikes, not to n * n_bins."""
+    population-mean count per bin (over n_mean neurons, default n). Sparse: cost proportional
+    to the spikes, not to n * n_bins."""
     b = np.floor((times - t0) / width).astype(np.int64)
     keep = (b >= 0) & (b < n_bins)
     ids, b = ids[keep], b[keep]
@@ -38,14 +40,17 @@ def _bin_moments(ids, times, n, t0, width, n_bins):
     s2 = np.bincount(owner, weights=c.astype(np.float64) ** 2, minlength=n)  # sum_b c_ib^2
     mean = s1 / n_bins
     var = (n_bins * s2 - s1 * s1) / float(n_bins) ** 2  # exact for integer counts
-    pop = np.bincount(b, minlength=n_bins).astype(np.float64) / n
+    pop = np.bincount(b, minlength=n_bins).astype(np.float64) / (n_mean or n)
     return mean, var, pop
 
 
-def population_stats(node_ids, times, n, t_start, t_stop, fano_bin, sync_bin, min_isis=2):
+def population_stats(node_ids, times, n, t_start, t_stop, fano_bin, sync_bin, min_isis=2,
+                     recorded=None):
     """Statistics of one population (see the module docstring) as a dict; NaN where undefined.
 
-    node_ids (0..n-1) and times (ms) are the population's spikes; n its size."""
+    node_ids (0..n-1) and times (ms) are the population's spikes; n its size; recorded how
+    many of its neurons had their spikes recorded (default n): the N of rates and chi."""
+    n_rec = recorded or n
     node_ids = np.asarray(node_ids, dtype=np.int64)
     times = np.asarray(times, dtype=np.float64)
     if node_ids.size and (node_ids.min() < 0 or node_ids.max() >= n):
@@ -54,10 +59,10 @@ def population_stats(node_ids, times, n, t_start, t_stop, fano_bin, sync_bin, mi
     ids, ts = node_ids[sel], times[sel]
     duration_s = (t_stop - t_start) / 1000.0
     res = {
-        "n_neurons": int(n),
+        "n_neurons": int(n_rec),
         "n_spikes": int(ts.size),
         "n_active": int(np.unique(ids).size),
-        "rate_hz": ts.size / (n * duration_s),
+        "rate_hz": ts.size / (n_rec * duration_s),
     }
 
     # ISI statistics per neuron: sort by (neuron, time), intervals within one neuron.
@@ -86,8 +91,8 @@ def population_stats(node_ids, times, n, t_start, t_stop, fano_bin, sync_bin, mi
     n_sync = int(math.floor((t_stop - t_start) / sync_bin + 1e-9))
     res["sync_bins"] = n_sync
     if n_sync >= 2:
-        _, var, pop = _bin_moments(ids, ts, n, t_start, sync_bin, n_sync)
-        denom = float(np.mean(var))
+        _, var, pop = _bin_moments(ids, ts, n, t_start, sync_bin, n_sync, n_rec)
+        denom = float(np.sum(var)) / n_rec  # neurons without spikes have no variance
         res["chi"] = math.sqrt(float(np.var(pop)) / denom) if denom > 0 else math.nan
     else:
         res["chi"] = math.nan
@@ -165,7 +170,7 @@ def main(argv=None):
         try:
             result["populations"][pop] = population_stats(
                 s.node_ids, s.times, n, args.t_start, t_stop, args.fano_bin, args.sync_bin,
-                args.min_isis)
+                args.min_isis, s.recorded if s.recorded and s.recorded < n else None)
         except ValueError as e:
             print("stats.py: %s: %s" % (pop, e), file=sys.stderr)
             return 1

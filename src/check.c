@@ -399,7 +399,12 @@ int cl_check_print(FILE *f, const cl_config *cfg, int nranks) {
   int any = 0;
   for (size_t i = 0; i < cfg->n_populations; i++)
     if (cfg->populations[i].record_spikes) {
-      fprintf(f, "  spikes of %s -> %s/spikes.h5\n", cfg->populations[i].name, sim->output);
+      const cl_population_config *p = &cfg->populations[i];
+      if (p->spike_sel.all)
+        fprintf(f, "  spikes of %s -> %s/spikes.h5\n", p->name, sim->output);
+      else
+        fprintf(f, "  spikes of %s neurons of %s -> %s/spikes.h5\n",
+                g6(selected(&p->spike_sel, p->size), a, sizeof a), p->name, sim->output);
       any = 1;
     }
   for (size_t r = 0; r < cfg->n_reports; r++) {

@@ -828,17 +828,18 @@ static int sel_item(parser *P, const config_setting_t *s, uint64_t size, const c
 }
 
 /* Member "neurons" of g: absent or "all" selects the whole population. */
-static int selection_member(parser *P, const config_setting_t *g, uint64_t size,
-                            cl_selection *out) {
+/* The selection of setting s (NULL: all) of a population of size neurons; `prefix` starts the
+ * expectation of a message (what else the key accepts). */
+static int selection_get(parser *P, const config_setting_t *s, uint64_t size, const char *prefix,
+                         cl_selection *out) {
   memset(out, 0, sizeof *out);
   out->all = 1;
-  const config_setting_t *s = config_setting_get_member(g, "neurons");
   if (!s)
     return CL_OK;
-  char what[200];
+  char what[240];
   snprintf(what, sizeof what,
-           "\"all\", an id in [0, %llu], a range \"first-last\" or a list of ids and ranges",
-           (unsigned long long)size - 1);
+           "%s\"all\", an id in [0, %llu], a range \"first-last\" or a list of ids and ranges",
+           prefix, (unsigned long long)size - 1);
   if (config_setting_type(s) == CONFIG_TYPE_STRING &&
       strcmp(config_setting_get_string(s), "all") == 0)
     return CL_OK;
@@ -877,6 +878,11 @@ static int selection_member(parser *P, const config_setting_t *g, uint64_t size,
   out->n = u;
   out->ids = ids;
   return CL_OK;
+}
+
+static int selection_member(parser *P, const config_setting_t *g, uint64_t size,
+                            cl_selection *out) {
+  return selection_get(P, config_setting_get_member(g, "neurons"), size, "", out);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1271,7 +1277,14 @@ static int parse_population(parser *P, config_setting_t *e, size_t i) {
   int size_given = config_setting_get_member(e, "size") != NULL;
   CL_CALL(u_member(P, e, "size", 1, CL_MAX_POPULATION_SIZE, size_what,
                    pop->model != CL_MODEL_SPIKE_SOURCE, &pop->size));
-  CL_CALL(bool_member(P, e, "record_spikes", &pop->record_spikes));
+  /* record_spikes: true, false, or the neurons whose spikes are recorded */
+  const config_setting_t *rs = config_setting_get_member(e, "record_spikes");
+  if (rs && config_setting_type(rs) == CONFIG_TYPE_BOOL)
+    pop->record_spikes = config_setting_get_bool(rs);
+  else if (rs)
+    pop->record_spikes = 1;
+  CL_CALL(selection_get(P, rs && config_setting_type(rs) != CONFIG_TYPE_BOOL ? rs : NULL, pop->size,
+                        "true, false, ", &pop->spike_sel));
   switch (pop->model) {
   case CL_MODEL_COND_ALPHA:
     return parse_cond_alpha(P, e, pop);
@@ -2893,6 +2906,7 @@ void cl_config_destroy(cl_config *cfg) {
     return;
   free(cfg->text);
   for (size_t i = 0; i < cfg->n_populations && cfg->populations; i++) {
+    free(cfg->populations[i].spike_sel.ids);
     free(cfg->populations[i].spike_ptr);
     free(cfg->populations[i].spike_times);
   }
@@ -3000,8 +3014,8 @@ static void put_floats(FILE *f, const char *ind, const char *key, const double *
   fprintf(f, "];  # %s\n", unit);
 }
 
-static void put_selection(FILE *f, const char *ind, const cl_selection *s) {
-  fprintf(f, "%sneurons = ", ind);
+static void put_selection(FILE *f, const char *ind, const char *key, const cl_selection *s) {
+  fprintf(f, "%s%s = ", ind, key);
   if (s->all) {
     fputs("\"all\";\n", f);
     return;
@@ -3058,7 +3072,10 @@ char *cl_config_resolved_text(const cl_config *cfg) {
     put_uint(f, p->size);
     fprintf(f, ";  # gids %llu to %llu\n", (unsigned long long)p->first_gid,
             (unsigned long long)(p->first_gid + p->size - 1));
-    fprintf(f, "%srecord_spikes = %s;\n", I, p->record_spikes ? "true" : "false");
+    if (p->record_spikes && !p->spike_sel.all)
+      put_selection(f, I, "record_spikes", &p->spike_sel);
+    else
+      fprintf(f, "%srecord_spikes = %s;\n", I, p->record_spikes ? "true" : "false");
     if (p->model == CL_MODEL_COND_ALPHA) {
       const cl_neuron_params *q = &p->params;
       put_key_float(f, I, "C_m", q->C_m, "pF");
@@ -3107,7 +3124,7 @@ char *cl_config_resolved_text(const cl_config *cfg) {
       fprintf(f, ";\n%stype = \"%s\";\n%starget = ", I, stim_types[s->kind], I);
       put_string(f, cfg->populations[s->target].name);
       fputs(";\n", f);
-      put_selection(f, I, &s->sel);
+      put_selection(f, I, "neurons", &s->sel);
       switch (s->kind) {
       case CL_STIM_DC:
         put_key_float(f, I, "amplitude", s->amplitude, "pA");
@@ -3200,7 +3217,7 @@ char *cl_config_resolved_text(const cl_config *cfg) {
         if (r->vars & (1u << v))
           fprintf(f, "%s\"%s\"", k++ ? ", " : "", cl_var_names[v]);
       fputs("];\n", f);
-      put_selection(f, J, &r->sel);
+      put_selection(f, J, "neurons", &r->sel);
       put_key_float(f, J, "interval", r->interval, "ms");
       fprintf(f, "    }%s\n", i + 1 < cfg->n_reports ? "," : "");
     }

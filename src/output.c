@@ -77,7 +77,8 @@ typedef struct {
 typedef struct {
   char *name;
   uint64_t size;
-  spike_rec *buf; /* spikes added since the last flush */
+  uint64_t n_recorded; /* neurons whose spikes are recorded */
+  spike_rec *buf;      /* spikes added since the last flush */
   size_t n, cap;
   hid_t group, ds_times, ds_ids;
   uint64_t n_written; /* spikes in the file */
@@ -415,6 +416,7 @@ static int check_same_desc(MPI_Comm comm, const cl_output_desc *d) {
   for (size_t i = 0; i < d->n_spike_pops; i++) {
     h = fnv_str(h, d->spike_pops[i].name);
     h = fnv_bytes(h, &d->spike_pops[i].size, sizeof d->spike_pops[i].size);
+    h = fnv_bytes(h, &d->spike_pops[i].n_recorded, sizeof d->spike_pops[i].n_recorded);
   }
   h = fnv_bytes(h, &d->n_reports, sizeof d->n_reports);
   for (size_t i = 0; i < d->n_reports; i++) {
@@ -741,6 +743,8 @@ static int create_spikes_file(cl_output *o, const char *path) {
     if (st == CL_OK)
       st = write_sorting(g, SORT_BY_TIME, 1);
     if (st == CL_OK)
+      st = attr_write(g, "recorded_nodes", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0, &p->n_recorded);
+    if (st == CL_OK)
       st = attr_string(dt, "units", "ms");
     if (dt >= 0)
       H5Dclose(dt);
@@ -1057,6 +1061,7 @@ static int init_handle(cl_output *o, const cl_output_desc *d) {
     p->name = dup_string(d->spike_pops[i].name);
     CL_ALLOC_CHECK(p->name);
     p->size = d->spike_pops[i].size;
+    p->n_recorded = d->spike_pops[i].n_recorded ? d->spike_pops[i].n_recorded : p->size;
     p->sorting = SORT_BY_TIME;
     /* this population's share of the hint, with room for the slice that crosses it (at least
      * a page: many small populations reserve little in all) */

@@ -45,10 +45,13 @@ typedef struct {
   double edges_wall;      /* seconds spent writing edges.h5 (part of the write phase) */
   size_t n_rec;
   recording *rec;
-  int *spike_slot;     /* output index of each population's spikes, -1 when not recorded */
-  uint32_t *spike_idx; /* kernel scratch: spikes of one step of one population */
+  int *spike_slot;      /* output index of each population's spikes, -1 when not recorded */
+  uint8_t **spike_mask; /* per population: 1 for each local neuron whose spikes are recorded,
+                         * NULL when all are (record_spikes naming neurons) */
+  uint32_t *spike_idx;  /* kernel scratch: spikes of one step of one population */
   double *spike_t;
   uint64_t *node_ids;
+  double *kept_t; /* spike times of the recorded neurons among a step's spikes */
   int64_t n_steps, slice;
   int64_t n_done;    /* steps simulated: n_steps, or fewer when a signal stopped the run */
   double last_flush; /* rank 0: wall-clock time of the last flush of the files */
@@ -175,7 +178,9 @@ static int open_output(sim *S) {
     S->spike_slot[p] = -1;
     if (cfg->populations[p].record_spikes) {
       S->spike_slot[p] = (int)nsp;
-      sp[nsp++] = (cl_output_spike_pop){cfg->populations[p].name, cfg->populations[p].size};
+      const cl_population_config *pc = &cfg->populations[p];
+      sp[nsp++] =
+          (cl_output_spike_pop){pc->name, pc->size, pc->spike_sel.all ? 0 : pc->spike_sel.n};
     }
   }
   size_t k = 0;
@@ -219,6 +224,28 @@ static int open_output(sim *S) {
   return status;
 }
 
+/* The masks of the populations whose record_spikes names neurons: 1 for each local neuron
+ * (local index within the population) among them. */
+static int spike_masks(sim *S) {
+  const cl_network *net = &S->net;
+  S->spike_mask = cl_calloc(net->n_pops + 1, sizeof *S->spike_mask);
+  CL_ALLOC_CHECK(S->spike_mask);
+  for (size_t p = 0; p < net->n_pops; p++) {
+    const cl_pop *pop = &net->pops[p];
+    const cl_selection *sel = &pop->cfg->spike_sel;
+    if (!pop->cfg->record_spikes || sel->all)
+      continue;
+    uint8_t *m = cl_calloc(pop->n_local + 1, 1);
+    CL_ALLOC_CHECK(m);
+    S->spike_mask[p] = m;
+    const uint64_t P = (uint64_t)S->size, first = pop->gid0 - pop->cfg->first_gid;
+    for (size_t k = 0; k < sel->n; k++) /* node id = first + j P for local neuron j */
+      if (sel->ids[k] >= first && (sel->ids[k] - first) % P == 0)
+        m[(sel->ids[k] - first) / P] = 1;
+  }
+  return CL_OK;
+}
+
 /* Everything up to the time loop; every step that can fail on some ranks only ends in an
  * agreement, so all ranks leave together. */
 static int setup(sim *S) {
@@ -245,9 +272,12 @@ static int setup(sim *S) {
     S->spike_idx = cl_malloc(most * sizeof *S->spike_idx);
     S->spike_t = cl_malloc(most * sizeof *S->spike_t);
     S->node_ids = cl_malloc(most * sizeof *S->node_ids);
-    if (!S->spike_idx || !S->spike_t || !S->node_ids)
+    S->kept_t = cl_malloc(most * sizeof *S->kept_t);
+    if (!S->spike_idx || !S->spike_t || !S->node_ids || !S->kept_t)
       status = CL_ERR_MEM;
   }
+  if (status == CL_OK)
+    status = spike_masks(S);
   status = cl_error_agree(S->comm, status);
   CL_CALL(status);
   /* Slices of D_min steps (at most 65535, the width of the step field of a spike). */
@@ -265,6 +295,17 @@ static void record_spikes(sim *S, cl_pop *pop, size_t n, const uint32_t *idx, co
   }
   pop->n_spikes += n;
   int slot = S->spike_slot[pop->index];
+  const uint8_t *mask = S->spike_mask[pop->index];
+  if (slot >= 0 && mask) { /* only the selected neurons' spikes (S->spike_t is scratch) */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+      if (mask[idx[i]]) {
+        S->node_ids[m] = S->node_ids[i];
+        S->kept_t[m++] = t[i];
+      }
+    n = m;
+    t = S->kept_t;
+  }
   if (slot >= 0 && n > 0 && cl_output_add_spikes(S->out, (size_t)slot, n, S->node_ids, t))
     cl_error_abort("%s", cl_error_message());
 }
@@ -504,6 +545,10 @@ static void teardown(sim *S) {
   free(S->spike_idx);
   free(S->spike_t);
   free(S->node_ids);
+  free(S->kept_t);
+  for (size_t p = 0; S->spike_mask && p < S->net.n_pops; p++)
+    free(S->spike_mask[p]);
+  free(S->spike_mask);
   cl_exchange_destroy(&S->ex);
   cl_spike_queue_destroy(&S->queue);
   cl_stimuli_destroy(&S->stim);

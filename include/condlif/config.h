@@ -58,6 +58,7 @@ typedef struct {
   uint64_t first_gid; /* gids of this population: first_gid .. first_gid + size - 1 */
   int line;           /* line of its setting in the file, for messages */
   int record_spikes;  /* 1 when its spikes are recorded */
+  cl_selection spike_sel; /* the neurons whose spikes are recorded (all unless narrowed) */
   /* cond_alpha */
   cl_neuron_params params;
   cl_dist init[CL_NVARS]; /* initial values of V_m, g_ex, x_ex, g_in, x_in */

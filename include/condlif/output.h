@@ -26,6 +26,8 @@ typedef struct cl_output cl_output;
 typedef struct {
   const char *name;
   uint64_t size;
+  uint64_t n_recorded; /* neurons whose spikes are recorded (0: all, size); the group's
+                        * attribute recorded_nodes */
 } cl_output_spike_pop;
 
 /* One recorded state variable of one population. */

@@ -156,6 +156,30 @@ def case_stats(work):
     res = stats_json(rundir, "-p", "regular", "--size", "regular=80")
     close(res["populations"].get("regular", {}).get("rate_hz"), 40 * 20.0 / 80, "--size regular=80")
 
+    # A run that recorded the spikes of some neurons only (record_spikes naming them): the
+    # file's recorded_nodes is the N of the rate and chi, as for a population of that size.
+    sub = os.path.join(work, "subset")
+    fixtures.make_run(sub, with_reports=False)
+    keep = ids < 100
+    with h5py.File(os.path.join(sub, "spikes.h5"), "a") as f:
+        g = f["spikes/poisson"]
+        order = np.argsort(times[keep], kind="stable")
+        for name, data in (("timestamps", times[keep][order]), ("node_ids", ids[keep][order])):
+            attrs = dict(g[name].attrs)
+            del g[name]
+            g.create_dataset(name, data=data)
+            g[name].attrs.update(attrs)
+        g.attrs["recorded_nodes"] = np.uint64(100)
+    check(condlif_io.read_spikes(sub)["poisson"].recorded == 100, "read_spikes: recorded 100")
+    res = stats_json(sub, "-p", "poisson", "--fano-bin", 100, "--sync-bin", 2)
+    exp = expected_stats(ids[keep], times[keep], 100, 0.0, fixtures.T_STOP, 100.0, 2.0)
+    g = res["populations"].get("poisson", {})
+    check(g.get("n_neurons") == 100, "recorded_nodes is the N: %r" % g.get("n_neurons"))
+    for key in ("rate_hz", "cv_isi", "fano", "chi"):
+        close(g.get(key), exp[key], "poisson, 100 of 200 neurons recorded: %s" % key)
+    check(condlif_io.read_spikes(rundir)["poisson"].recorded is None,
+          "read_spikes: recorded None without the attribute")
+
     # The table and --json FILE.
     jpath = os.path.join(work, "stats.json")
     p = run("stats.py", rundir, "--json", jpath)

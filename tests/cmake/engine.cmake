@@ -41,6 +41,8 @@ if(TARGET condlif)
   cl_engine_test(flush check_flush.py ${CL_ENGINE_DIR}/stop.cfg)
   # edges.h5 at 1-4 ranks: the same bytes, every rule's synapses as configured, the SONATA layout.
   cl_engine_test(edges check_edges.py ${CL_ENGINE_DIR}/edges.cfg)
+  # record_spikes naming neurons at 1-4 ranks: exactly their spikes, recorded_nodes, all counted.
+  cl_engine_test(record_neurons check_record_neurons.py ${CMAKE_SOURCE_DIR}/config/coba_alpha.cfg)
   # Delays drawn from 0.5 to 5 ms: spikes wait in the queue of spikes in transit over several
   # slices and arrive in runs of one delay.
   cl_engine_test(identical.delays identical.py --min-spikes 5000 --min-traces 10

@@ -112,6 +112,10 @@ def check_spikes(path, windows, late, n_ranks):
             check(enum == SORTING, f"{pop}: sorting is the enum {SORTING} (got {enum})")
             t, n = ts[()], ns[()]
             check(t.size == n.size, f"{pop}: as many timestamps as node ids")
+            rec = g.attrs.get("recorded_nodes")
+            check(rec is not None and np.asarray(rec).dtype == np.uint64
+                  and (n.size == 0 or int(rec) > int(n.max())),
+                  f"{pop}: attribute recorded_nodes, uint64, above every node id ({rec})")
             eid, et = spikes_of(pop, windows, late)
             counts[pop] = eid.size
             fid, ft = by_time_id(n, t)

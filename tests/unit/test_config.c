@@ -122,6 +122,8 @@ static void test_all_sections(void) {
   const cl_population_config *e = &c.populations[0];
   CHECK(strcmp(e->name, "exc") == 0 && e->model == CL_MODEL_COND_ALPHA && e->size == 8);
   CHECK(e->first_gid == 0 && e->record_spikes == 1 && e->line == 17);
+  CHECK(!e->spike_sel.all && e->spike_sel.n == 4 && e->spike_sel.ids[2] == 2 &&
+        e->spike_sel.ids[3] == 5); /* record_spikes = ("0-2", 5) */
   const cl_neuron_params *p = &e->params;
   CHECK(p->C_m == 250 && p->g_L == 10 && p->E_L == -65 && p->E_ex == 0 && p->E_in == -75);
   CHECK(p->V_th == -50 && p->V_reset == -65 && p->t_ref == 2 && p->tau_ex == 2);
@@ -138,7 +140,7 @@ static void test_all_sections(void) {
   const cl_population_config *in = &c.populations[1];
   cl_neuron_params d;
   cl_neuron_params_default(&d);
-  CHECK(in->size == 4 && in->first_gid == 8 && in->record_spikes == 1);
+  CHECK(in->size == 4 && in->first_gid == 8 && in->record_spikes == 1 && in->spike_sel.all);
   CHECK(in->params.C_m == d.C_m && in->params.g_L == d.g_L && in->params.E_L == d.E_L);
   CHECK(in->params.tau_ex == d.tau_ex && in->params.V_th == d.V_th);
   CHECK(in->params.mode == CL_THRESHOLD_GRID); /* the simulation's default */
@@ -617,6 +619,7 @@ static int same_config(const cl_config *x, const cl_config *y) {
     const cl_population_config *a = &x->populations[i], *b = &y->populations[i];
     ok = !strcmp(a->name, b->name) && a->model == b->model && a->size == b->size &&
          a->first_gid == b->first_gid && a->record_spikes == b->record_spikes &&
+         same_sel(&a->spike_sel, &b->spike_sel) &&
          a->rate == b->rate && a->start == b->start && a->stop == b->stop;
     if (ok && a->model == CL_MODEL_COND_ALPHA) {
       ok = same_params(&a->params, &b->params);

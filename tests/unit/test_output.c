@@ -181,7 +181,7 @@ static size_t gen_window(gen *g, cl_output *out, int64_t w) {
 static cl_output_desc run_desc(const char *dir, int force, const gen *g,
                                cl_output_spike_pop pops[3], cl_output_report reps[2]) {
   for (int p = 0; p < 3; p++)
-    pops[p] = (cl_output_spike_pop){pop_name[p], pop_size[p]};
+    pops[p] = (cl_output_spike_pop){pop_name[p], pop_size[p], 0};
   reps[0] = (cl_output_report){"a_V_m", "a", "V_m", "mV", g->ra_n, g->ra_ids, 0.0, RA_DT, RA_TIMES};
   reps[1] =
       (cl_output_report){"b_g_ex", "b", "g_ex", "nS", g->rb_n, g->rb_ids, RB_T0, RB_DT, RB_TIMES};
@@ -356,7 +356,7 @@ static int small_open(cl_output **out, const char *dir, int force, const char *s
   for (uint64_t i = 0; i < 10; i++)
     if (i % (uint64_t)size_ == (uint64_t)rank_)
       ids[n++] = i;
-  cl_output_spike_pop pops[2] = {{"p", 10}, {pop2 ? pop2 : "q", 5}};
+  cl_output_spike_pop pops[2] = {{"p", 10, 0}, {pop2 ? pop2 : "q", 5, 0}};
   cl_output_report rep = {stem, "p", "V_m", "mV", n, ids, 0.0, 1.0, 4};
   cl_output_desc d = {dir, force, 2, pops, 1, &rep, 0, 0, NULL};
   return cl_output_open(out, MPI_COMM_WORLD, &d);
@@ -486,7 +486,7 @@ static void api_checks(const char *base) {
    * error on every rank (and no rank hangs). */
   if (size_ > 1) {
     path_join(dir, sizeof dir, base, "api/mismatch");
-    cl_output_spike_pop pops[1] = {{"p", rank_ == 1 ? 11 : 10}};
+    cl_output_spike_pop pops[1] = {{"p", rank_ == 1 ? 11 : 10, 0}};
     cl_output_desc d = {dir, 0, 1, pops, 0, NULL, 0, 0, NULL};
     st = cl_output_open(&out, MPI_COMM_WORLD, &d);
     CHECK(st == CL_ERR_INTERNAL && same_everywhere(st) && out == NULL);
@@ -513,7 +513,7 @@ static void read_back(const char *dir) {
   path_join(spikes, sizeof spikes, dir, "spikes.h5");
   size_t n_before = 0;
   unsigned char *before = rank_ == 0 ? slurp(spikes, &n_before) : NULL;
-  cl_output_spike_pop pops[1] = {{"a", NA}};
+  cl_output_spike_pop pops[1] = {{"a", NA, 0}};
   cl_output_desc d = {dir, 0, 1, pops, 0, NULL, 0, 0, NULL};
   cl_output *out = NULL;
   int st = cl_output_open(&out, MPI_COMM_WORLD, &d);
@@ -573,7 +573,7 @@ static void sort_checks(const char *base) {
   char dir[1100];
   path_join(dir, sizeof dir, base, "sort");
   const uint64_t n_nodes = 4 * BIG;
-  cl_output_spike_pop pops[1] = {{"s", n_nodes}};
+  cl_output_spike_pop pops[1] = {{"s", n_nodes, 0}};
   for (int big = 0; big < 2; big++) {
     cl_output_desc d = {dir, 1, 1, pops, 0, NULL, (size_t)256 << 10, 0, NULL};
     cl_output *out = NULL;
