@@ -233,7 +233,7 @@ static int spike_masks(sim *S) {
   for (size_t p = 0; p < net->n_pops; p++) {
     const cl_pop *pop = &net->pops[p];
     const cl_selection *sel = &pop->cfg->spike_sel;
-    if (!pop->cfg->record_spikes || sel->all)
+    if (!pop->cfg->record_spikes || sel->all || pop->n_local == 0) /* (gid0 unset) */
       continue;
     uint8_t *m = cl_calloc(pop->n_local + 1, 1);
     CL_ALLOC_CHECK(m);

@@ -6,7 +6,8 @@ with `populations.exc.record_spikes` naming some neurons (ranges and single ids,
 each rank's). The narrowed runs must hold exactly the full run's spikes of those neurons of
 exc (same node ids, same times), all of inh, the attribute recorded_nodes = the number named
 (the population's size for inh), and the same spike counts in the metadata (which count every
-spike, recorded or not).
+spike, recorded or not). Then tests/engine/tiny.cfg (3 neurons, so at 4 ranks one rank owns
+none) with one neuron named: its spikes only, at every rank count.
 
   check_record_neurons.py --condlif BIN --mpiexec "mpiexec -n" --workdir DIR config
 """
@@ -60,6 +61,18 @@ def main():
               "%d ranks: recorded_nodes %r" % (P, recorded_nodes(out)))
         check(runs.meta(out)["spike_counts"] == counts,
               "%d ranks: the metadata counts every spike: %r" % (P, runs.meta(out)["spike_counts"]))
+    tiny = os.path.join(HERE, "tiny.cfg")
+    full_out = os.path.join(a.workdir, "tiny_full")
+    runs.run_condlif(a.condlif, a.mpiexec, 1, tiny, full_out)
+    ids, ts = runs.spikes(full_out)["p"]
+    check(np.any(ids == 1) and np.any(ids != 1), "tiny.cfg: neuron 1 and others fire")
+    for P in a.ranks:
+        out = os.path.join(a.workdir, "tiny_np%d" % P)
+        runs.run_condlif(a.condlif, a.mpiexec, P, tiny, out,
+                         sets=["populations.p.record_spikes=[1]"])
+        got = runs.spikes(out)["p"]
+        check(np.array_equal(got[0], ids[ids == 1]) and np.array_equal(got[1], ts[ids == 1]),
+              "tiny.cfg, %d ranks: the spikes of neuron 1 only" % P)
     print("%d failure(s)" % runs.failures)
     sys.exit(1 if runs.failures else 0)
 
