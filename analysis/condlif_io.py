@@ -43,6 +43,7 @@ EDGE_TARGET = "target_node_id"
 EDGE_WEIGHT = "0/syn_weight"         # float64, nS (peak conductance)
 EDGE_DELAY = "0/delay"               # float64, ms
 EDGE_ATTRS = ("receptor", "rule", "sorting")
+NO_EDGES = "no %s (set record_edges = true in a projection, or recording.edges)" % EDGES_FILE
 
 META_GROUP = "condlif"
 # Attributes of /condlif: the key used by these tools -> the attribute name in the file.
@@ -470,8 +471,7 @@ def _cmd_meta(args):
 def _cmd_edges(args):
     edges = read_edges(args.rundir)
     if not edges:
-        print("%s: no %s (set record_edges = true in a projection, or recording.edges)"
-              % (run_dir(args.rundir), EDGES_FILE), file=sys.stderr)
+        print("%s: %s" % (run_dir(args.rundir), NO_EDGES), file=sys.stderr)
         return 1
     sizes = population_sizes(args.rundir)
     for name, e in edges.items():

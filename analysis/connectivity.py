@@ -96,8 +96,7 @@ def main(argv=None):
         print("connectivity.py: %s" % e, file=sys.stderr)
         return 1
     if not edges:
-        print("connectivity.py: %s has no %s (set record_edges = true in a projection, or "
-              "recording.edges)" % (condlif_io.run_dir(args.run), condlif_io.EDGES_FILE),
+        print("connectivity.py: %s: %s" % (condlif_io.run_dir(args.run), condlif_io.NO_EDGES),
               file=sys.stderr)
         return 1
     if args.projection:

@@ -51,7 +51,6 @@ typedef struct {
   uint32_t *spike_idx;  /* kernel scratch: spikes of one step of one population */
   double *spike_t;
   uint64_t *node_ids;
-  double *kept_t; /* spike times of the recorded neurons among a step's spikes */
   int64_t n_steps, slice;
   int64_t n_done;    /* steps simulated: n_steps, or fewer when a signal stopped the run */
   double last_flush; /* rank 0: wall-clock time of the last flush of the files */
@@ -272,8 +271,7 @@ static int setup(sim *S) {
     S->spike_idx = cl_malloc(most * sizeof *S->spike_idx);
     S->spike_t = cl_malloc(most * sizeof *S->spike_t);
     S->node_ids = cl_malloc(most * sizeof *S->node_ids);
-    S->kept_t = cl_malloc(most * sizeof *S->kept_t);
-    if (!S->spike_idx || !S->spike_t || !S->node_ids || !S->kept_t)
+    if (!S->spike_idx || !S->spike_t || !S->node_ids)
       status = CL_ERR_MEM;
   }
   if (status == CL_OK)
@@ -285,7 +283,7 @@ static int setup(sim *S) {
   return open_output(S);
 }
 
-static void record_spikes(sim *S, cl_pop *pop, size_t n, const uint32_t *idx, const double *t,
+static void record_spikes(sim *S, cl_pop *pop, size_t n, const uint32_t *idx, double *t,
                           int64_t in_slice) {
   uint64_t P = (uint64_t)S->size;
   for (size_t i = 0; i < n; i++) {
@@ -296,15 +294,14 @@ static void record_spikes(sim *S, cl_pop *pop, size_t n, const uint32_t *idx, co
   pop->n_spikes += n;
   int slot = S->spike_slot[pop->index];
   const uint8_t *mask = S->spike_mask[pop->index];
-  if (slot >= 0 && mask) { /* only the selected neurons' spikes (S->spike_t is scratch) */
+  if (slot >= 0 && mask) { /* only the selected neurons' spikes, compacted in place */
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
       if (mask[idx[i]]) {
         S->node_ids[m] = S->node_ids[i];
-        S->kept_t[m++] = t[i];
+        t[m++] = t[i];
       }
     n = m;
-    t = S->kept_t;
   }
   if (slot >= 0 && n > 0 && cl_output_add_spikes(S->out, (size_t)slot, n, S->node_ids, t))
     cl_error_abort("%s", cl_error_message());
@@ -545,7 +542,6 @@ static void teardown(sim *S) {
   free(S->spike_idx);
   free(S->spike_t);
   free(S->node_ids);
-  free(S->kept_t);
   for (size_t p = 0; S->spike_mask && p < S->net.n_pops; p++)
     free(S->spike_mask[p]);
   free(S->spike_mask);

@@ -14,7 +14,6 @@ the metadata's n_synapses. The run's summary and `condlif_io.py edges` must desc
 """
 import os
 import shlex
-import shutil
 import subprocess
 import sys
 
@@ -159,8 +158,6 @@ def main():
     ap = runs.arg_parser(__doc__, ranks=(1, 2, 3, 4))
     ap.add_argument("config")
     a = ap.parse_args()
-    shutil.rmtree(a.workdir, ignore_errors=True)
-    os.makedirs(a.workdir)
     ref = None
     for P in a.ranks:
         out = os.path.join(a.workdir, "np%d" % P)

@@ -12,7 +12,6 @@ none) with one neuron named: its spikes only, at every rank count.
   check_record_neurons.py --condlif BIN --mpiexec "mpiexec -n" --workdir DIR config
 """
 import os
-import shutil
 import sys
 
 import h5py
@@ -37,8 +36,6 @@ def main():
     ap = runs.arg_parser(__doc__, ranks=(1, 2, 3, 4))
     ap.add_argument("config")
     a = ap.parse_args()
-    shutil.rmtree(a.workdir, ignore_errors=True)
-    os.makedirs(a.workdir)
     full_out = os.path.join(a.workdir, "full")
     runs.run_condlif(a.condlif, a.mpiexec, 1, a.config, full_out, sets=[T_STOP])
     full = runs.spikes(full_out)
