@@ -57,6 +57,7 @@ META_ATTRS = {
     "wall": "wall_seconds",
     "rtf": "real_time_factor",
     "completed": "completed",
+    "continued_from": "continued_from_ms",  # only in a run continued from a checkpoint
     "peak_rss": "peak_rss_bytes",
     "version": "version",
     "git_commit": "git_commit",

@@ -35,7 +35,7 @@ int main(int argc, char **argv) {
   const double interval = 100.0; /* ms of simulated time between flushes */
 
   cl_output_spike_pop pop = {"exc", neurons, 0};
-  cl_output_desc d = {argv[1], 0, 1, &pop, 0, NULL, per_flush * 16, 0, NULL};
+  cl_output_desc d = {argv[1], 0, 1, &pop, 0, NULL, per_flush * 16, 0, NULL, NULL};
   cl_output *out = NULL;
   int st = cl_output_open(&out, MPI_COMM_WORLD, &d);
   if (st != CL_OK) {

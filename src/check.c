@@ -437,6 +437,27 @@ int cl_check_print(FILE *f, const cl_config *cfg, int nranks) {
     fprintf(f, "  warning: nothing is recorded\n");
     warnings++;
   }
+  if (sim->checkpoint != CL_CHECKPOINT_NEVER) {
+    /* 48 B per neuron, 16 per Poisson source or Poisson input target, 8 per spike source
+     * (doc/output.md); the spikes in transit come on top */
+    double ck = 0;
+    for (size_t i = 0; i < cfg->n_populations; i++) {
+      const cl_population_config *p = &cfg->populations[i];
+      ck += (double)p->size * (p->model == CL_MODEL_COND_ALPHA      ? 48.0
+                               : p->model == CL_MODEL_POISSON_SOURCE ? 16.0
+                                                                     : 8.0);
+    }
+    for (size_t i = 0; i < cfg->n_stimuli; i++) {
+      const cl_stimulus_config *s = &cfg->stimuli[i];
+      if (s->kind == CL_STIM_POISSON)
+        ck += 16.0 * selected(&s->sel, cfg->populations[s->target].size);
+    }
+    fprintf(f, "  checkpoint -> %s/checkpoint.h5 (%s plus 16 B per spike in transit) %s; "
+               "condlif --continue goes on from it\n",
+            sim->output, bytes(ck, a, sizeof a),
+            sim->checkpoint == CL_CHECKPOINT_END ? "at a stop by a signal and at the end"
+                                                 : "at a stop by a signal");
+  }
 
   cl_check_memory m;
   cl_check_memory_estimate(cfg, nranks, &m);

@@ -8,6 +8,7 @@
 
 void cl_cli_usage(FILE *f) {
   fputs("usage: condlif [options] CONFIG\n"
+        "       condlif [options] --continue DIR\n"
         "\n"
         "Simulates the network described by the libconfig file CONFIG (format: config/README.md)\n"
         "and writes spikes, state reports and, when asked, its synapses (HDF5) into the run\n"
@@ -27,21 +28,34 @@ void cl_cli_usage(FILE *f) {
         "                          (repeatable; list elements are named by name, by\n"
         "                          source->target for projections, or by [index])\n"
         "      --force             reuse an existing run directory (its files are replaced)\n"
+        "      --continue DIR      go on with the run in DIR from its checkpoint.h5 (written\n"
+        "                          when a signal stops a run, or at its end with\n"
+        "                          simulation.checkpoint = \"end\"), on any number of ranks,\n"
+        "                          up to its t_stop or --set simulation.t_stop=...; the\n"
+        "                          configuration is the checkpoint's (only t_stop, checkpoint\n"
+        "                          and the flush intervals of simulation may be --set)\n"
         "  -q, --quiet             print errors only\n"
         "      --progress          report simulated time, speed and ETA while running (on\n"
         "                          stderr: one line updated every second on a terminal, a\n"
         "                          new line every 10 s into a file or pipe)\n"
         "\n"
         "SIGTERM, SIGINT or SIGUSR1 stops a run at the next spike exchange (every D_min) on\n"
-        "all ranks, with its output written up to there and marked incomplete.\n"
+        "all ranks, with its output written up to there and marked incomplete, and a\n"
+        "checkpoint from which --continue goes on (unless simulation.checkpoint = \"never\").\n"
         "\n"
         "Exit status: 0 on success, 2 for an invalid configuration or command line, 3 for a\n"
         "run stopped by a signal, 1 for other failures.\n",
         f);
 }
 
-static const char *const long_opts[] = {"--help",  "--version", "--check",    "--output", "--set",
-                                        "--force", "--quiet",   "--progress", NULL};
+static const char *const long_opts[] = {"--help",  "--version", "--check",    "--output",
+                                        "--set",   "--force",   "--quiet",    "--progress",
+                                        "--continue", NULL};
+
+/* The settings a continued run may change: the rest is the checkpoint's network. */
+static const char *const resume_keys[] = {"simulation.t_stop", "simulation.checkpoint",
+                                          "simulation.spike_flush_interval",
+                                          "simulation.report_flush_interval", NULL};
 
 static size_t distance(const char *a, const char *b) {
   size_t la = strlen(a), lb = strlen(b);
@@ -108,6 +122,49 @@ static int check_assignment(const char *a) {
   return CL_OK;
 }
 
+/* --continue DIR: the configuration, the run directory and the network are the checkpoint's. */
+static int check_resume(const cl_cli *c) {
+  if (c->config_path)
+    return CL_ERROR(CL_ERR_USER,
+                    "--continue %s takes the configuration from %s/checkpoint.h5: give no "
+                    "configuration file (%s)",
+                    c->resume, c->resume, c->config_path);
+  if (c->output)
+    return CL_ERROR(CL_ERR_USER, "--continue %s writes on in %s: -o/--output does not apply",
+                    c->resume, c->resume);
+  if (c->force)
+    return CL_ERROR(CL_ERR_USER, "--continue %s writes on in the files of %s: --force does not "
+                                 "apply", c->resume, c->resume);
+  for (size_t i = 0; i < c->n_sets; i++) {
+    const char *a = c->sets[i].assignment, *eq = strchr(a, '=');
+    const char *k = a, *ke = eq;
+    while (k < ke && isspace((unsigned char)*k))
+      k++;
+    while (ke > k && isspace((unsigned char)ke[-1]))
+      ke--;
+    int ok = 0;
+    for (size_t j = 0; resume_keys[j] && !ok; j++)
+      ok = strlen(resume_keys[j]) == (size_t)(ke - k) &&
+           strncmp(resume_keys[j], k, (size_t)(ke - k)) == 0;
+    if (!ok)
+      return CL_ERROR(CL_ERR_USER,
+                      "--set %s: a continued run keeps the configuration of its checkpoint; "
+                      "with --continue only simulation.t_stop, simulation.checkpoint, "
+                      "simulation.spike_flush_interval and simulation.report_flush_interval may "
+                      "be set",
+                      a);
+  }
+  return CL_OK;
+}
+
+/* The value of long option arg (argv[*i], its name len characters long), given as "--name=VALUE"
+ * or as the next argument (then *i moves to it); NULL when there is none. */
+static const char *long_value(const char *arg, size_t len, int argc, char **argv, int *i) {
+  if (arg[len] == '=')
+    return arg + len + 1;
+  return *i + 1 < argc ? argv[++*i] : NULL;
+}
+
 static int parse(int argc, char **argv, cl_cli *out) {
   int only_positional = 0;
   for (int i = 1; i < argc; i++) {
@@ -151,12 +208,14 @@ static int parse(int argc, char **argv, cl_cli *out) {
         return CL_ERROR(CL_ERR_USER, "option %s needs a non-empty directory name",
                         arg[1] == 'o' ? "-o" : "--output");
       out->output = val;
+    } else if (strcmp(arg, "--continue") == 0 || strncmp(arg, "--continue=", 11) == 0) {
+      if (!(val = long_value(arg, 10, argc, argv, &i)))
+        return CL_ERROR(CL_ERR_USER, "option --continue needs a run directory; see condlif --help");
+      if (!val[0])
+        return CL_ERROR(CL_ERR_USER, "option --continue needs a non-empty directory name");
+      out->resume = val;
     } else if (strcmp(arg, "--set") == 0 || strncmp(arg, "--set=", 6) == 0) {
-      if (arg[5] == '=')
-        val = arg + 6;
-      else if (i + 1 < argc)
-        val = argv[++i];
-      else
+      if (!(val = long_value(arg, 5, argc, argv, &i)))
         return CL_ERROR(CL_ERR_USER, "option --set needs KEY=VALUE; see condlif --help");
       CL_CALL(check_assignment(val));
       cl_config_override *s = cl_realloc(out->sets, (out->n_sets + 1) * sizeof *s);
@@ -167,6 +226,8 @@ static int parse(int argc, char **argv, cl_cli *out) {
       return unknown_option(arg);
     }
   }
+  if (out->resume && !out->help && !out->version)
+    return check_resume(out);
   if (!out->config_path && !out->help && !out->version)
     return CL_ERROR(CL_ERR_USER, "no configuration file given; usage: condlif [options] CONFIG "
                                  "(see condlif --help)");

@@ -898,7 +898,9 @@ static const char *const keys_sim[] = {"dt",
                                        "spike_flush_interval",
                                        "report_flush_interval",
                                        "threshold_mode",
+                                       "checkpoint",
                                        NULL};
+static const char *const checkpoint_names[] = {"stop", "end", "never", NULL};
 
 #define CL_DEFAULT_SEED 12345
 #define CL_DEFAULT_OUTPUT "condlif_run"
@@ -974,6 +976,9 @@ static int parse_simulation(parser *P, config_setting_t *root) {
   int mode = (int)sim->mode;
   CL_CALL(enum_member(P, g, "threshold_mode", mode_names, 0, &mode));
   sim->mode = (cl_threshold_mode)mode;
+  int ck = (int)sim->checkpoint;
+  CL_CALL(enum_member(P, g, "checkpoint", checkpoint_names, 0, &ck));
+  sim->checkpoint = (cl_checkpoint_mode)ck;
   return CL_OK;
 }
 
@@ -2896,9 +2901,17 @@ int cl_config_load(const char *path, const cl_config_override *overrides, size_t
   }
   MPI_Bcast(text, (int)len, MPI_CHAR, 0, comm);
   text[len] = '\0';
-  st = cl_config_parse(path, text, overrides, n_overrides, warn_flag && rank == 0, out);
+  st = cl_config_parse_all(path, text, overrides, n_overrides, warn_flag, out);
   free(text);
-  return agree_with_message(comm, st, out);
+  return st;
+}
+
+int cl_config_parse_all(const char *path, const char *text, const cl_config_override *overrides,
+                        size_t n_overrides, int warn_flag, cl_config *out) {
+  int rank;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  int st = cl_config_parse(path, text, overrides, n_overrides, warn_flag && rank == 0, out);
+  return agree_with_message(MPI_COMM_WORLD, st, out);
 }
 
 void cl_config_destroy(cl_config *cfg) {
@@ -3062,7 +3075,8 @@ char *cl_config_resolved_text(const cl_config *cfg) {
   fputs(";\n", f);
   put_key_float(f, "  ", "spike_flush_interval", sim->spike_flush_interval, "ms");
   put_key_float(f, "  ", "report_flush_interval", sim->report_flush_interval, "ms");
-  fprintf(f, "  threshold_mode = \"%s\";\n};\n\npopulations = (\n", mode_names[sim->mode]);
+  fprintf(f, "  threshold_mode = \"%s\";\n", mode_names[sim->mode]);
+  fprintf(f, "  checkpoint = \"%s\";\n};\n\npopulations = (\n", checkpoint_names[sim->checkpoint]);
   for (size_t i = 0; i < cfg->n_populations; i++) {
     const cl_population_config *p = &cfg->populations[i];
     fputs("  {\n", f);

@@ -119,6 +119,11 @@ static uint64_t *merge_runs(uint64_t *a, uint64_t *b, const int *displ, int runs
 #define CL_HEAD_SHIFT (64 - CL_EXCHANGE_FLAG_BITS)
 #define CL_HEAD_COUNT ((UINT64_C(1) << CL_HEAD_SHIFT) - 1)
 
+const uint64_t *cl_exchange_unsent(const cl_exchange *ex, size_t *n) {
+  *n = ex->n_local;
+  return ex->n_local ? ex->local + 2 : NULL;
+}
+
 void cl_exchange_start(cl_exchange *ex, const cl_synapses *syn, unsigned flags) {
   if (ex->pending)
     cl_error_abort("internal error: a spike exchange started before the last one finished");

@@ -1,11 +1,14 @@
 /* condlif: simulate a network of conductance-based LIF neurons described in a config file.
- *   mpirun -n 64 condlif net.cfg */
+ *   mpirun -n 64 condlif net.cfg
+ *   mpirun -n 64 condlif --continue RUNDIR     (from its checkpoint) */
 #include <mpi.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "condlif/check.h"
+#include "condlif/checkpoint.h"
 #include "condlif/cli.h"
 #include "condlif/config.h"
 #include "condlif/error.h"
@@ -31,7 +34,20 @@ static int run(int argc, char **argv, int rank, int size) {
     return CL_OK;
   }
   cl_config cfg;
-  status = cl_config_load(cli.config_path, cli.sets, cli.n_sets, rank == 0, &cfg);
+  char *given = NULL, *resolved = NULL;
+  if (cli.resume) {
+    /* the configuration of the checkpoint, resolved (every default as it was), and the run
+     * directory it lies in */
+    status = cl_checkpoint_read_config(cli.resume, &given, &resolved, MPI_COMM_WORLD);
+    char path[CL_PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", cli.resume, CL_CHECKPOINT_FILE);
+    if (status == CL_OK)
+      status = cl_config_parse_all(path, resolved, cli.sets, cli.n_sets, rank == 0, &cfg);
+    if (status == CL_OK)
+      snprintf(cfg.sim.output, sizeof cfg.sim.output, "%s", cli.resume);
+  } else {
+    status = cl_config_load(cli.config_path, cli.sets, cli.n_sets, rank == 0, &cfg);
+  }
   if (status == CL_OK) {
     if (cli.output)
       snprintf(cfg.sim.output, sizeof cfg.sim.output, "%s", cli.output);
@@ -41,11 +57,15 @@ static int run(int argc, char **argv, int rank, int size) {
     } else {
       cl_sim_options opt = {.force = cli.force,
                             .quiet = cli.quiet,
-                            .progress = cli.progress || (!cli.quiet && isatty(STDERR_FILENO))};
+                            .progress = cli.progress || (!cli.quiet && isatty(STDERR_FILENO)),
+                            .resume = cli.resume,
+                            .config_text = given};
       status = cl_sim_run(&cfg, &opt, MPI_COMM_WORLD, stdout);
     }
     cl_config_destroy(&cfg);
   }
+  free(given);
+  free(resolved);
   cl_error_report(MPI_COMM_WORLD, status);
   cl_cli_destroy(&cli);
   return status;

@@ -47,6 +47,7 @@
 
 #include "condlif/error.h"
 #include "condlif/fsutil.h"
+#include "condlif/h5util.h"
 
 #define SPIKES_FILE "spikes.h5"
 #define EDGES_FILE "edges.h5"
@@ -141,58 +142,6 @@ struct cl_output {
 };
 
 /* ---- small helpers ---------------------------------------------------------------------- */
-
-static herr_t walk_cb(unsigned n, const H5E_error2_t *err, void *data) {
-  char *buf = data;
-  if (n == 0 && err->desc)
-    snprintf(buf, 256, "%s (in %s)", err->desc, err->func_name ? err->func_name : "?");
-  return 0;
-}
-
-/* Records an HDF5 failure with the innermost message of HDF5's error stack. */
-static int h5_fail(const char *file, int line, const char *what) {
-  char detail[256] = "no detail";
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_cb, detail);
-  H5Eclear2(H5E_DEFAULT);
-  return cl_error_set(CL_ERR_HDF5, file, line, "HDF5: %s: %s", what, detail);
-}
-#define H5FAIL(what) h5_fail(__FILE__, __LINE__, (what))
-#define H5_TRY(expr, what)                                                                         \
-  do {                                                                                             \
-    if ((expr) < 0)                                                                                \
-      return H5FAIL(what);                                                                         \
-  } while (0)
-
-static void h5_close(hid_t *id) {
-  if (*id >= 0) {
-    switch (H5Iget_type(*id)) {
-    case H5I_FILE:
-      H5Fclose(*id);
-      break;
-    case H5I_GROUP:
-      H5Gclose(*id);
-      break;
-    case H5I_DATASET:
-      H5Dclose(*id);
-      break;
-    case H5I_DATASPACE:
-      H5Sclose(*id);
-      break;
-    case H5I_DATATYPE:
-      H5Tclose(*id);
-      break;
-    case H5I_ATTR:
-      H5Aclose(*id);
-      break;
-    case H5I_GENPROP_LST:
-      H5Pclose(*id);
-      break;
-    default:
-      break;
-    }
-  }
-  *id = H5I_INVALID_HID;
-}
 
 static char *dup_string(const char *s) {
   size_t n = strlen(s) + 1;
@@ -426,6 +375,8 @@ static int check_same_desc(MPI_Comm comm, const cl_output_desc *d) {
     h = fnv_bytes(h, &r->dt, sizeof r->dt);
     h = fnv_bytes(h, &r->n_times, sizeof r->n_times);
   }
+  const int resume = d->resume != NULL;
+  h = fnv_bytes(h, &resume, sizeof resume);
   h = fnv_bytes(h, &d->n_edges, sizeof d->n_edges);
   for (size_t i = 0; i < d->n_edges; i++) {
     const cl_output_edges *e = &d->edges[i];
@@ -555,32 +506,6 @@ done:
 
 /* ---- HDF5 building blocks --------------------------------------------------------------- */
 
-static int attr_write(hid_t loc, const char *name, hid_t file_type, hid_t mem_type, hsize_t n,
-                      const void *value) {
-  hid_t space = n ? H5Screate_simple(1, &n, NULL) : H5Screate(H5S_SCALAR);
-  H5_TRY(space, "creating a dataspace");
-  hid_t a = H5Acreate2(loc, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
-  H5Sclose(space);
-  if (a < 0)
-    return H5FAIL(name);
-  herr_t e = H5Awrite(a, mem_type, value);
-  H5Aclose(a);
-  H5_TRY(e, name);
-  return CL_OK;
-}
-
-/* A scalar variable-length UTF-8 string attribute (what h5py reads as str). */
-static int attr_string(hid_t loc, const char *name, const char *value) {
-  hid_t t = H5Tcopy(H5T_C_S1);
-  H5_TRY(t, "string type");
-  H5Tset_size(t, H5T_VARIABLE);
-  H5Tset_cset(t, H5T_CSET_UTF8);
-  const char *v = value ? value : "";
-  int st = attr_write(loc, name, t, t, 0, &v);
-  H5Tclose(t);
-  return st;
-}
-
 static hid_t sorting_type(void) {
   hid_t t = H5Tenum_create(H5T_NATIVE_SCHAR);
   if (t < 0)
@@ -598,7 +523,7 @@ static int write_sorting(hid_t group, int sorting, int create) {
   signed char v = (signed char)sorting;
   int st = CL_OK;
   if (create) {
-    st = attr_write(group, "sorting", t, t, 0, &v);
+    st = cl_h5_attr_write(group, "sorting", t, t, 0, &v);
   } else {
     hid_t a = H5Aopen(group, "sorting", H5P_DEFAULT);
     if (a < 0 || H5Awrite(a, t, &v) < 0)
@@ -612,8 +537,8 @@ static int write_sorting(hid_t group, int sorting, int create) {
 
 static int write_sonata_root_attrs(hid_t file) {
   unsigned magic = SONATA_MAGIC, version[2] = {0, 1};
-  CL_CALL(attr_write(file, "magic", H5T_STD_U32LE, H5T_NATIVE_UINT, 0, &magic));
-  CL_CALL(attr_write(file, "version", H5T_STD_U32LE, H5T_NATIVE_UINT, 2, version));
+  CL_CALL(cl_h5_attr_write(file, "magic", H5T_STD_U32LE, H5T_NATIVE_UINT, 0, &magic));
+  CL_CALL(cl_h5_attr_write(file, "version", H5T_STD_U32LE, H5T_NATIVE_UINT, 2, version));
   return CL_OK;
 }
 
@@ -719,7 +644,7 @@ static int sonata_create(cl_output *o, const char *path, const char *group, hid_
 
 /* Closes top and f; returns st, or the failure to close f. */
 static int sonata_close(const char *path, hid_t f, hid_t top, int st) {
-  h5_close(&top);
+  cl_h5_close(&top);
   if (f >= 0 && H5Fclose(f) < 0 && st == CL_OK)
     st = H5FAIL(path);
   return st;
@@ -743,9 +668,9 @@ static int create_spikes_file(cl_output *o, const char *path) {
     if (st == CL_OK)
       st = write_sorting(g, SORT_BY_TIME, 1);
     if (st == CL_OK)
-      st = attr_write(g, "recorded_nodes", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0, &p->n_recorded);
+      st = cl_h5_attr_write(g, "recorded_nodes", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0, &p->n_recorded);
     if (st == CL_OK)
-      st = attr_string(dt, "units", "ms");
+      st = cl_h5_attr_string(dt, "units", "ms");
     if (dt >= 0)
       H5Dclose(dt);
     if (di >= 0)
@@ -777,9 +702,9 @@ static int create_report_file(cl_output *o, report *r, const char *path) {
       st = H5FAIL("creating report data");
   }
   if (st == CL_OK)
-    st = attr_string(data, "units", r->units);
+    st = cl_h5_attr_string(data, "units", r->units);
   if (st == CL_OK)
-    st = attr_string(data, "variable", r->variable);
+    st = cl_h5_attr_string(data, "variable", r->variable);
   /* Mapping: written by rank 0, which holds the sorted ids. */
   uint64_t n = r->n_total;
   uint64_t *u64 = NULL;
@@ -828,10 +753,10 @@ static int create_report_file(cl_output *o, report *r, const char *path) {
     st = write_from_rank0(o, ds, m[k].mem, buf, m[k].name);
     if (st == CL_OK && k == 0) {
       unsigned char sorted = 1;
-      st = attr_write(ds, "sorted", H5T_STD_U8LE, H5T_NATIVE_UCHAR, 0, &sorted);
+      st = cl_h5_attr_write(ds, "sorted", H5T_STD_U8LE, H5T_NATIVE_UCHAR, 0, &sorted);
     }
     if (st == CL_OK && k == 3)
-      st = attr_string(ds, "units", "ms");
+      st = cl_h5_attr_string(ds, "units", "ms");
     H5Dclose(ds);
     ds = -1;
   }
@@ -839,7 +764,7 @@ static int create_report_file(cl_output *o, report *r, const char *path) {
   free(u32);
   hid_t ids[3] = {data, map, pop};
   for (int k = 0; k < 3; k++)
-    h5_close(&ids[k]);
+    cl_h5_close(&ids[k]);
   return sonata_close(path, f, top, st);
 }
 
@@ -893,19 +818,19 @@ static int create_edge_pop(hid_t top, const edge_pop *e) {
       break;
     }
     if (k == EDGE_SOURCE || k == EDGE_TARGET)
-      st = attr_string(ds, "node_population", k == EDGE_SOURCE ? e->source : e->target);
+      st = cl_h5_attr_string(ds, "node_population", k == EDGE_SOURCE ? e->source : e->target);
     else if (k == EDGE_WEIGHT)
-      st = attr_string(ds, "units", "nS");
+      st = cl_h5_attr_string(ds, "units", "nS");
     else if (k == EDGE_DELAY)
-      st = attr_string(ds, "units", "ms");
+      st = cl_h5_attr_string(ds, "units", "ms");
     H5Dclose(ds);
   }
   if (st == CL_OK)
-    st = attr_string(g, "receptor", e->receptor);
+    st = cl_h5_attr_string(g, "receptor", e->receptor);
   if (st == CL_OK)
-    st = attr_string(g, "rule", e->rule);
+    st = cl_h5_attr_string(g, "rule", e->rule);
   if (st == CL_OK)
-    st = attr_string(g, "sorting", e->by_source ? "by_source" : "by_target");
+    st = cl_h5_attr_string(g, "sorting", e->by_source ? "by_source" : "by_target");
   if (dcpl >= 0)
     H5Pclose(dcpl);
   if (space >= 0)
@@ -982,17 +907,17 @@ static void destroy(cl_output *o) {
     return;
   for (size_t i = 0; i < o->n_pops; i++) {
     spike_pop *p = &o->pops[i];
-    h5_close(&p->ds_times);
-    h5_close(&p->ds_ids);
-    h5_close(&p->group);
+    cl_h5_close(&p->ds_times);
+    cl_h5_close(&p->ds_ids);
+    cl_h5_close(&p->group);
     free(p->name);
     free(p->buf);
   }
   for (size_t i = 0; i < o->n_reports; i++) {
     report *r = &o->reports[i];
-    h5_close(&r->ds_data);
-    h5_close(&r->ds_time);
-    h5_close(&r->file);
+    cl_h5_close(&r->ds_data);
+    cl_h5_close(&r->ds_time);
+    cl_h5_close(&r->file);
     free(r->file_stem);
     free(r->population);
     free(r->variable);
@@ -1014,11 +939,11 @@ static void destroy(cl_output *o) {
     free(e->rule);
   }
   free(o->edges);
-  h5_close(&o->edges_file);
-  h5_close(&o->spikes_file);
-  h5_close(&o->fapl);
-  h5_close(&o->dxpl);
-  h5_close(&o->dxpl_ind);
+  cl_h5_close(&o->edges_file);
+  cl_h5_close(&o->spikes_file);
+  cl_h5_close(&o->fapl);
+  cl_h5_close(&o->dxpl);
+  cl_h5_close(&o->dxpl_ind);
   free(o->pops);
   free(o->reports);
   free(o->dir);
@@ -1144,6 +1069,124 @@ static void remove_partials(cl_output *o, char *path, size_t len) {
   }
 }
 
+/* Reads the int8 enum attribute sorting of a spike group. */
+static int read_sorting(hid_t group, int *sorting) {
+  hid_t t = sorting_type(), a = t < 0 ? -1 : H5Aopen(group, "sorting", H5P_DEFAULT);
+  signed char v = SORT_NONE;
+  herr_t e = a < 0 ? -1 : H5Aread(a, t, &v);
+  if (a >= 0)
+    H5Aclose(a);
+  if (t >= 0)
+    H5Tclose(t);
+  H5_TRY(e, "reading attribute sorting");
+  *sorting = v;
+  return CL_OK;
+}
+
+/* The number of rows of ds (its first dimension) in *n, and its second in *cols if not NULL. */
+static int ds_extent(hid_t ds, hsize_t *n, hsize_t *cols, const char *what) {
+  hsize_t dims[2] = {0, 0};
+  hid_t fs = H5Dget_space(ds);
+  int nd = fs < 0 ? -1 : H5Sget_simple_extent_dims(fs, dims, NULL);
+  if (fs >= 0)
+    H5Sclose(fs);
+  H5_TRY(nd, what);
+  *n = dims[0];
+  if (cols)
+    *cols = nd > 1 ? dims[1] : 0;
+  return CL_OK;
+}
+
+/* Writes mapping/time's stop (exclusive) after the rows written (rank 0). Collective. */
+static int write_report_stop(cl_output *o, report *r);
+static int append(cl_output *out, int durable);
+
+/* Opens the files of a continued run and cuts them back to the checkpoint's sizes. A file
+ * holding fewer spikes or samples than the checkpoint counted is not the one it was written
+ * with: an error. The completed marker goes first, so that a continuation that fails midway
+ * leaves a run marked incomplete (and --continue can start it again). Collective. */
+static int open_resumed(cl_output *o, const cl_output_resume *res) {
+  size_t len = strlen(o->dir) + 2 * NAME_MAX_LEN + 64;
+  char *path = cl_malloc(len);
+  int st = path ? CL_OK : CL_ERR_MEM;
+  if (st == CL_OK && o->rank == 0)
+    for (size_t i = 0; i < n_files(o) && st == CL_OK; i++) {
+      char name[NAME_MAX_LEN + 8];
+      file_name(o, i, name, sizeof name);
+      snprintf(path, len, "%s/%s", o->dir, name);
+      struct stat sb;
+      if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+        st = CL_ERROR(CL_ERR_USER,
+                      "cannot continue the run in %s: %s is missing (the checkpoint's run wrote "
+                      "it)",
+                      o->dir, path);
+    }
+  if ((st = cl_error_agree(o->comm, st)) == CL_OK)
+    st = cl_error_agree(o->comm, open_files(o, path, len));
+  free(path);
+  /* first every check, then the changes */
+  for (size_t i = 0; i < o->n_pops && st == CL_OK; i++) {
+    spike_pop *p = &o->pops[i];
+    hsize_t n = 0;
+    st = ds_extent(p->ds_times, &n, NULL, p->name);
+    if (st == CL_OK && n < res->spikes[i])
+      st = CL_ERROR(CL_ERR_USER,
+                    "cannot continue the run in %s: spikes.h5 holds %llu spikes of %s, the "
+                    "checkpoint counted %llu (the files are not those it was written with)",
+                    o->dir, (unsigned long long)n, p->name, (unsigned long long)res->spikes[i]);
+    if (st == CL_OK)
+      st = read_sorting(p->group, &p->sorting);
+    st = cl_error_agree(o->comm, st);
+  }
+  for (size_t i = 0; i < o->n_reports && st == CL_OK; i++) {
+    report *r = &o->reports[i];
+    hsize_t n = 0, cols = 0;
+    st = ds_extent(r->ds_data, &n, &cols, r->file_stem);
+    if (st == CL_OK && (n < res->rows[i] || cols != r->n_total))
+      st = CL_ERROR(CL_ERR_USER,
+                    "cannot continue the run in %s: %s.h5 holds %llu samples of %llu neurons, the "
+                    "checkpoint counted %llu of %llu (the files are not those it was written with)",
+                    o->dir, r->file_stem, (unsigned long long)n, (unsigned long long)cols,
+                    (unsigned long long)res->rows[i], (unsigned long long)r->n_total);
+    st = cl_error_agree(o->comm, st);
+  }
+  if (st == CL_OK) {
+    htri_t has = H5Aexists_by_name(o->spikes_file, "condlif", "completed", H5P_DEFAULT);
+    if (has > 0 && H5Adelete_by_name(o->spikes_file, "condlif", "completed", H5P_DEFAULT) < 0)
+      st = H5FAIL("removing the completed marker");
+  }
+  for (size_t i = 0; i < o->n_pops && (st = cl_error_agree(o->comm, st)) == CL_OK; i++) {
+    spike_pop *p = &o->pops[i];
+    hsize_t keep = res->spikes[i];
+    if (H5Dset_extent(p->ds_times, &keep) < 0 || H5Dset_extent(p->ds_ids, &keep) < 0)
+      st = H5FAIL("cutting the spikes back to the checkpoint");
+    p->n_written = keep;
+    p->key_max = keep ? time_key(res->spike_t_max[i]) : 0;
+  }
+  for (size_t i = 0; i < o->n_reports && (st = cl_error_agree(o->comm, st)) == CL_OK; i++) {
+    report *r = &o->reports[i];
+    hsize_t dims[2] = {res->rows[i], r->n_total};
+    if (H5Dset_extent(r->ds_data, dims) < 0)
+      st = H5FAIL("cutting a report back to the checkpoint");
+    r->rows_written = dims[0];
+    if ((st = cl_error_agree(o->comm, st)) == CL_OK)
+      st = write_report_stop(o, r);
+  }
+  if ((st = cl_error_agree(o->comm, st)) == CL_OK)
+    st = append(o, 1); /* nothing buffered: flushes the files as cut */
+  return cl_error_agree(o->comm, st);
+}
+
+void cl_output_written(const cl_output *out, uint64_t *spikes, double *spike_t_max,
+                       uint64_t *rows) {
+  for (size_t i = 0; i < out->n_pops; i++) {
+    spikes[i] = out->pops[i].n_written;
+    spike_t_max[i] = spikes[i] ? key_time(out->pops[i].key_max) : 0.0;
+  }
+  for (size_t i = 0; i < out->n_reports; i++)
+    rows[i] = out->reports[i].rows_written;
+}
+
 int cl_output_open(cl_output **out, MPI_Comm comm, const cl_output_desc *desc) {
   *out = NULL;
   int st = cl_error_agree(comm, validate_desc(desc));
@@ -1175,6 +1218,16 @@ int cl_output_open(cl_output **out, MPI_Comm comm, const cl_output_desc *desc) {
   if (st != CL_OK) {
     destroy(o);
     return st;
+  }
+
+  if (desc->resume) {
+    st = open_resumed(o, desc->resume);
+    if (st != CL_OK) {
+      destroy(o);
+      return st;
+    }
+    *out = o;
+    return CL_OK;
   }
 
   /* Rank 0 checks and creates the run directory. */
@@ -1635,7 +1688,12 @@ static int flush_report(cl_output *o, report *r) {
     return st;
   r->rows_written += k;
   r->rows = 0;
-  /* mapping/time: stop (exclusive) follows the rows written. */
+  return write_report_stop(o, r);
+}
+
+/* mapping/time: stop (exclusive) follows the rows written. */
+static int write_report_stop(cl_output *o, report *r) {
+  int st = CL_OK;
   double stop = r->t_start + (double)r->rows_written * r->dt;
   hid_t fs = H5Dget_space(r->ds_time);
   hsize_t one = 1, at = 1;
@@ -1690,25 +1748,6 @@ int cl_output_append(cl_output *out) {
 
 /* A scalar fixed-length string dataset (written by rank 0): long texts do not fit in an
  * attribute, and parallel HDF5 cannot write variable-length data. */
-static int write_text(cl_output *o, hid_t loc, const char *name, const char *text) {
-  const char *s = text ? text : "";
-  hid_t t = H5Tcopy(H5T_C_S1);
-  H5_TRY(t, name);
-  H5Tset_size(t, strlen(s) + 1);
-  H5Tset_strpad(t, H5T_STR_NULLTERM);
-  H5Tset_cset(t, H5T_CSET_UTF8);
-  hid_t space = H5Screate(H5S_SCALAR);
-  hid_t ds =
-      space < 0 ? -1 : H5Dcreate2(loc, name, t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  int st = ds < 0 ? H5FAIL(name) : write_from_rank0(o, ds, t, s, name);
-  if (ds >= 0)
-    H5Dclose(ds);
-  if (space >= 0)
-    H5Sclose(space);
-  H5Tclose(t);
-  return st;
-}
-
 static size_t longest(size_t n, const char *const *names) {
   size_t l = 1;
   for (size_t i = 0; i < n; i++)
@@ -1749,7 +1788,7 @@ static int write_table(cl_output *o, hid_t loc, const char *dsname, size_t n,
   }
   hid_t ids[4] = {ds, space, ct, st_t};
   for (int i = 0; i < 4; i++)
-    h5_close(&ids[i]);
+    cl_h5_close(&ids[i]);
   free(buf);
   return st;
 }
@@ -1786,7 +1825,7 @@ static int write_timers_by_rank(cl_output *o, hid_t g, const cl_output_meta *m,
   if (st == CL_OK) {
     for (size_t i = 0; i < m->n_timers; i++)
       memcpy(names + i * len, m->timer_names[i], strlen(m->timer_names[i]));
-    st = attr_write(ds, "phases", str, str, m->n_timers, names);
+    st = cl_h5_attr_write(ds, "phases", str, str, m->n_timers, names);
   }
   if (str >= 0)
     H5Tclose(str);
@@ -1806,13 +1845,13 @@ static int write_meta_group(cl_output *o, const cl_output_meta *m, const uint64_
   H5_TRY(g, "creating /condlif");
   int n_ranks = o->size;
   double wall = maxes[0], rss = maxes[1];
-  double rtf = wall > 0 ? m->t_stop / 1000.0 / wall : 0.0;
-  int st = attr_string(g, "version", m->version);
+  double rtf = wall > 0 ? (m->t_stop - m->t_start) / 1000.0 / wall : 0.0;
+  int st = cl_h5_attr_string(g, "version", m->version);
   if (st == CL_OK)
-    st = attr_string(g, "git_commit", m->git_commit);
+    st = cl_h5_attr_string(g, "git_commit", m->git_commit);
 #define ATTR(name, ft, mt, ptr)                                                                    \
   if (st == CL_OK)                                                                                 \
-  st = attr_write(g, name, ft, mt, 0, ptr)
+  st = cl_h5_attr_write(g, name, ft, mt, 0, ptr)
   ATTR("n_ranks", H5T_STD_I32LE, H5T_NATIVE_INT, &n_ranks);
   ATTR("seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &m->seed);
   ATTR("dt_ms", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &m->dt);
@@ -1824,11 +1863,13 @@ static int write_meta_group(cl_output *o, const cl_output_meta *m, const uint64_
   ATTR("wall_seconds", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &wall);
   ATTR("peak_rss_bytes", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &rss);
   ATTR("real_time_factor", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &rtf);
+  if (m->t_start > 0)
+    ATTR("continued_from_ms", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &m->t_start);
 #undef ATTR
   if (st == CL_OK)
-    st = write_text(o, g, "config", m->config_text);
+    st = cl_h5_write_text(g, "config", m->config_text, o->dxpl, o->rank == 0);
   if (st == CL_OK)
-    st = write_text(o, g, "config_resolved", m->resolved_text);
+    st = cl_h5_write_text(g, "config_resolved", m->resolved_text, o->dxpl, o->rank == 0);
   static const char *const count_names[1] = {"spikes"};
   if (st == CL_OK)
     st = write_table(o, g, "spike_counts", m->n_pops, m->pop_names, 1, count_names,
@@ -1841,7 +1882,7 @@ static int write_meta_group(cl_output *o, const cl_output_meta *m, const uint64_
     st = write_timers_by_rank(o, g, m, by_rank);
   if (st == CL_OK && m->completed) {
     unsigned char one = 1;
-    st = attr_write(g, "completed", H5T_STD_U8LE, H5T_NATIVE_UCHAR, 0, &one);
+    st = cl_h5_attr_write(g, "completed", H5T_STD_U8LE, H5T_NATIVE_UCHAR, 0, &one);
   }
   H5Gclose(g);
   if (st == CL_OK && H5Fflush(f, H5F_SCOPE_LOCAL) < 0)
@@ -1854,8 +1895,10 @@ static int write_meta_group(cl_output *o, const cl_output_meta *m, const uint64_
  *               t_stop_ms (float64); d_min_steps, d_max_steps (int64); n_neurons, n_synapses
  *               (uint64, synapses summed over ranks); wall_seconds and peak_rss_bytes (float64,
  *               maxima over ranks); real_time_factor = (t_stop_ms / 1000) / wall_seconds
- *               (simulated seconds per wall-clock second); completed (uint8 1, only when the
- *               run reached t_stop)
+ *               (simulated seconds per wall-clock second; of this part of a continued run);
+ *               completed (uint8 1, only when the run reached t_stop); continued_from_ms
+ *               (float64: a run continued from a checkpoint, where this part began; the
+ *               timers, wall time and memory are this part's)
  *   config, config_resolved   scalar fixed-length strings: the configuration as given and
  *                             with defaults and units applied
  *   spike_counts  compound [n_pops] {name, spikes (uint64, summed over ranks)}
@@ -1917,17 +1960,17 @@ int cl_output_close(cl_output **out) {
   int cst = CL_OK;
   for (size_t i = 0; i < o->n_reports; i++) {
     report *r = &o->reports[i];
-    h5_close(&r->ds_data);
-    h5_close(&r->ds_time);
+    cl_h5_close(&r->ds_data);
+    cl_h5_close(&r->ds_time);
     if (r->file >= 0 && H5Fclose(r->file) < 0)
       cst = H5FAIL(r->file_stem);
     r->file = H5I_INVALID_HID;
   }
   for (size_t i = 0; i < o->n_pops; i++) {
     spike_pop *p = &o->pops[i];
-    h5_close(&p->ds_times);
-    h5_close(&p->ds_ids);
-    h5_close(&p->group);
+    cl_h5_close(&p->ds_times);
+    cl_h5_close(&p->ds_ids);
+    cl_h5_close(&p->group);
   }
   if (o->spikes_file >= 0 && H5Fclose(o->spikes_file) < 0)
     cst = H5FAIL(SPIKES_FILE);

@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "condlif/checkpoint.h"
 #include "condlif/edges.h"
 #include "condlif/error.h"
 #include "condlif/exchange.h"
@@ -43,6 +44,8 @@ typedef struct {
   size_t n_edges;         /* projections whose synapses go to edges.h5 */
   cl_output_edges *edges; /* [n_projections] their description */
   double edges_wall;      /* seconds spent writing edges.h5 (part of the write phase) */
+  double ckpt_wall;       /* seconds spent writing checkpoint.h5 (part of the write phase) */
+  int ckpt_written;
   size_t n_rec;
   recording *rec;
   int *spike_slot;      /* output index of each population's spikes, -1 when not recorded */
@@ -52,7 +55,10 @@ typedef struct {
   double *spike_t;
   uint64_t *node_ids;
   int64_t n_steps, slice;
+  int64_t n0;        /* the first step of this run: 0, or a continued run's checkpoint step */
   int64_t n_done;    /* steps simulated: n_steps, or fewer when a signal stopped the run */
+  int64_t unsent_start; /* the slice of the spikes not yet exchanged when the run stopped */
+  cl_checkpoint_counts resumed; /* a continued run: what its checkpoint counted */
   double last_flush; /* rank 0: wall-clock time of the last flush of the files */
 } sim;
 
@@ -204,8 +210,10 @@ static int open_output(sim *S) {
   }
   S->edges = cl_calloc(cfg->n_projections + 1, sizeof *S->edges);
   int status = S->edges ? CL_OK : CL_ERR_MEM;
-  if ((status = cl_error_agree(S->comm, status)) == CL_OK)
+  /* a continued run keeps the edges.h5 its first part wrote */
+  if ((status = cl_error_agree(S->comm, status)) == CL_OK && !S->opt->resume)
     status = cl_edges_describe(cfg, S->syn.n_per_projection, S->comm, S->edges, &S->n_edges);
+  const cl_output_resume resume = {S->resumed.spikes, S->resumed.spike_t_max, S->resumed.rows};
   cl_output_desc desc = {.dir = cfg->sim.output,
                          .force = S->opt->force,
                          .n_spike_pops = nsp,
@@ -214,7 +222,8 @@ static int open_output(sim *S) {
                          .reports = rp,
                          .spike_buffer_bytes = CL_FLUSH_SPIKE_BYTES,
                          .n_edges = S->n_edges,
-                         .edges = S->edges};
+                         .edges = S->edges,
+                         .resume = S->opt->resume ? &resume : NULL};
   if (status == CL_OK)
     status = cl_output_open(&S->out, S->comm, &desc);
   free(sp);
@@ -243,6 +252,34 @@ static int spike_masks(sim *S) {
         m[(sel->ids[k] - first) / P] = 1;
   }
   return CL_OK;
+}
+
+/* A continued run: the state, counts and spikes in transit of the checkpoint in
+ * S->opt->resume. Collective. */
+static int resume(sim *S) {
+  uint64_t *gid = NULL;
+  int64_t *step = NULL;
+  size_t n = 0;
+  CL_CALL(cl_checkpoint_read(S->opt->resume, S->cfg, &S->net, &S->stim, &S->resumed, &gid, &step,
+                             &n, S->comm));
+  const double dt = S->cfg->sim.dt;
+  int status = CL_OK;
+  S->n0 = S->resumed.step;
+  if (S->n0 >= S->n_steps)
+    status = CL_ERROR(CL_ERR_USER,
+                      "%s/" CL_CHECKPOINT_FILE " is at t = %.10g ms and simulation.t_stop is "
+                      "%.10g ms: nothing to continue (give a later t_stop, e.g. --set "
+                      "simulation.t_stop=\"%.10g ms\")",
+                      S->opt->resume, (double)S->n0 * dt, S->cfg->sim.t_stop,
+                      2.0 * (double)S->n0 * dt);
+  else
+    status = cl_synapses_enqueue_from(&S->syn, &S->queue, gid, step, n, S->n0);
+  /* the spikes of the earlier parts count on rank 0 */
+  for (size_t p = 0; p < S->net.n_pops && S->rank == 0; p++)
+    S->net.pops[p].n_spikes = S->resumed.spike_count[p];
+  free(gid);
+  free(step);
+  return cl_error_agree(S->comm, status);
 }
 
 /* Everything up to the time loop; every step that can fail on some ranks only ends in an
@@ -278,6 +315,8 @@ static int setup(sim *S) {
     status = spike_masks(S);
   status = cl_error_agree(S->comm, status);
   CL_CALL(status);
+  if (S->opt->resume)
+    CL_CALL(resume(S));
   /* Slices of D_min steps (at most 65535, the width of the step field of a spike). */
   S->slice = S->syn.d_min < 65535 ? S->syn.d_min : 65535;
   return open_output(S);
@@ -394,13 +433,15 @@ static double peak_rss_bytes(void) {
  * one line per report. */
 static void progress(const sim *S, int64_t step, double t_wall0, int final, int tty) {
   double dt = S->cfg->sim.dt, wall = cl_timer_now() - t_wall0;
-  double done = (double)step / (double)(S->n_steps ? S->n_steps : 1);
-  double sim_s = (double)step * dt * 1e-3;
+  /* of this run's part (a continued run began at n0) */
+  double done = (double)(step - S->n0) / (double)(S->n_steps > S->n0 ? S->n_steps - S->n0 : 1);
+  double sim_s = (double)(step - S->n0) * dt * 1e-3;
   double rtf = sim_s > 0 ? wall / sim_s : 0.0;
   double eta = done > 0 ? wall * (1.0 - done) / done : 0.0;
   fprintf(stderr,
           "%scondlif: t = %.1f / %.1f ms (%5.1f%%), %.3g s wall per s simulated, ETA %.0f s%s",
-          tty ? "\r" : "", (double)step * dt, S->cfg->sim.t_stop, 100.0 * done, rtf, eta,
+          tty ? "\r" : "", (double)step * dt, S->cfg->sim.t_stop,
+          100.0 * (double)step / (double)(S->n_steps ? S->n_steps : 1), rtf, eta,
           final || !tty ? "\n" : "  ");
   fflush(stderr);
 }
@@ -446,7 +487,7 @@ static void run_loop(sim *S) {
       steps_of(fmin(S->cfg->sim.spike_flush_interval, S->cfg->sim.report_flush_interval), dt);
   if (flush_every < 1)
     flush_every = 1;
-  int64_t next_flush = flush_every;
+  int64_t next_flush = S->n0 + flush_every;
   int show = S->rank == 0 && S->opt->progress;
   /* every second on a terminal, every CL_PROGRESS_LOG seconds into a log */
   const int tty = show && isatty(STDERR_FILENO);
@@ -454,7 +495,7 @@ static void run_loop(sim *S) {
   double t0 = cl_timer_now(), next_show = t0 + every;
   S->last_flush = t0;
   int64_t in_flight = -1; /* the start of the slice being exchanged */
-  for (int64_t start = 0; start < S->n_steps; start += S->slice) {
+  for (int64_t start = S->n0; start < S->n_steps; start += S->slice) {
     int64_t end = start + S->slice < S->n_steps ? start + S->slice : S->n_steps;
     for (int64_t step = start; step < end; step++) {
       if (S->queue.n) {
@@ -474,6 +515,7 @@ static void run_loop(sim *S) {
         in_flight = -1;
         if (flags & CL_FLAG_STOP) {
           S->n_done = step + 1;
+          S->unsent_start = start;
           if (show)
             progress(S, S->n_done, t0, 1, tty);
           return;
@@ -501,6 +543,49 @@ static void run_loop(sim *S) {
     progress(S, S->n_steps, t0, 1, tty);
 }
 
+/* Writes <output>/checkpoint.h5 at the step the run ended with (after the output's last
+ * append: the files' sizes are the ones the checkpoint counts). Collective. */
+static int write_checkpoint(sim *S, const uint64_t *counts) {
+  const cl_spike_queue *q = &S->queue;
+  size_t n_unsent = 0;
+  const uint64_t *unsent = cl_exchange_unsent(&S->ex, &n_unsent);
+  size_t n = q->n + n_unsent, n_spk = 0;
+  for (size_t p = 0; p < S->cfg->n_populations; p++)
+    n_spk += S->spike_slot[p] >= 0;
+  uint64_t *gid = cl_malloc((n + 1) * sizeof *gid);
+  int64_t *step = cl_malloc((n + 1) * sizeof *step);
+  cl_checkpoint_counts c = {.step = S->n_done,
+                            .spike_count = (uint64_t *)counts,
+                            .n_spike_files = n_spk,
+                            .spikes = cl_calloc(n_spk + 1, sizeof(uint64_t)),
+                            .spike_t_max = cl_calloc(n_spk + 1, sizeof(double)),
+                            .n_reports = S->n_rec,
+                            .rows = cl_calloc(S->n_rec + 1, sizeof(uint64_t))};
+  int status = gid && step && c.spikes && c.spike_t_max && c.rows ? CL_OK : CL_ERR_MEM;
+  if ((status = cl_error_agree(S->comm, status)) == CL_OK) {
+    /* the spikes queued for delivery here, and this rank's spikes of the step whose exchange
+     * the stop left unsent */
+    for (size_t i = 0; i < q->n; i++) {
+      gid[i] = cl_synapses_queued_gid(&S->syn, q, i);
+      step[i] = q->s[i].step;
+    }
+    for (size_t i = 0; i < n_unsent; i++) {
+      gid[q->n + i] = unsent[i] & CL_SPIKE_GID_MASK;
+      step[q->n + i] = S->unsent_start + (int64_t)(unsent[i] >> CL_SPIKE_STEP_SHIFT);
+    }
+    cl_output_written(S->out, c.spikes, c.spike_t_max, c.rows);
+    const char *text = S->opt->config_text ? S->opt->config_text : S->cfg->text;
+    status = cl_checkpoint_write(S->cfg->sim.output, text, S->cfg, &S->net, &S->stim, gid, step, n,
+                                 &c, S->comm);
+  }
+  free(gid);
+  free(step);
+  free(c.spikes);
+  free(c.spike_t_max);
+  free(c.rows);
+  return status;
+}
+
 static void summary(const sim *S, FILE *f, double wall, const uint64_t *counts,
                     const double *tmax) {
   const cl_config *cfg = S->cfg;
@@ -524,10 +609,16 @@ static void summary(const sim *S, FILE *f, double wall, const uint64_t *counts,
     fprintf(f, "  edges.h5: %llu synapses of %zu projection%s, written in %.3f s\n",
             (unsigned long long)n, S->n_edges, S->n_edges == 1 ? "" : "s", S->edges_wall);
   }
-  /* per simulated second: the time loop and the end, without building and edges.h5 */
-  const double loop = wall - tmax[CL_PHASE_BUILD] - S->edges_wall;
+  if (S->ckpt_written)
+    fprintf(f, "  checkpoint.h5 at t = %.10g ms, written in %.3f s\n", T, S->ckpt_wall);
+  /* per simulated second of this part: the time loop and the end, without building, edges.h5
+   * and the checkpoint */
+  const double loop = wall - tmax[CL_PHASE_BUILD] - S->edges_wall - S->ckpt_wall;
+  const double part = (double)(S->n_done - S->n0) * cfg->sim.dt;
   fprintf(f, "  wall %.3f s (build %.3f s), %.3f s per simulated second; output in %s\n", wall,
-          tmax[CL_PHASE_BUILD], T > 0 ? loop / (T * 1e-3) : 0.0, cfg->sim.output);
+          tmax[CL_PHASE_BUILD], part > 0 ? loop / (part * 1e-3) : 0.0, cfg->sim.output);
+  if (S->n0 > 0)
+    fprintf(f, "  continued from the checkpoint at t = %.10g ms\n", (double)S->n0 * cfg->sim.dt);
 }
 
 static void teardown(sim *S) {
@@ -547,6 +638,7 @@ static void teardown(sim *S) {
   free(S->spike_mask);
   cl_exchange_destroy(&S->ex);
   cl_spike_queue_destroy(&S->queue);
+  cl_checkpoint_counts_free(&S->resumed);
   cl_stimuli_destroy(&S->stim);
   cl_synapses_destroy(&S->syn);
   cl_network_destroy(&S->net);
@@ -585,7 +677,6 @@ int cl_sim_run(const cl_config *cfg, const cl_sim_options *opt, MPI_Comm comm, F
   if (cl_output_append(S.out) != CL_OK)
     cl_error_abort("%s", cl_error_message());
   cl_timer_stop(&S.timer);
-  double wall = cl_timer_now() - t_start;
 
   size_t np = cfg->n_populations;
   uint64_t *counts = cl_calloc(np, sizeof *counts), *local = cl_calloc(np, sizeof *local);
@@ -597,14 +688,28 @@ int cl_sim_run(const cl_config *cfg, const cl_sim_options *opt, MPI_Comm comm, F
     names[p] = cfg->populations[p].name;
   }
   MPI_Allreduce(local, counts, (int)np, MPI_UINT64_T, MPI_SUM, comm);
+  /* the checkpoint, at a stop (unless never) or at the end (when asked); a failure to write it
+   * leaves the run's output complete, and the run fails after its metadata is written */
+  const cl_checkpoint_mode mode = cfg->sim.checkpoint;
+  int ckpt_status = CL_OK;
+  if (stopped ? mode != CL_CHECKPOINT_NEVER : mode == CL_CHECKPOINT_END) {
+    const double t0 = cl_timer_now();
+    cl_timer_start(&S.timer, CL_PHASE_WRITE);
+    ckpt_status = write_checkpoint(&S, counts);
+    cl_timer_stop(&S.timer);
+    S.ckpt_wall = cl_timer_now() - t0;
+    S.ckpt_written = ckpt_status == CL_OK;
+  }
+  double wall = cl_timer_now() - t_start;
   char *resolved = cl_config_resolved_text(cfg);
-  cl_output_meta meta = {.config_text = cfg->text,
+  cl_output_meta meta = {.config_text = opt->config_text ? opt->config_text : cfg->text,
                          .resolved_text = resolved ? resolved : "",
                          .version = CL_VERSION_STRING,
                          .git_commit = cl_git_commit,
                          .seed = cfg->sim.seed,
                          .dt = cfg->sim.dt,
                          .t_stop = (double)S.n_done * cfg->sim.dt,
+                         .t_start = (double)S.n0 * cfg->sim.dt,
                          .d_min_steps = S.syn.d_min,
                          .d_max_steps = S.syn.d_max,
                          .n_neurons = cfg->n_total,
@@ -626,14 +731,18 @@ int cl_sim_run(const cl_config *cfg, const cl_sim_options *opt, MPI_Comm comm, F
   MPI_Reduce(S.timer.seconds, tmax, CL_NPHASES, MPI_DOUBLE, MPI_MAX, 0, comm);
   if (status == CL_OK && S.rank == 0 && !opt->quiet)
     summary(&S, out, wall, counts, tmax);
-  if (status == CL_OK && stopped) {
+  if (status == CL_OK && ckpt_status != CL_OK)
+    status = ckpt_status; /* its message is the one recorded */
+  else if (status == CL_OK && stopped) {
     const double dt = cfg->sim.dt;
     status = CL_ERROR(CL_ERR_STOPPED,
                       "stopped by %s%s at t = %.10g ms of %.10g ms; %s holds the run up to there "
-                      "(its metadata: t_stop_ms %.10g, no completed marker)",
+                      "(its metadata: t_stop_ms %.10g, no completed marker)%s%s",
                       signal_name(stop_signal), stop_signal ? "" : " to another rank",
                       (double)S.n_done * dt, (double)S.n_steps * dt, cfg->sim.output,
-                      (double)S.n_done * dt);
+                      (double)S.n_done * dt,
+                      S.ckpt_written ? "; go on from there with condlif --continue " : "",
+                      S.ckpt_written ? cfg->sim.output : "");
   }
   free(resolved);
   free(counts);

@@ -149,6 +149,40 @@ void cl_synapses_deliver(const cl_synapses *syn, cl_spike_queue *q, double *x_ex
     deliver(syn, q, rows, step, NULL, NULL, NULL, syn->delay16);
 }
 
+uint64_t cl_synapses_queued_gid(const cl_synapses *syn, const cl_spike_queue *q, size_t i) {
+  /* the g with row[g] < end <= row[g + 1]: end = row[gid + 1] and the row is not empty */
+  const uint64_t end = q->s[i].end;
+  uint64_t lo = 0, hi = syn->n_gids - 1;
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo + 1) / 2;
+    if (syn->row[mid] < end)
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  return lo;
+}
+
+int cl_synapses_enqueue_from(const cl_synapses *syn, cl_spike_queue *q, const uint64_t *gid,
+                             const int64_t *step, size_t n, int64_t now) {
+  if (q->n + n > q->cap) {
+    size_t cap = q->n + n + 64;
+    cl_pending_spike *grown = cl_realloc(q->s, cap * sizeof *grown);
+    CL_ALLOC_CHECK(grown);
+    q->s = grown;
+    q->cap = cap;
+  }
+  for (size_t i = 0; i < n; i++) {
+    uint64_t g = gid[i], k = syn->row[g], end = syn->row[g + 1];
+    /* a source's synapses are sorted by delay: skip those that arrived before now */
+    while (k < end && step[i] + 1 + cl_synapses_delay(syn, g, k) < now)
+      k++;
+    if (k < end)
+      q->s[q->n++] = (cl_pending_spike){end, step[i], k, step[i] + 1 + cl_synapses_delay(syn, g, k)};
+  }
+  return CL_OK;
+}
+
 void cl_spike_queue_destroy(cl_spike_queue *q) {
   free(q->s);
   memset(q, 0, sizeof *q);

@@ -139,6 +139,13 @@ typedef struct {
   double interval; /* ms, a multiple of dt */
 } cl_report_config;
 
+/* When a run writes <output>/checkpoint.h5, from which --continue goes on. */
+typedef enum {
+  CL_CHECKPOINT_STOP = 0,  /* when a signal stops the run (default) */
+  CL_CHECKPOINT_END = 1,   /* also when it reaches t_stop (to extend it later) */
+  CL_CHECKPOINT_NEVER = 2,
+} cl_checkpoint_mode;
+
 typedef struct {
   double dt;                   /* ms */
   double t_stop;               /* ms */
@@ -148,6 +155,7 @@ typedef struct {
   double spike_flush_interval;  /* ms of simulated time between spike-file flushes */
   double report_flush_interval; /* ms of simulated time between report flushes */
   cl_threshold_mode mode;       /* default threshold mode of populations */
+  cl_checkpoint_mode checkpoint; /* when checkpoint.h5 is written */
 } cl_simulation_config;
 
 typedef struct cl_config {
@@ -183,6 +191,11 @@ int cl_config_parse(const char *path, const char *text, const cl_config_override
  * every rank returns the same status. */
 int cl_config_load(const char *path, const cl_config_override *overrides, size_t n_overrides,
                    int warn, cl_config *out);
+
+/* cl_config_parse on every rank of the same text (a continued run's, from its checkpoint),
+ * agreeing on the outcome as cl_config_load does. Collective. */
+int cl_config_parse_all(const char *path, const char *text, const cl_config_override *overrides,
+                        size_t n_overrides, int warn, cl_config *out);
 
 /* The resolved configuration (all defaults and units applied) as libconfig text; malloc'ed,
  * owned by the caller. */

@@ -70,6 +70,9 @@ void cl_exchange_poll(cl_exchange *ex);
  * output early and to stop on a signal). */
 unsigned cl_exchange_finish(cl_exchange *ex, const uint64_t **spikes, size_t *n);
 
+/* The spikes pushed since the last start (step within their slice << CL_SPIKE_STEP_SHIFT |
+ * gid), *n of them; valid until the next push or start. Not collective. */
+const uint64_t *cl_exchange_unsent(const cl_exchange *ex, size_t *n);
 /* Testing: sets the block capacity (every rank the same) before the first exchange. */
 void cl_exchange_set_cap(cl_exchange *ex, size_t cap);
 

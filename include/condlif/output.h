@@ -52,6 +52,15 @@ typedef struct {
   uint64_t n;                  /* synapses over all ranks */
 } cl_output_edges;
 
+/* A run continued from a checkpoint writes on in the files of its run directory, which must
+ * exist: they are first cut back to what the checkpoint counted (anything beyond came from a
+ * later part of an earlier run, which the continuation computes again). */
+typedef struct {
+  const uint64_t *spikes;     /* [n_spike_pops] spikes each population's datasets keep */
+  const double *spike_t_max;  /* [n_spike_pops] the latest of them (ms; unused when none) */
+  const uint64_t *rows;       /* [n_reports] samples each report keeps */
+} cl_output_resume;
+
 typedef struct {
   const char *dir; /* run directory */
   int force;       /* 1: an existing run directory may be reused (its files replaced) */
@@ -66,6 +75,8 @@ typedef struct {
   size_t spike_buffer_bytes;
   size_t n_edges; /* projections whose synapses are written to edges.h5 (none: no file) */
   const cl_output_edges *edges;
+  const cl_output_resume *resume; /* NULL: a new run, its files created; else continued (no
+                                   * edges: edges.h5 stays as the run began it) */
 } cl_output_desc;
 
 /* Checks the run directory (rank 0: refuses an existing one unless force, creates it and its
@@ -73,6 +84,11 @@ typedef struct {
  * nothing that existed before is touched. *out is owned by the caller (cl_output_close). */
 int cl_output_open(cl_output **out, MPI_Comm comm, const cl_output_desc *desc);
 
+/* What the files hold after the last append (the same on every rank): spikes and the latest
+ * spike time (ms) per spike population, samples per report; each array as long as the
+ * descriptor's list (a checkpoint's cl_output_resume). Not collective. */
+void cl_output_written(const cl_output *out, uint64_t *spikes, double *spike_t_max,
+                       uint64_t *rows);
 /* Writes rows [start, start + n) of edge population e (index into desc->edges): source and
  * target node ids (within their populations), peak weights (nS) and delays (ms); the row's
  * edge_type_id, edge_group_id (0) and edge_group_index (the row) go with them. Each row must be
@@ -120,6 +136,7 @@ typedef struct {
   const char *version, *git_commit;
   uint64_t seed;
   double dt, t_stop; /* ms */
+  double t_start;    /* ms: where this part began (a continued run's checkpoint), else 0 */
   int64_t d_min_steps, d_max_steps;
   uint64_t n_neurons;      /* total gids */
   uint64_t local_synapses; /* summed over ranks */

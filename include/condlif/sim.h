@@ -15,6 +15,11 @@ typedef struct {
   int force;    /* an existing run directory may be replaced */
   int quiet;    /* no summary */
   int progress; /* progress line on rank 0 (stderr) */
+  /* A continued run (--continue): cfg is the configuration of the checkpoint in
+   * cfg->sim.output, resume is that directory, and config_text the configuration as the run
+   * was first given it (for the metadata and the next checkpoint). NULL for a new run. */
+  const char *resume;
+  const char *config_text;
 } cl_sim_options;
 
 /* Runs cfg over comm and prints the end-of-run summary on rank 0 (to `out`, unless quiet).

@@ -160,6 +160,14 @@ void cl_synapses_enqueue(const cl_synapses *syn, cl_spike_queue *q, const uint64
 void cl_synapses_deliver(const cl_synapses *syn, cl_spike_queue *q, double *x_ex, double *x_in,
                          int64_t step);
 void cl_spike_queue_destroy(cl_spike_queue *q);
+/* The source gid of queued spike i (its row ends at q->s[i].end). */
+uint64_t cl_synapses_queued_gid(const cl_synapses *syn, const cl_spike_queue *q, size_t i);
+/* Restores spikes in transit at step `now` of a continued run (a checkpoint's): appends the
+ * spikes (gids and emission steps, sorted by step then gid) with their synapses that arrive at
+ * `now` or later, as the queue of the run that wrote the checkpoint held them; spikes whose
+ * synapses all arrived before `now` are dropped. Not collective; CL_ERR_MEM on failure. */
+int cl_synapses_enqueue_from(const cl_synapses *syn, cl_spike_queue *q, const uint64_t *gid,
+                             const int64_t *step, size_t n, int64_t now);
 
 /* Bytes this rank uses for synapse storage (CSR rows, synapses, destination sets). */
 size_t cl_synapses_bytes(const cl_synapses *syn);

@@ -68,4 +68,13 @@ if(TARGET condlif)
   cl_add_condlif_test(config.cli_unknown_option 2
     ARGS --chek config/coba_alpha.cfg EXPECT "did you mean --check?")
   cl_add_condlif_test(config.cli_no_config 2 ARGS --check EXPECT "no configuration file")
+  cl_add_condlif_test(config.check.checkpoint 0
+    ARGS --check config/coba_alpha.cfg --set "simulation.checkpoint=\"end\""
+    EXPECT "checkpoint -> runs/coba_alpha/checkpoint.h5 (187.8 KiB plus 16 B per spike in transit) at a stop by a signal and at the end")
+  cl_add_condlif_test(config.bad.checkpoint 2
+    ARGS --check config/coba_alpha.cfg --set "simulation.checkpoint=\"always\""
+    EXPECT "simulation.checkpoint: got \"always\": expected one of \"stop\", \"end\", \"never\"")
+  cl_add_condlif_test(config.continue_no_checkpoint 2
+    ARGS --continue tests/config/no_such_run
+    EXPECT "cannot continue: tests/config/no_such_run/checkpoint.h5: No such file or directory")
 endif()

@@ -37,6 +37,11 @@ if(TARGET condlif)
   # A run stopped by SIGUSR1 (through mpiexec) at 1-4 ranks, and by SIGTERM: exit status 3,
   # output up to the stop, identical to the run to that time.
   cl_engine_test(stop check_stop.py ${CL_ENGINE_DIR}/stop.cfg)
+  # A run continued from its checkpoint (written at the end, or at a stop by a signal), on
+  # other rank counts, in one or more parts, from a checkpoint older than the files: the same
+  # spikes, reports and counts as the run that never stopped; the errors of --continue.
+  cl_engine_test(continue check_continue.py --tiny ${CL_ENGINE_DIR}/tiny.cfg
+                 ${CL_ENGINE_DIR}/continue.cfg)
   # Output flushes at most once per second of wall time (counted with strace), same spikes.
   cl_engine_test(flush check_flush.py ${CL_ENGINE_DIR}/stop.cfg)
   # edges.h5 at 1-4 ranks: the same bytes, every rule's synapses as configured, the SONATA layout.

@@ -15,11 +15,8 @@ output, into a pipe, is whole lines.
 """
 import os
 import shlex
-import shutil
 import signal
-import subprocess
 import sys
-import time
 
 import numpy as np
 
@@ -27,27 +24,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import runs  # noqa: E402
 from runs import check  # noqa: E402
-
-
-def stopped_run(cmd, out, sig):
-    """Starts cmd, sends sig once out/spikes.h5 exists and the run has gone on a little;
-    returns (exit status, stderr)."""
-    shutil.rmtree(out, ignore_errors=True)  # the file of an earlier run must not start the clock
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    path = os.path.join(out, "spikes.h5")
-    t0 = time.time()
-    while not os.path.exists(path) and p.poll() is None and time.time() - t0 < 120:
-        time.sleep(0.02)
-    time.sleep(0.3)
-    if p.poll() is None:
-        p.send_signal(sig)
-    try:
-        stdout, stderr = p.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        stdout, stderr = p.communicate()
-        return None, stderr
-    return p.returncode, stdout + stderr
 
 
 def compare(label, out, ref_dir, condlif, mpiexec, config, dt):
@@ -98,7 +74,7 @@ def main():
         out = os.path.join(a.workdir, "np%d" % P)
         cmd = shlex.split(a.mpiexec) + [str(P), a.condlif, "--quiet", "--force", "-o", out,
                                          a.config]
-        rc, text = stopped_run(cmd, out, signal.SIGUSR1)
+        rc, text = runs.stopped_run(cmd, out, signal.SIGUSR1)
         label = "P=%d, SIGUSR1 to mpiexec" % P
         check(rc == 3, "%s: exit status %r, expected 3: %s" % (label, rc, text[-2000:]))
         check("condlif: stopped by SIGUSR1 at t = " in text, "%s: message: %s" % (label, text))
@@ -107,7 +83,7 @@ def main():
                         a.config, dt)
             check(int(m["n_ranks"]) == P, "%s: n_ranks %r" % (label, m["n_ranks"]))
     out = os.path.join(a.workdir, "term")
-    rc, text = stopped_run([a.condlif, "--force", "--progress", "-o", out, a.config], out,
+    rc, text = runs.stopped_run([a.condlif, "--force", "--progress", "-o", out, a.config], out,
                            signal.SIGTERM)
     label = "SIGTERM to a singleton"
     check(rc == 3, "%s: exit status %r, expected 3: %s" % (label, rc, text[-2000:]))

@@ -3,8 +3,10 @@ import argparse
 import glob
 import os
 import shlex
+import shutil
 import subprocess
 import sys
+import time
 
 import h5py
 import numpy as np
@@ -67,7 +69,7 @@ def reports(outdir):
     """{file name: {node id: float32 trace}} of every report file of a run."""
     out = {}
     for path in sorted(glob.glob(os.path.join(outdir, "*.h5"))):
-        if os.path.basename(path) in ("spikes.h5", "edges.h5"):
+        if os.path.basename(path) in ("spikes.h5", "edges.h5", "checkpoint.h5"):
             continue
         with h5py.File(path, "r") as f:
             for pop, g in f["report"].items():
@@ -84,3 +86,24 @@ def meta(outdir):
         m = {k: g.attrs[k] for k in g.attrs}
         m["spike_counts"] = {r["name"].decode(): int(r["spikes"]) for r in g["spike_counts"][...]}
     return m
+
+
+def stopped_run(cmd, out, sig):
+    """Starts cmd, sends sig once out/spikes.h5 exists and the run has gone on a little;
+    returns (exit status, stderr)."""
+    shutil.rmtree(out, ignore_errors=True)  # the file of an earlier run must not start the clock
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    path = os.path.join(out, "spikes.h5")
+    t0 = time.time()
+    while not os.path.exists(path) and p.poll() is None and time.time() - t0 < 120:
+        time.sleep(0.02)
+    time.sleep(0.3)
+    if p.poll() is None:
+        p.send_signal(sig)
+    try:
+        stdout, stderr = p.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        stdout, stderr = p.communicate()
+        return None, stderr
+    return p.returncode, stdout + stderr

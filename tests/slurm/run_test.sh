@@ -9,7 +9,7 @@
 #   local     strong_scaling.sh and weak_scaling.sh without SLURM (mpirun), --collect, errors
 #   condlif   the real binary: condlif.sbatch on tests/slurm/small.cfg at 2 and 4 ranks (the
 #             spikes must be identical), weak_scaling.sh through SLURM, a job stopped by
-#             scancel --signal=USR1
+#             scancel --signal=USR1, then continued by a second job (--continue)
 #
 # The cluster cases start the cluster, run the case under `timeout`, stop the daemons by their
 # PID files and check that they are gone. Exit 77 (CTest SKIP_RETURN_CODE) when SLURM cannot
@@ -219,6 +219,21 @@ case_condlif() {
   expect 0 "$PY" -c "import h5py, sys; a = h5py.File(sys.argv[1])['condlif'].attrs
 sys.exit(0 if 'completed' not in a and 0 < a['t_stop_ms'] < 1e6 and a['n_ranks'] == 2 else 1)" \
     "$WORK/stop/spikes.h5"
+  # The next job continues the run from the checkpoint the stop left, 50 ms beyond it.
+  local t_stop id_cont
+  t_stop=$("$PY" -c "import h5py, sys; print(h5py.File(sys.argv[1]).attrs['t_ms'] + 50)" \
+    "$WORK/stop/checkpoint.h5") || fail "stop: no checkpoint"
+  id_cont=$(sbatch --parsable -n 2 -o "cont-%j.out" "$REPO/slurm/condlif.sbatch" \
+    --continue "$WORK/stop" --set "simulation.t_stop=$t_stop ms") || fail "sbatch"
+  expect_job "$id_cont" "COMPLETED 0:0"
+  grep -qx "=== continued ===" "$WORK/stop/slurm-job.txt" &&
+    [ "$(grep -c '^exit_status=' "$WORK/stop/slurm-job.txt")" = 2 ] &&
+    [ "$(grep '^exit_status=' "$WORK/stop/slurm-job.txt" | tail -1)" = exit_status=0 ] ||
+    fail "continue: slurm-job.txt lacks the continuation's record"
+  expect 0 "$PY" -c "import h5py, sys; a = h5py.File(sys.argv[1])['condlif'].attrs
+t = float(sys.argv[2])
+sys.exit(0 if 'completed' in a and abs(a['t_stop_ms'] - t) < 1e-6 and
+         abs(a['continued_from_ms'] - (t - 50)) < 1e-6 else 1)" "$WORK/stop/spikes.h5" "$t_stop"
 }
 
 "case_$CASE" "${@:3}"

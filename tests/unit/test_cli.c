@@ -64,6 +64,27 @@ int main(void) {
   CHECK(PARSE(&c, "--version") == CL_OK && c.version);
   cl_cli_destroy(&c);
 
+  /* --continue DIR: no configuration file, -o or --force; only some simulation keys */
+  CHECK(PARSE(&c, "--continue", "runs/a", "--set", "simulation.t_stop=2 s", "--set",
+              " simulation.checkpoint =\"end\"", "-q") == CL_OK);
+  CHECK(strcmp(c.resume, "runs/a") == 0 && !c.config_path && c.n_sets == 2 && c.quiet);
+  cl_cli_destroy(&c);
+  CHECK(PARSE(&c, "--continue=runs/b", "--set", "simulation.spike_flush_interval=1 s", "--set",
+              "simulation.report_flush_interval=1 s") == CL_OK);
+  CHECK(strcmp(c.resume, "runs/b") == 0);
+  cl_cli_destroy(&c);
+  BAD("give no configuration file (a.cfg)", "--continue", "runs/a", "a.cfg");
+  BAD("-o/--output does not apply", "--continue", "runs/a", "-o", "x");
+  BAD("--force does not apply", "--continue", "runs/a", "--force");
+  BAD("--set populations.exc.C_m=250: a continued run keeps the configuration", "--continue",
+      "runs/a", "--set", "populations.exc.C_m=250");
+  BAD("--set simulation.dt=0.05: a continued run keeps", "--continue", "runs/a", "--set",
+      "simulation.dt=0.05");
+  BAD("--set simulation.t_stopp=5: a continued run keeps", "--continue", "runs/a", "--set",
+      "simulation.t_stopp=5");
+  BAD("option --continue needs a run directory", "--continue");
+  BAD("option --continue needs a non-empty directory name", "--continue=");
+
   BAD("no configuration file", "--check");
   BAD("more than one configuration file (a.cfg and b.cfg)", "a.cfg", "b.cfg");
   BAD("unknown option --chek (did you mean --check?)", "--chek", "a.cfg");
@@ -86,7 +107,7 @@ int main(void) {
   cl_cli_usage(f);
   fclose(f);
   const char *opts[] = {"--help",  "--version",  "--check", "--output", "--set", "--force",
-                        "--quiet", "--progress", "-o",      "-q",       "-h"};
+                        "--quiet", "--progress", "-o",      "-q",       "-h",  "--continue"};
   for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
     CHECK(strstr(buf, opts[i]) != NULL);
   free(buf);

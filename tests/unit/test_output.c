@@ -186,7 +186,7 @@ static cl_output_desc run_desc(const char *dir, int force, const gen *g,
   reps[1] =
       (cl_output_report){"b_g_ex", "b", "g_ex", "nS", g->rb_n, g->rb_ids, RB_T0, RB_DT, RB_TIMES};
   /* a hint of 64 KB: buffers reserved at open, and outgrown by the later windows */
-  return (cl_output_desc){dir, force, 3, pops, 2, reps, (size_t)64 << 10, 0, NULL};
+  return (cl_output_desc){dir, force, 3, pops, 2, reps, (size_t)64 << 10, 0, NULL, NULL};
 }
 
 static void write_meta(cl_output *out, const gen *g, int completed) {
@@ -358,7 +358,7 @@ static int small_open(cl_output **out, const char *dir, int force, const char *s
       ids[n++] = i;
   cl_output_spike_pop pops[2] = {{"p", 10, 0}, {pop2 ? pop2 : "q", 5, 0}};
   cl_output_report rep = {stem, "p", "V_m", "mV", n, ids, 0.0, 1.0, 4};
-  cl_output_desc d = {dir, force, 2, pops, 1, &rep, 0, 0, NULL};
+  cl_output_desc d = {dir, force, 2, pops, 1, &rep, 0, 0, NULL, NULL};
   return cl_output_open(out, MPI_COMM_WORLD, &d);
 }
 
@@ -487,7 +487,7 @@ static void api_checks(const char *base) {
   if (size_ > 1) {
     path_join(dir, sizeof dir, base, "api/mismatch");
     cl_output_spike_pop pops[1] = {{"p", rank_ == 1 ? 11 : 10, 0}};
-    cl_output_desc d = {dir, 0, 1, pops, 0, NULL, 0, 0, NULL};
+    cl_output_desc d = {dir, 0, 1, pops, 0, NULL, 0, 0, NULL, NULL};
     st = cl_output_open(&out, MPI_COMM_WORLD, &d);
     CHECK(st == CL_ERR_INTERNAL && same_everywhere(st) && out == NULL);
     cl_error_clear();
@@ -514,7 +514,7 @@ static void read_back(const char *dir) {
   size_t n_before = 0;
   unsigned char *before = rank_ == 0 ? slurp(spikes, &n_before) : NULL;
   cl_output_spike_pop pops[1] = {{"a", NA, 0}};
-  cl_output_desc d = {dir, 0, 1, pops, 0, NULL, 0, 0, NULL};
+  cl_output_desc d = {dir, 0, 1, pops, 0, NULL, 0, 0, NULL, NULL};
   cl_output *out = NULL;
   int st = cl_output_open(&out, MPI_COMM_WORLD, &d);
   CHECK(st == CL_ERR_USER && same_everywhere(st) && out == NULL);
@@ -575,7 +575,7 @@ static void sort_checks(const char *base) {
   const uint64_t n_nodes = 4 * BIG;
   cl_output_spike_pop pops[1] = {{"s", n_nodes, 0}};
   for (int big = 0; big < 2; big++) {
-    cl_output_desc d = {dir, 1, 1, pops, 0, NULL, (size_t)256 << 10, 0, NULL};
+    cl_output_desc d = {dir, 1, 1, pops, 0, NULL, (size_t)256 << 10, 0, NULL, NULL};
     cl_output *out = NULL;
     CHECK(cl_output_open(&out, MPI_COMM_WORLD, &d) == CL_OK);
     if (!out)
