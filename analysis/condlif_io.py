@@ -45,6 +45,8 @@ EDGE_DELAY = "0/delay"               # float64, ms
 EDGE_ATTRS = ("receptor", "rule", "sorting")
 NO_EDGES = "no %s (set record_edges = true in a projection, or recording.edges)" % EDGES_FILE
 
+CHECKPOINT_FILE = "checkpoint.h5"    # the state a run can be continued from (--continue)
+
 META_GROUP = "condlif"
 # Attributes of /condlif: the key used by these tools -> the attribute name in the file.
 META_ATTRS = {
@@ -393,6 +395,16 @@ def _job_info(rundir):
     return info
 
 
+def read_checkpoint(rundir):
+    """The attributes of RUNDIR/checkpoint.h5 (t_ms, step, n_ranks, ...: doc/output.md), or {}
+    when the run has none."""
+    path = os.path.join(rundir, CHECKPOINT_FILE)
+    if not os.path.exists(path):
+        return {}
+    with h5py.File(path, "r") as f:
+        return {k: _scalar(v) for k, v in f.attrs.items()}
+
+
 def scaling_row(rundir):
     """One row of the scaling CSV (a dict keyed by SCALING_COLUMNS) from a finished run."""
     meta = read_meta(rundir)
@@ -466,6 +478,11 @@ def _cmd_meta(args):
             print("by rank %-8s " % phase + " ".join("%.6g" % v for v in values))
     for pop, n in meta["spike_counts"].items():
         print("spikes %-10s %d" % (pop, n))
+    ckpt = read_checkpoint(args.rundir)
+    if ckpt:
+        print("checkpoint   t = %.10g ms (step %d), written on %d rank%s: condlif --continue %s "
+              "goes on from it" % (ckpt["t_ms"], ckpt["step"], ckpt["n_ranks"],
+                                   "" if ckpt["n_ranks"] == 1 else "s", args.rundir))
     return 0
 
 

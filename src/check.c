@@ -452,11 +452,17 @@ int cl_check_print(FILE *f, const cl_config *cfg, int nranks) {
       if (s->kind == CL_STIM_POISSON)
         ck += 16.0 * selected(&s->sel, cfg->populations[s->target].size);
     }
-    fprintf(f, "  checkpoint -> %s/checkpoint.h5 (%s plus 16 B per spike in transit) %s; "
+    char every[96] = "";
+    if (sim->checkpoint_interval > 0)
+      snprintf(every, sizeof every, ", every %s s of wall-clock time while running",
+               num(sim->checkpoint_interval * 1e-3, b, sizeof b));
+    fprintf(f, "  checkpoint -> %s/checkpoint.h5 (%s plus 16 B per spike in transit) %s%s; "
                "condlif --continue goes on from it\n",
             sim->output, bytes(ck, a, sizeof a),
-            sim->checkpoint == CL_CHECKPOINT_END ? "at a stop by a signal and at the end"
-                                                 : "at a stop by a signal");
+            sim->checkpoint == CL_CHECKPOINT_END || sim->checkpoint_interval > 0
+                ? "at a stop by a signal and at the end"
+                : "at a stop by a signal",
+            every);
   }
 
   cl_check_memory m;

@@ -32,8 +32,9 @@ void cl_cli_usage(FILE *f) {
         "                          when a signal stops a run, or at its end with\n"
         "                          simulation.checkpoint = \"end\"), on any number of ranks,\n"
         "                          up to its t_stop or --set simulation.t_stop=...; the\n"
-        "                          configuration is the checkpoint's (only t_stop, checkpoint\n"
-        "                          and the flush intervals of simulation may be --set)\n"
+        "                          configuration is the checkpoint's (only t_stop, checkpoint,\n"
+        "                          checkpoint_interval and the flush intervals of simulation\n"
+        "                          may be --set)\n"
         "  -q, --quiet             print errors only\n"
         "      --progress          report simulated time, speed and ETA while running (on\n"
         "                          stderr: one line updated every second on a terminal, a\n"
@@ -54,6 +55,7 @@ static const char *const long_opts[] = {"--help",  "--version", "--check",    "-
 
 /* The settings a continued run may change: the rest is the checkpoint's network. */
 static const char *const resume_keys[] = {"simulation.t_stop", "simulation.checkpoint",
+                                          "simulation.checkpoint_interval",
                                           "simulation.spike_flush_interval",
                                           "simulation.report_flush_interval", NULL};
 
@@ -150,8 +152,8 @@ static int check_resume(const cl_cli *c) {
       return CL_ERROR(CL_ERR_USER,
                       "--set %s: a continued run keeps the configuration of its checkpoint; "
                       "with --continue only simulation.t_stop, simulation.checkpoint, "
-                      "simulation.spike_flush_interval and simulation.report_flush_interval may "
-                      "be set",
+                      "simulation.checkpoint_interval, simulation.spike_flush_interval and "
+                      "simulation.report_flush_interval may be set",
                       a);
   }
   return CL_OK;

@@ -899,6 +899,7 @@ static const char *const keys_sim[] = {"dt",
                                        "report_flush_interval",
                                        "threshold_mode",
                                        "checkpoint",
+                                       "checkpoint_interval",
                                        NULL};
 static const char *const checkpoint_names[] = {"stop", "end", "never", NULL};
 
@@ -979,6 +980,11 @@ static int parse_simulation(parser *P, config_setting_t *root) {
   int ck = (int)sim->checkpoint;
   CL_CALL(enum_member(P, g, "checkpoint", checkpoint_names, 0, &ck));
   sim->checkpoint = (cl_checkpoint_mode)ck;
+  CL_CALL(q_member(P, g, "checkpoint_interval", CL_DIM_TIME, R_NONNEG, 0,
+                   &sim->checkpoint_interval));
+  if (sim->checkpoint_interval > 0 && sim->checkpoint == CL_CHECKPOINT_NEVER)
+    return fail_value(P, config_setting_get_member(g, "checkpoint_interval"),
+                      "0 (none) with checkpoint = \"never\"", NULL);
   return CL_OK;
 }
 
@@ -3076,7 +3082,10 @@ char *cl_config_resolved_text(const cl_config *cfg) {
   put_key_float(f, "  ", "spike_flush_interval", sim->spike_flush_interval, "ms");
   put_key_float(f, "  ", "report_flush_interval", sim->report_flush_interval, "ms");
   fprintf(f, "  threshold_mode = \"%s\";\n", mode_names[sim->mode]);
-  fprintf(f, "  checkpoint = \"%s\";\n};\n\npopulations = (\n", checkpoint_names[sim->checkpoint]);
+  fprintf(f, "  checkpoint = \"%s\";\n", checkpoint_names[sim->checkpoint]);
+  if (sim->checkpoint_interval > 0)
+    put_key_float(f, "  ", "checkpoint_interval", sim->checkpoint_interval, "ms of wall-clock time");
+  fputs("};\n\npopulations = (\n", f);
   for (size_t i = 0; i < cfg->n_populations; i++) {
     const cl_population_config *p = &cfg->populations[i];
     fputs("  {\n", f);

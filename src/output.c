@@ -1151,7 +1151,10 @@ static int open_resumed(cl_output *o, const cl_output_resume *res) {
     st = cl_error_agree(o->comm, st);
   }
   if (st == CL_OK) {
-    htri_t has = H5Aexists_by_name(o->spikes_file, "condlif", "completed", H5P_DEFAULT);
+    /* (no /condlif at all after a run that was killed) */
+    htri_t has = H5Lexists(o->spikes_file, "condlif", H5P_DEFAULT);
+    if (has > 0)
+      has = H5Aexists_by_name(o->spikes_file, "condlif", "completed", H5P_DEFAULT);
     if (has > 0 && H5Adelete_by_name(o->spikes_file, "condlif", "completed", H5P_DEFAULT) < 0)
       st = H5FAIL("removing the completed marker");
   }

@@ -45,7 +45,10 @@ typedef struct {
   cl_output_edges *edges; /* [n_projections] their description */
   double edges_wall;      /* seconds spent writing edges.h5 (part of the write phase) */
   double ckpt_wall;       /* seconds spent writing checkpoint.h5 (part of the write phase) */
-  int ckpt_written;
+  int ckpt_written;       /* the end's checkpoint */
+  int n_periodic;         /* checkpoints written while running (checkpoint_interval) */
+  double last_ckpt;       /* rank 0: wall-clock time of the last one (or of the loop's start) */
+  double periodic_t;      /* ms: the simulated time of the last one */
   size_t n_rec;
   recording *rec;
   int *spike_slot;      /* output index of each population's spikes, -1 when not recorded */
@@ -67,6 +70,7 @@ enum {
   CL_FLAG_FULL = 1u, /* some rank's output buffers are full: append early */
   CL_FLAG_STOP = 2u, /* some rank got a stop signal */
   CL_FLAG_SYNC = 4u, /* rank 0: CL_FLUSH_WALL seconds have passed since the last flush */
+  CL_FLAG_CKPT = 8u, /* rank 0: checkpoint_interval has passed since the last checkpoint */
 };
 
 /* The stop signals: SIGTERM (a batch system's time limit; mpirun forwards its own), SIGINT,
@@ -476,6 +480,41 @@ static unsigned finish_exchange(sim *S, int64_t start, int flush, int64_t *next_
   return flags;
 }
 
+static int write_checkpoint(sim *S, const uint64_t *counts);
+
+/* A checkpoint while running (checkpoint_interval), taken where a stop would end the run:
+ * after the step `step` that begins the slice at `start`, whose exchange has not started. The
+ * output is appended and synced first, so that the files on disk hold what the checkpoint
+ * counts even if the job dies later. A failure is reported and the run goes on. Collective. */
+static void periodic_checkpoint(sim *S, int64_t step, int64_t start) {
+  const double t0 = cl_timer_now();
+  cl_timer_start(&S->timer, CL_PHASE_WRITE);
+  if (cl_output_flush(S->out) != CL_OK)
+    cl_error_abort("%s", cl_error_message());
+  const size_t np = S->cfg->n_populations;
+  uint64_t *local = cl_calloc(2 * np + 1, sizeof *local);
+  if (!local)
+    cl_error_abort("out of memory for a checkpoint");
+  for (size_t p = 0; p < np; p++)
+    local[p] = S->net.pops[p].n_spikes;
+  MPI_Allreduce(local, local + np, (int)np, MPI_UINT64_T, MPI_SUM, S->comm);
+  S->n_done = step + 1;
+  S->unsent_start = start;
+  const int st = write_checkpoint(S, local + np);
+  free(local);
+  if (st == CL_OK) {
+    S->n_periodic++;
+    S->periodic_t = (double)S->n_done * S->cfg->sim.dt;
+  }
+  else if (S->rank == 0)
+    fprintf(stderr, "condlif: warning: the checkpoint at t = %.10g ms was not written (%s); the "
+                    "run goes on\n",
+            (double)S->n_done * S->cfg->sim.dt, cl_error_message());
+  cl_timer_stop(&S->timer);
+  S->last_ckpt = cl_timer_now();
+  S->ckpt_wall += S->last_ckpt - t0;
+}
+
 /* The exchange of a slice overlaps the next slice's first step, which none of its spikes can
  * reach (a spike of step n with delay d >= D_min arrives at n + 1 + d): a rank that finished
  * its slice early computes that step instead of waiting for a slower one. Sets S->n_done: a
@@ -493,7 +532,8 @@ static void run_loop(sim *S) {
   const int tty = show && isatty(STDERR_FILENO);
   const double every = tty ? 1.0 : CL_PROGRESS_LOG;
   double t0 = cl_timer_now(), next_show = t0 + every;
-  S->last_flush = t0;
+  S->last_flush = S->last_ckpt = t0;
+  const double ckpt_every = S->cfg->sim.checkpoint_interval * 1e-3; /* s of wall-clock time */
   int64_t in_flight = -1; /* the start of the slice being exchanged */
   for (int64_t start = S->n0; start < S->n_steps; start += S->slice) {
     int64_t end = start + S->slice < S->n_steps ? start + S->slice : S->n_steps;
@@ -520,15 +560,19 @@ static void run_loop(sim *S) {
             progress(S, S->n_done, t0, 1, tty);
           return;
         }
+        if ((flags & CL_FLAG_CKPT) && step + 1 < S->n_steps)
+          periodic_checkpoint(S, step, start);
       }
     }
     cl_timer_start(&S->timer, CL_PHASE_EXCHANGE);
     int full = cl_output_buffered_bytes(S->out) > CL_FLUSH_BYTES ||
                cl_output_buffered_spike_bytes(S->out) > CL_FLUSH_SPIKE_BYTES;
-    const int sync = S->rank == 0 && cl_timer_now() - S->last_flush >= CL_FLUSH_WALL;
+    const double now = S->rank == 0 ? cl_timer_now() : 0.0;
+    const int sync = S->rank == 0 && now - S->last_flush >= CL_FLUSH_WALL;
+    const int ckpt = S->rank == 0 && ckpt_every > 0 && now - S->last_ckpt >= ckpt_every;
     cl_exchange_start(&S->ex, &S->syn,
                       (full ? CL_FLAG_FULL : 0u) | (stop_signal ? CL_FLAG_STOP : 0u) |
-                          (sync ? CL_FLAG_SYNC : 0u));
+                          (sync ? CL_FLAG_SYNC : 0u) | (ckpt ? CL_FLAG_CKPT : 0u));
     in_flight = start;
     cl_timer_stop(&S->timer);
     if (show && cl_timer_now() >= next_show) {
@@ -609,8 +653,10 @@ static void summary(const sim *S, FILE *f, double wall, const uint64_t *counts,
     fprintf(f, "  edges.h5: %llu synapses of %zu projection%s, written in %.3f s\n",
             (unsigned long long)n, S->n_edges, S->n_edges == 1 ? "" : "s", S->edges_wall);
   }
-  if (S->ckpt_written)
-    fprintf(f, "  checkpoint.h5 at t = %.10g ms, written in %.3f s\n", T, S->ckpt_wall);
+  if (S->ckpt_written || S->n_periodic)
+    fprintf(f, "  checkpoint.h5 at t = %.10g ms; %d checkpoint%s written in %.3f s\n",
+            S->ckpt_written ? T : S->periodic_t, S->n_periodic + S->ckpt_written,
+            S->n_periodic + S->ckpt_written == 1 ? "" : "s", S->ckpt_wall);
   /* per simulated second of this part: the time loop and the end, without building, edges.h5
    * and the checkpoint */
   const double loop = wall - tmax[CL_PHASE_BUILD] - S->edges_wall - S->ckpt_wall;
@@ -692,12 +738,15 @@ int cl_sim_run(const cl_config *cfg, const cl_sim_options *opt, MPI_Comm comm, F
    * leaves the run's output complete, and the run fails after its metadata is written */
   const cl_checkpoint_mode mode = cfg->sim.checkpoint;
   int ckpt_status = CL_OK;
-  if (stopped ? mode != CL_CHECKPOINT_NEVER : mode == CL_CHECKPOINT_END) {
+  /* (with checkpoints while running, one at the end too: the last is never older than the
+   * files) */
+  if (stopped ? mode != CL_CHECKPOINT_NEVER
+              : mode == CL_CHECKPOINT_END || cfg->sim.checkpoint_interval > 0) {
     const double t0 = cl_timer_now();
     cl_timer_start(&S.timer, CL_PHASE_WRITE);
     ckpt_status = write_checkpoint(&S, counts);
     cl_timer_stop(&S.timer);
-    S.ckpt_wall = cl_timer_now() - t0;
+    S.ckpt_wall += cl_timer_now() - t0;
     S.ckpt_written = ckpt_status == CL_OK;
   }
   double wall = cl_timer_now() - t_start;

@@ -32,6 +32,7 @@ static const struct {
     {"F", CL_DIM_CAPACITANCE, 1e12, 1}, {"S", CL_DIM_CONDUCTANCE, 1e9, 1},
     {"A", CL_DIM_CURRENT, 1e12, 1},     {"Hz", CL_DIM_FREQUENCY, 1.0, 1},
     {"rad", CL_DIM_ANGLE, 1.0, 1},      {"deg", CL_DIM_ANGLE, M_PI / 180.0, 0},
+    {"min", CL_DIM_TIME, 6e4, 0},       {"h", CL_DIM_TIME, 3.6e6, 0},
 };
 
 static const struct {

@@ -156,6 +156,8 @@ typedef struct {
   double report_flush_interval; /* ms of simulated time between report flushes */
   cl_threshold_mode mode;       /* default threshold mode of populations */
   cl_checkpoint_mode checkpoint; /* when checkpoint.h5 is written */
+  double checkpoint_interval;    /* ms of wall-clock time between checkpoints while running;
+                                  * 0: none */
 } cl_simulation_config;
 
 typedef struct cl_config {

@@ -254,6 +254,19 @@ def case_io(work):
                        capture_output=True, text=True)
     check(p.returncode == 0 and "\ncompleted    0 (ended before" in p.stdout,
           "meta prints completed 0 for a run without the marker: %r" % p.stdout)
+    check("checkpoint" not in p.stdout, "meta names a checkpoint the run lacks: %r" % p.stdout)
+    # the checkpoint such a run leaves (attributes as src/checkpoint.c writes them)
+    with h5py.File(os.path.join(rundir, "checkpoint.h5"), "w") as f:
+        f.attrs["format"] = "condlif checkpoint"
+        f.attrs["t_ms"] = 123.4
+        f.attrs["step"] = np.int64(1234)
+        f.attrs["n_ranks"] = np.int32(2)
+    check(condlif_io.read_checkpoint(rundir).get("step") == 1234, "read_checkpoint")
+    p = subprocess.run([PY, os.path.join(ANALYSIS, "condlif_io.py"), "meta", rundir],
+                       capture_output=True, text=True)
+    check(p.returncode == 0 and "\ncheckpoint   t = 123.4 ms (step 1234), written on 2 ranks: "
+          "condlif --continue %s goes on from it" % rundir in p.stdout,
+          "meta names the checkpoint: %r" % p.stdout)
 
 
 def case_raster(work):

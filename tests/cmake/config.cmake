@@ -71,6 +71,13 @@ if(TARGET condlif)
   cl_add_condlif_test(config.check.checkpoint 0
     ARGS --check config/coba_alpha.cfg --set "simulation.checkpoint=\"end\""
     EXPECT "checkpoint -> runs/coba_alpha/checkpoint.h5 (187.8 KiB plus 16 B per spike in transit) at a stop by a signal and at the end")
+  cl_add_condlif_test(config.check.checkpoint_interval 0
+    ARGS --check config/coba_alpha.cfg --set "simulation.checkpoint_interval=30 min"
+    EXPECT "at a stop by a signal and at the end, every 1800 s of wall-clock time while running")
+  cl_add_condlif_test(config.bad.checkpoint_interval 2
+    ARGS --check config/coba_alpha.cfg --set "simulation.checkpoint_interval=30 min"
+         --set "simulation.checkpoint=\"never\""
+    EXPECT "simulation.checkpoint_interval: got \"30 min\": expected 0 (none) with checkpoint = \"never\"")
   cl_add_condlif_test(config.bad.checkpoint 2
     ARGS --check config/coba_alpha.cfg --set "simulation.checkpoint=\"always\""
     EXPECT "simulation.checkpoint: got \"always\": expected one of \"stop\", \"end\", \"never\"")

@@ -40,7 +40,11 @@ if(TARGET condlif)
   # A run continued from its checkpoint (written at the end, or at a stop by a signal), on
   # other rank counts, in one or more parts, from a checkpoint older than the files: the same
   # spikes, reports and counts as the run that never stopped; the errors of --continue.
-  cl_engine_test(continue check_continue.py --tiny ${CL_ENGINE_DIR}/tiny.cfg
+  # Under the sanitizers (5 minutes at four rank counts) two pairs: 2 -> 3 and 3 -> 2 ranks.
+  if(CONDLIF_SANITIZE)
+    set(CL_CONTINUE_RANKS --ranks 2 3)
+  endif()
+  cl_engine_test(continue check_continue.py --tiny ${CL_ENGINE_DIR}/tiny.cfg ${CL_CONTINUE_RANKS}
                  ${CL_ENGINE_DIR}/continue.cfg)
   # Output flushes at most once per second of wall time (counted with strace), same spikes.
   cl_engine_test(flush check_flush.py ${CL_ENGINE_DIR}/stop.cfg)

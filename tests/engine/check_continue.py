@@ -11,6 +11,8 @@ uninterrupted run of 400 ms on one rank:
   one), to a time before their end: the files are cut back to the checkpoint and computed
   again, and hold nothing beyond the new end;
 - tests/engine/tiny.cfg (--tiny: 3 neurons) to 77.7 ms on 4 ranks, continued on 3;
+- checkpoints while running (simulation.checkpoint_interval) leave the run as it was; a run
+  killed (SIGKILL to every process) after one is continued from it on another rank count;
 - a run stopped by SIGUSR1 (checkpoint written at the stop), continued on another rank count
   beyond the stop; with checkpoint = "never" no checkpoint;
 - the checkpoint's layout; errors: no checkpoint, nothing left to run, a --set a continuation
@@ -22,11 +24,13 @@ uninterrupted run of 400 ms on one rank:
                     [--tiny tiny.cfg] cfg
 """
 import os
+import re
 import shlex
 import shutil
 import signal
 import subprocess
 import sys
+import time
 
 import h5py
 import numpy as np
@@ -121,9 +125,31 @@ def check_layout(label, d, t):
         check(list(f["output/spike_t_max"][...]) == tmax, "%s: output/spike_t_max" % label)
         steps = f["transit/step"][...]
         gids = f["transit/gid"][...]
-        check(len(gids) > 0 and len(set(zip(gids, steps))) == len(gids) and
+        # (none yet in the first milliseconds, which a slow stopped run may end in)
+        check((len(gids) > 0 or t < 10) and len(set(zip(gids, steps))) == len(gids) and
               np.all(steps < round(t / DT)) and np.all(steps >= round(t / DT) - 61),
               "%s: spikes in transit: %d, steps %r" % (label, len(gids), steps[:10]))
+
+
+def killed_run(cmd, out):
+    """Starts cmd (mpiexec and its ranks), and once out/checkpoint.h5 exists and a second has
+    passed kills every process with SIGKILL, as a failing node would; returns the exit status."""
+    shutil.rmtree(out, ignore_errors=True)
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    path = os.path.join(out, "checkpoint.h5")
+    t0 = time.time()
+    while not os.path.exists(path) and p.poll() is None and time.time() - t0 < 120:
+        time.sleep(0.02)
+    time.sleep(1.0)
+    ranks = subprocess.run(["ps", "-o", "pid=", "--ppid", str(p.pid)], capture_output=True,
+                           text=True).stdout.split()
+    for pid in ranks + [str(p.pid)]:
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    p.communicate()
+    return p.returncode, len(ranks)
 
 
 def expect_error(label, rc, text, *needles):
@@ -198,6 +224,39 @@ def main():
         runs.run_condlif(a.condlif, a.mpiexec, 1, a.config, ref2, ["simulation.t_stop=%r ms" % t2])
         if continued(a, 3, d, t2, "stopped"):
             same_run("stopped at %r ms on 2 ranks, on to %r on 3" % (t, t2), d, ref2, t)
+    # checkpoints while running (checkpoint_interval, wall-clock): the run is unchanged, and
+    # one at the end too
+    d = os.path.join(w, "periodic")
+    cmd = shlex.split(a.mpiexec) + ["2", a.condlif, "--force", "-o", d, "--set",
+                                    "simulation.t_stop=%r ms" % T_FULL, "--set",
+                                    "simulation.checkpoint_interval=10 ms", a.config]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    found = re.search(r"checkpoint\.h5 at t = 400 ms; (\d+) checkpoints written in", p.stdout)
+    check(p.returncode == 0 and found and int(found.group(1)) >= 2,
+          "periodic: exit %d, summary %r" % (p.returncode, p.stdout + p.stderr[-2000:]))
+    same_run("checkpoints every 10 ms of wall-clock time", d, ref)
+    check(checkpoint_step(d) == round(T_FULL / DT), "periodic: the last checkpoint at step %d"
+          % checkpoint_step(d))
+    # killed (SIGKILL to mpiexec and every rank) after a checkpoint while running: continued
+    # from it on another rank count, in files the kill left
+    d = os.path.join(w, "killed")
+    cmd = shlex.split(a.mpiexec) + ["2", a.condlif, "--quiet", "--force", "-o", d, "--set",
+                                    "simulation.t_stop=1000000 ms", "--set",
+                                    "simulation.checkpoint_interval=0.3 s", a.config]
+    rc, n_ranks = killed_run(cmd, d)
+    check(rc == -signal.SIGKILL and n_ranks == 2, "killed: exit %r, %d ranks killed"
+          % (rc, n_ranks))
+    if os.path.exists(os.path.join(d, "checkpoint.h5")):
+        t = checkpoint_step(d) * DT
+        t2 = round(t + 50.0, 1)
+        ref3 = os.path.join(w, "ref_killed")
+        runs.run_condlif(a.condlif, a.mpiexec, 1, a.config, ref3, ["simulation.t_stop=%r ms" % t2])
+        if continued(a, 3, d, t2, "killed"):
+            same_run("killed after a checkpoint at %r ms on 2 ranks, on to %r on 3" % (t, t2), d,
+                     ref3, t)
+    else:
+        check(False, "killed: no checkpoint after the run started")
+
     d = os.path.join(w, "never")
     cmd = shlex.split(a.mpiexec) + ["1", a.condlif, "--quiet", "--force", "-o", d, "--set",
                                     "simulation.t_stop=1000000 ms", "--set",

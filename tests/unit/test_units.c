@@ -61,6 +61,9 @@ int main(void) {
   ok("250 uV", CL_DIM_VOLTAGE, 0.25);
   ok("3 fA", CL_DIM_CURRENT, 0.003);
   ok("180 deg", CL_DIM_ANGLE, M_PI);
+  ok("30 min", CL_DIM_TIME, 1.8e6);
+  ok("2 h", CL_DIM_TIME, 7.2e6);
+  bad("1 kmin", CL_DIM_TIME, "unknown unit \"kmin\"");
   ok("1.5 rad", CL_DIM_ANGLE, 1.5);
   ok("0.25", CL_DIM_NONE, 0.25);
   /* dimension errors name both units */
