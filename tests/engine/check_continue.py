@@ -30,7 +30,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 
 import h5py
 import numpy as np
@@ -131,27 +130,6 @@ def check_layout(label, d, t):
               "%s: spikes in transit: %d, steps %r" % (label, len(gids), steps[:10]))
 
 
-def killed_run(cmd, out):
-    """Starts cmd (mpiexec and its ranks), and once out/checkpoint.h5 exists and a second has
-    passed kills every process with SIGKILL, as a failing node would; returns the exit status."""
-    shutil.rmtree(out, ignore_errors=True)
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    path = os.path.join(out, "checkpoint.h5")
-    t0 = time.time()
-    while not os.path.exists(path) and p.poll() is None and time.time() - t0 < 120:
-        time.sleep(0.02)
-    time.sleep(1.0)
-    ranks = subprocess.run(["ps", "-o", "pid=", "--ppid", str(p.pid)], capture_output=True,
-                           text=True).stdout.split()
-    for pid in ranks + [str(p.pid)]:
-        try:
-            os.kill(int(pid), signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    p.communicate()
-    return p.returncode, len(ranks)
-
-
 def expect_error(label, rc, text, *needles):
     check(rc == 2 and all(n in text for n in needles),
           "%s: exit status %r (expected 2) and message %r (expected %r)" % (label, rc, text, needles))
@@ -243,9 +221,9 @@ def main():
     cmd = shlex.split(a.mpiexec) + ["2", a.condlif, "--quiet", "--force", "-o", d, "--set",
                                     "simulation.t_stop=1000000 ms", "--set",
                                     "simulation.checkpoint_interval=0.3 s", a.config]
-    rc, n_ranks = killed_run(cmd, d)
-    check(rc == -signal.SIGKILL and n_ranks == 2, "killed: exit %r, %d ranks killed"
-          % (rc, n_ranks))
+    rc, text = runs.stopped_run(cmd, d, signal.SIGKILL, wait_for="checkpoint.h5", delay=1.0,
+                                every_process=True)
+    check(rc == -signal.SIGKILL, "killed: exit %r: %s" % (rc, text[-1000:]))
     if os.path.exists(os.path.join(d, "checkpoint.h5")):
         t = checkpoint_step(d) * DT
         t2 = round(t + 50.0, 1)

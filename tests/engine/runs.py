@@ -88,17 +88,25 @@ def meta(outdir):
     return m
 
 
-def stopped_run(cmd, out, sig):
-    """Starts cmd, sends sig once out/spikes.h5 exists and the run has gone on a little;
-    returns (exit status, stderr)."""
+def stopped_run(cmd, out, sig, wait_for="spikes.h5", delay=0.3, every_process=False):
+    """Starts cmd, sends sig once out/<wait_for> exists and the run has gone on for `delay`
+    seconds (with every_process, to mpiexec's children as well: SIGKILL to all, as a failing
+    node would); returns (exit status, stdout + stderr)."""
     shutil.rmtree(out, ignore_errors=True)  # the file of an earlier run must not start the clock
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    path = os.path.join(out, "spikes.h5")
+    path = os.path.join(out, wait_for)
     t0 = time.time()
     while not os.path.exists(path) and p.poll() is None and time.time() - t0 < 120:
         time.sleep(0.02)
-    time.sleep(0.3)
+    time.sleep(delay)
     if p.poll() is None:
+        children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(p.pid)],
+                                  capture_output=True, text=True).stdout.split()
+        for pid in children if every_process else []:
+            try:
+                os.kill(int(pid), sig)
+            except ProcessLookupError:
+                pass
         p.send_signal(sig)
     try:
         stdout, stderr = p.communicate(timeout=120)
