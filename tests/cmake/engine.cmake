@@ -44,7 +44,7 @@ if(TARGET condlif)
   if(CONDLIF_SANITIZE)
     set(CL_CONTINUE_RANKS --ranks 2 3)
   endif()
-  cl_engine_test(continue check_continue.py --tiny ${CL_ENGINE_DIR}/tiny.cfg ${CL_CONTINUE_RANKS}
+  cl_engine_test(continue check_continue.py ${CL_CONTINUE_RANKS} --tiny ${CL_ENGINE_DIR}/tiny.cfg
                  ${CL_ENGINE_DIR}/continue.cfg)
   # Output flushes at most once per second of wall time (counted with strace), same spikes.
   cl_engine_test(flush check_flush.py ${CL_ENGINE_DIR}/stop.cfg)
