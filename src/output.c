@@ -1106,6 +1106,10 @@ static int append(cl_output *out, int durable);
  * with: an error. The completed marker goes first, so that a continuation that fails midway
  * leaves a run marked incomplete (and --continue can start it again). Collective. */
 static int open_resumed(cl_output *o, const cl_output_resume *res) {
+  for (size_t i = 0; i < o->n_reports; i++) { /* the files exist: their mappings too */
+    free(o->reports[i].sorted_ids);
+    o->reports[i].sorted_ids = NULL;
+  }
   size_t len = strlen(o->dir) + 2 * NAME_MAX_LEN + 64;
   char *path = cl_malloc(len);
   int st = path ? CL_OK : CL_ERR_MEM;

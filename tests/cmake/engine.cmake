@@ -40,9 +40,9 @@ if(TARGET condlif)
   # A run continued from its checkpoint (written at the end, or at a stop by a signal), on
   # other rank counts, in one or more parts, from a checkpoint older than the files: the same
   # spikes, reports and counts as the run that never stopped; the errors of --continue.
-  # Under the sanitizers (5 minutes at four rank counts) two pairs: 2 -> 3 and 3 -> 2 ranks.
+  # Under the sanitizers (4 minutes in all) 2 -> 3 ranks, the stop, the kill and the errors.
   if(CONDLIF_SANITIZE)
-    set(CL_CONTINUE_RANKS --ranks 2 3)
+    set(CL_CONTINUE_RANKS --ranks 2 3 --quick)
   endif()
   cl_engine_test(continue check_continue.py ${CL_CONTINUE_RANKS} --tiny ${CL_ENGINE_DIR}/tiny.cfg
                  ${CL_ENGINE_DIR}/continue.cfg)
