@@ -83,7 +83,7 @@ SPIKE_COUNT_VALUE = "spikes"
 # show); <phase>_max is the slowest rank (load imbalance).
 SCALING_COLUMNS = (["ranks", "N", "n_synapses", "t_stop", "dt", "wall"] + list(PHASES)
                    + ["rtf", "spikes", "completed"] + [p + "_max" for p in PHASES]
-                   + ["peak_rss", "job_id", "nodes", "rundir"])
+                   + ["peak_rss", "job_id", "nodes", "rundir", "continued_from"])
 
 
 # --- Small helpers ------------------------------------------------------------------------------
@@ -422,6 +422,8 @@ def scaling_row(rundir):
         "rtf": meta.get("rtf", ""),
         "spikes": sum(meta.get("spike_counts", {}).values()) if meta.get("spike_counts") else "",
         "completed": meta.get("completed", 0),
+        # a run continued from a checkpoint: its times are those of the last part
+        "continued_from": meta.get("continued_from", ""),
         "peak_rss": meta.get("peak_rss", ""),
         "rundir": os.path.abspath(rundir),
     }

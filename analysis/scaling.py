@@ -4,7 +4,8 @@
 The CSV is what slurm/strong_scaling.sh and slurm/weak_scaling.sh write (columns ranks, N,
 wall, build, update, deliver, exchange, write, ...; see analysis/README.md). Rows with the same
 rank count (repeats) are combined by their median; rows of runs that did not complete (stopped
-before their t_stop, e.g. at a job's time limit: CSV column completed = 0) are left out, with a
+before their t_stop, e.g. at a job's time limit: CSV column completed = 0) or were continued
+from a checkpoint (column continued_from: their times are the last part's) are left out, with a
 warning. With P0 the smallest rank count and T the
 chosen time (--metric):
   strong scaling (N fixed):         speed-up S(P) = P0 T(P0) / T(P), ideal S = P;
@@ -164,11 +165,15 @@ def main(argv=None):
         return 1
     done = []
     for row in rows:
-        if _num(row, "completed") == 1:
-            done.append(row)
-        else:
+        if _num(row, "completed") != 1:
             print("scaling.py: warning: %s did not complete (t_stop %s ms): left out"
                   % (row.get("rundir") or "a row", row.get("t_stop", "?")), file=sys.stderr)
+        elif row.get("continued_from") not in (None, ""):
+            print("scaling.py: warning: %s was continued from a checkpoint at %s ms (its times "
+                  "are the last part's): left out" % (row.get("rundir") or "a row",
+                                                       row["continued_from"]), file=sys.stderr)
+        else:
+            done.append(row)
     rows = done
     tab = table(rows, args.metric)
     if tab["ranks"].size == 0 or np.all(np.isnan(tab["time"])):

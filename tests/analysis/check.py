@@ -294,11 +294,12 @@ def case_traces(work):
     run("traces.py", rundir, "-o", os.path.join(work, "none.png"), "-p", "nosuch", expect=1)
 
 
-def _scaling_runs(work, kind, stopped=()):
+def _scaling_runs(work, kind, stopped=(), continued=()):
     """Run directories of a fake scaling series with known timers, those at the rank counts in
-    `stopped` without the completed marker (and half the wall time); returns the CSV path."""
+    `stopped` without the completed marker (and half the wall time), those in `continued`
+    continued from a checkpoint at 100 ms; returns the CSV path."""
     dirs = []
-    for p in (1, 2, 4, 8) + tuple(stopped):
+    for p in (1, 2, 4, 8) + tuple(stopped) + tuple(continued):
         n = 1000 if kind == "strong" else 1000 * p
         update = 8.0 / p if kind == "strong" else 1.0
         exchange = 0.1 * np.log2(2 * p)
@@ -310,6 +311,8 @@ def _scaling_runs(work, kind, stopped=()):
         if p in stopped:
             del meta["completed"]
             meta["wall_seconds"] = wall / 2
+        if p in continued:
+            meta["continued_from_ms"] = 100.0
         d = os.path.join(work, "%s-p%d" % (kind, p))
         os.makedirs(d, exist_ok=True)
         fixtures.write_spikes(os.path.join(d, "spikes.h5"), {"exc": (np.array([0]), np.array([1.0]))},
@@ -325,15 +328,20 @@ def _scaling_runs(work, kind, stopped=()):
 
 
 def case_scaling(work):
-    # a run at 16 ranks stopped early: in the CSV (completed 0), left out of the analysis
-    csv_path = _scaling_runs(work, "strong", stopped=(16,))
+    # a run at 16 ranks stopped early: in the CSV (completed 0), left out of the analysis; one
+    # at 32 continued from a checkpoint (its times the last part's): left out too
+    csv_path = _scaling_runs(work, "strong", stopped=(16,), continued=(32,))
     rows = condlif_io.read_scaling_csv(csv_path)
-    check([r["completed"] for r in rows] == [1, 1, 1, 1, 0], "CSV completed column: %r"
+    check([r["completed"] for r in rows] == [1, 1, 1, 1, 0, 1], "CSV completed column: %r"
           % [r["completed"] for r in rows])
+    check([r["continued_from"] for r in rows] == ["", "", "", "", "", 100.0],
+          "CSV continued_from column: %r" % [r["continued_from"] for r in rows])
     p = run("scaling.py", csv_path, "-o", os.path.join(work, "stopped.png"))
     ranks = [line.split()[0] for line in p.stdout.splitlines()[1:] if line[:1].isdigit()]
-    check(ranks == ["1", "2", "4", "8"] and "strong-p16 did not complete" in p.stderr,
-          "scaling.py leaves out the stopped run, with a warning: %r %r" % (p.stdout, p.stderr))
+    check(ranks == ["1", "2", "4", "8"] and "strong-p16 did not complete" in p.stderr and
+          "strong-p32 was continued from a checkpoint at 100.0 ms" in p.stderr,
+          "scaling.py leaves out the stopped and the continued run, with warnings: %r %r"
+          % (p.stdout, p.stderr))
     csv_path = _scaling_runs(work, "strong")
     rows = condlif_io.read_scaling_csv(csv_path)
     check([r["ranks"] for r in rows] == [1, 2, 4, 8], "CSV rows sorted by ranks")
