@@ -443,7 +443,7 @@ int cl_check_print(FILE *f, const cl_config *cfg, int nranks) {
     double ck = 0;
     for (size_t i = 0; i < cfg->n_populations; i++) {
       const cl_population_config *p = &cfg->populations[i];
-      ck += (double)p->size * (p->model == CL_MODEL_COND_ALPHA      ? 48.0
+      ck += (double)p->size * (p->model == CL_MODEL_COND_ALPHA       ? 48.0
                                : p->model == CL_MODEL_POISSON_SOURCE ? 16.0
                                                                      : 8.0);
     }
@@ -456,8 +456,9 @@ int cl_check_print(FILE *f, const cl_config *cfg, int nranks) {
     if (sim->checkpoint_interval > 0)
       snprintf(every, sizeof every, ", every %s s of wall-clock time while running",
                num(sim->checkpoint_interval * 1e-3, b, sizeof b));
-    fprintf(f, "  checkpoint -> %s/checkpoint.h5 (%s plus 16 B per spike in transit) %s%s; "
-               "condlif --continue goes on from it\n",
+    fprintf(f,
+            "  checkpoint -> %s/checkpoint.h5 (%s plus 16 B per spike in transit) %s%s; "
+            "condlif --continue goes on from it\n",
             sim->output, bytes(ck, a, sizeof a),
             sim->checkpoint == CL_CHECKPOINT_END || sim->checkpoint_interval > 0
                 ? "at a stop by a signal and at the end"

@@ -178,7 +178,8 @@ static void block_counts(ckpt *k, const spread *sp, int per, int *cnt, int *dsp,
 static int put_spread(ckpt *k, hid_t loc, const char *name, hid_t ftype, hid_t mtype,
                       const spread *sp, const void *values) {
   const int P = k->size;
-  const uint64_t lo = block_lo(sp->total, P, k->rank), n_block = block_lo(sp->total, P, k->rank + 1) - lo;
+  const uint64_t lo = block_lo(sp->total, P, k->rank),
+                 n_block = block_lo(sp->total, P, k->rank + 1) - lo;
   int *c = cl_malloc(4 * (size_t)P * sizeof *c);
   uint64_t *send = cl_malloc((2 * sp->n + 1) * sizeof *send);
   uint64_t *block = cl_malloc((n_block + 1) * sizeof *block);
@@ -190,8 +191,7 @@ static int put_spread(ckpt *k, hid_t loc, const char *name, hid_t ftype, hid_t m
       send[2 * j] = sp->pos[j];
       memcpy(&send[2 * j + 1], (const char *)values + 8 * j, 8);
     }
-    MPI_Alltoallv(send, c, c + P, MPI_UINT64_T, recv, c + 2 * P, c + 3 * P, MPI_UINT64_T,
-                  k->comm);
+    MPI_Alltoallv(send, c, c + P, MPI_UINT64_T, recv, c + 2 * P, c + 3 * P, MPI_UINT64_T, k->comm);
     for (uint64_t i = 0; i < n_block; i++)
       block[recv[2 * i] - lo] = recv[2 * i + 1];
     st = put(k, loc, name, ftype, mtype, sp->total, lo, n_block, block);
@@ -208,7 +208,8 @@ static int put_spread(ckpt *k, hid_t loc, const char *name, hid_t ftype, hid_t m
 static int get_spread(ckpt *k, hid_t loc, const char *name, hid_t mtype, const spread *sp,
                       void *values) {
   const int P = k->size;
-  const uint64_t lo = block_lo(sp->total, P, k->rank), n_block = block_lo(sp->total, P, k->rank + 1) - lo;
+  const uint64_t lo = block_lo(sp->total, P, k->rank),
+                 n_block = block_lo(sp->total, P, k->rank + 1) - lo;
   int *c = cl_malloc(4 * (size_t)P * sizeof *c);
   uint64_t *block = cl_malloc((n_block + 1) * sizeof *block);
   uint64_t *asked = cl_malloc((n_block + 1) * sizeof *asked);
@@ -223,8 +224,7 @@ static int get_spread(ckpt *k, hid_t loc, const char *name, hid_t mtype, const s
     for (uint64_t i = 0; i < n_block; i++)
       asked[i] = block[asked[i] - lo];
     /* the answers come back by block, in the order asked: this rank's order */
-    MPI_Alltoallv(asked, c + 2 * P, c + 3 * P, MPI_UINT64_T, got, c, c + P, MPI_UINT64_T,
-                  k->comm);
+    MPI_Alltoallv(asked, c + 2 * P, c + 3 * P, MPI_UINT64_T, got, c, c + P, MPI_UINT64_T, k->comm);
     memcpy(values, got, 8 * sp->n);
   }
   free(c);
@@ -475,9 +475,9 @@ static int io_stimuli(ckpt *k, cl_stimuli *stim, int write) {
   return cl_error_agree(k->comm, st);
 }
 
-static int write_body(ckpt *k, const char *config_text, const cl_config *cfg,
-                      const cl_network *net, const cl_stimuli *stim, const uint64_t *gid,
-                      const int64_t *step, size_t n, const cl_checkpoint_counts *c) {
+static int write_body(ckpt *k, const char *config_text, const cl_config *cfg, const cl_network *net,
+                      const cl_stimuli *stim, const uint64_t *gid, const int64_t *step, size_t n,
+                      const cl_checkpoint_counts *c) {
   hid_t f = k->file;
   const double t = (double)c->step * cfg->sim.dt;
   int32_t version = CL_CHECKPOINT_VERSION, n_ranks = k->size;
@@ -615,8 +615,8 @@ static int read_texts(const char *path, char **given, char **resolved) {
     H5Aclose(a);
   int32_t version = 0;
   a = st == CL_OK ? H5Aopen(f, "format_version", H5P_DEFAULT) : -1;
-  if (st == CL_OK && (a < 0 || H5Aread(a, H5T_NATIVE_INT32, &version) < 0 ||
-                      version != CL_CHECKPOINT_VERSION))
+  if (st == CL_OK &&
+      (a < 0 || H5Aread(a, H5T_NATIVE_INT32, &version) < 0 || version != CL_CHECKPOINT_VERSION))
     st = CL_ERROR(CL_ERR_USER, "cannot continue: %s has format version %d; this condlif reads %d",
                   path, (int)version, CL_CHECKPOINT_VERSION);
   if (a >= 0)

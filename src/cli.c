@@ -49,15 +49,16 @@ void cl_cli_usage(FILE *f) {
         f);
 }
 
-static const char *const long_opts[] = {"--help",  "--version", "--check",    "--output",
-                                        "--set",   "--force",   "--quiet",    "--progress",
-                                        "--continue", NULL};
+static const char *const long_opts[] = {"--help",  "--version", "--check",    "--output",   "--set",
+                                        "--force", "--quiet",   "--progress", "--continue", NULL};
 
 /* The settings a continued run may change: the rest is the checkpoint's network. */
-static const char *const resume_keys[] = {"simulation.t_stop", "simulation.checkpoint",
+static const char *const resume_keys[] = {"simulation.t_stop",
+                                          "simulation.checkpoint",
                                           "simulation.checkpoint_interval",
                                           "simulation.spike_flush_interval",
-                                          "simulation.report_flush_interval", NULL};
+                                          "simulation.report_flush_interval",
+                                          NULL};
 
 static size_t distance(const char *a, const char *b) {
   size_t la = strlen(a), lb = strlen(b);
@@ -135,8 +136,10 @@ static int check_resume(const cl_cli *c) {
     return CL_ERROR(CL_ERR_USER, "--continue %s writes on in %s: -o/--output does not apply",
                     c->resume, c->resume);
   if (c->force)
-    return CL_ERROR(CL_ERR_USER, "--continue %s writes on in the files of %s: --force does not "
-                                 "apply", c->resume, c->resume);
+    return CL_ERROR(CL_ERR_USER,
+                    "--continue %s writes on in the files of %s: --force does not "
+                    "apply",
+                    c->resume, c->resume);
   for (size_t i = 0; i < c->n_sets; i++) {
     const char *a = c->sets[i].assignment, *eq = strchr(a, '=');
     const char *k = a, *ke = eq;

@@ -980,8 +980,8 @@ static int parse_simulation(parser *P, config_setting_t *root) {
   int ck = (int)sim->checkpoint;
   CL_CALL(enum_member(P, g, "checkpoint", checkpoint_names, 0, &ck));
   sim->checkpoint = (cl_checkpoint_mode)ck;
-  CL_CALL(q_member(P, g, "checkpoint_interval", CL_DIM_TIME, R_NONNEG, 0,
-                   &sim->checkpoint_interval));
+  CL_CALL(
+      q_member(P, g, "checkpoint_interval", CL_DIM_TIME, R_NONNEG, 0, &sim->checkpoint_interval));
   if (sim->checkpoint_interval > 0 && sim->checkpoint == CL_CHECKPOINT_NEVER)
     return fail_value(P, config_setting_get_member(g, "checkpoint_interval"),
                       "0 (none) with checkpoint = \"never\"", NULL);
@@ -3084,7 +3084,8 @@ char *cl_config_resolved_text(const cl_config *cfg) {
   fprintf(f, "  threshold_mode = \"%s\";\n", mode_names[sim->mode]);
   fprintf(f, "  checkpoint = \"%s\";\n", checkpoint_names[sim->checkpoint]);
   if (sim->checkpoint_interval > 0)
-    put_key_float(f, "  ", "checkpoint_interval", sim->checkpoint_interval, "ms of wall-clock time");
+    put_key_float(f, "  ", "checkpoint_interval", sim->checkpoint_interval,
+                  "ms of wall-clock time");
   fputs("};\n\npopulations = (\n", f);
   for (size_t i = 0; i < cfg->n_populations; i++) {
     const cl_population_config *p = &cfg->populations[i];

@@ -83,7 +83,8 @@ int cl_h5_write_text(hid_t loc, const char *name, const char *text, hid_t dxpl, 
   H5Tset_strpad(t, H5T_STR_NULLTERM);
   H5Tset_cset(t, H5T_CSET_UTF8);
   hid_t space = H5Screate(H5S_SCALAR);
-  hid_t ds = space < 0 ? -1 : H5Dcreate2(loc, name, t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t ds =
+      space < 0 ? -1 : H5Dcreate2(loc, name, t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   hid_t fs = ds < 0 ? -1 : H5Scopy(space), ms = fs < 0 ? -1 : H5Scopy(space);
   herr_t e = ms < 0 ? -1 : 0;
   if (e >= 0 && !writer) {

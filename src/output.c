@@ -668,7 +668,8 @@ static int create_spikes_file(cl_output *o, const char *path) {
     if (st == CL_OK)
       st = write_sorting(g, SORT_BY_TIME, 1);
     if (st == CL_OK)
-      st = cl_h5_attr_write(g, "recorded_nodes", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0, &p->n_recorded);
+      st = cl_h5_attr_write(g, "recorded_nodes", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0,
+                            &p->n_recorded);
     if (st == CL_OK)
       st = cl_h5_attr_string(dt, "units", "ms");
     if (dt >= 0)

@@ -58,11 +58,11 @@ typedef struct {
   double *spike_t;
   uint64_t *node_ids;
   int64_t n_steps, slice;
-  int64_t n0;        /* the first step of this run: 0, or a continued run's checkpoint step */
-  int64_t n_done;    /* steps simulated: n_steps, or fewer when a signal stopped the run */
+  int64_t n0;           /* the first step of this run: 0, or a continued run's checkpoint step */
+  int64_t n_done;       /* steps simulated: n_steps, or fewer when a signal stopped the run */
   int64_t unsent_start; /* the slice of the spikes not yet exchanged when the run stopped */
   cl_checkpoint_counts resumed; /* a continued run: what its checkpoint counted */
-  double last_flush; /* rank 0: wall-clock time of the last flush of the files */
+  double last_flush;            /* rank 0: wall-clock time of the last flush of the files */
 } sim;
 
 /* Flags the ranks agree on through the spike exchange (cl_exchange_finish ORs them). */
@@ -270,12 +270,12 @@ static int resume(sim *S) {
   int status = CL_OK;
   S->n0 = S->resumed.step;
   if (S->n0 >= S->n_steps)
-    status = CL_ERROR(CL_ERR_USER,
-                      "%s/" CL_CHECKPOINT_FILE " is at t = %.10g ms and simulation.t_stop is "
-                      "%.10g ms: nothing to continue (give a later t_stop, e.g. --set "
-                      "simulation.t_stop=\"%.10g ms\")",
-                      S->opt->resume, (double)S->n0 * dt, S->cfg->sim.t_stop,
-                      2.0 * (double)S->n0 * dt);
+    status =
+        CL_ERROR(CL_ERR_USER,
+                 "%s/" CL_CHECKPOINT_FILE " is at t = %.10g ms and simulation.t_stop is "
+                 "%.10g ms: nothing to continue (give a later t_stop, e.g. --set "
+                 "simulation.t_stop=\"%.10g ms\")",
+                 S->opt->resume, (double)S->n0 * dt, S->cfg->sim.t_stop, 2.0 * (double)S->n0 * dt);
   else
     status = cl_synapses_enqueue_from(&S->syn, &S->queue, gid, step, n, S->n0);
   /* the spikes of the earlier parts count on rank 0 */
@@ -505,10 +505,10 @@ static void periodic_checkpoint(sim *S, int64_t step, int64_t start) {
   if (st == CL_OK) {
     S->n_periodic++;
     S->periodic_t = (double)S->n_done * S->cfg->sim.dt;
-  }
-  else if (S->rank == 0)
-    fprintf(stderr, "condlif: warning: the checkpoint at t = %.10g ms was not written (%s); the "
-                    "run goes on\n",
+  } else if (S->rank == 0)
+    fprintf(stderr,
+            "condlif: warning: the checkpoint at t = %.10g ms was not written (%s); the "
+            "run goes on\n",
             (double)S->n_done * S->cfg->sim.dt, cl_error_message());
   cl_timer_stop(&S->timer);
   S->last_ckpt = cl_timer_now();

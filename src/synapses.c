@@ -178,7 +178,8 @@ int cl_synapses_enqueue_from(const cl_synapses *syn, cl_spike_queue *q, const ui
     while (k < end && step[i] + 1 + cl_synapses_delay(syn, g, k) < now)
       k++;
     if (k < end)
-      q->s[q->n++] = (cl_pending_spike){end, step[i], k, step[i] + 1 + cl_synapses_delay(syn, g, k)};
+      q->s[q->n++] =
+          (cl_pending_spike){end, step[i], k, step[i] + 1 + cl_synapses_delay(syn, g, k)};
   }
   return CL_OK;
 }

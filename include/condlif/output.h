@@ -56,9 +56,9 @@ typedef struct {
  * exist: they are first cut back to what the checkpoint counted (anything beyond came from a
  * later part of an earlier run, which the continuation computes again). */
 typedef struct {
-  const uint64_t *spikes;     /* [n_spike_pops] spikes each population's datasets keep */
-  const double *spike_t_max;  /* [n_spike_pops] the latest of them (ms; unused when none) */
-  const uint64_t *rows;       /* [n_reports] samples each report keeps */
+  const uint64_t *spikes;    /* [n_spike_pops] spikes each population's datasets keep */
+  const double *spike_t_max; /* [n_spike_pops] the latest of them (ms; unused when none) */
+  const uint64_t *rows;      /* [n_reports] samples each report keeps */
 } cl_output_resume;
 
 typedef struct {
@@ -87,8 +87,7 @@ int cl_output_open(cl_output **out, MPI_Comm comm, const cl_output_desc *desc);
 /* What the files hold after the last append (the same on every rank): spikes and the latest
  * spike time (ms) per spike population, samples per report; each array as long as the
  * descriptor's list (a checkpoint's cl_output_resume). Not collective. */
-void cl_output_written(const cl_output *out, uint64_t *spikes, double *spike_t_max,
-                       uint64_t *rows);
+void cl_output_written(const cl_output *out, uint64_t *spikes, double *spike_t_max, uint64_t *rows);
 /* Writes rows [start, start + n) of edge population e (index into desc->edges): source and
  * target node ids (within their populations), peak weights (nS) and delays (ms); the row's
  * edge_type_id, edge_group_id (0) and edge_group_index (the row) go with them. Each row must be

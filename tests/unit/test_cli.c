@@ -107,7 +107,7 @@ int main(void) {
   cl_cli_usage(f);
   fclose(f);
   const char *opts[] = {"--help",  "--version",  "--check", "--output", "--set", "--force",
-                        "--quiet", "--progress", "-o",      "-q",       "-h",  "--continue"};
+                        "--quiet", "--progress", "-o",      "-q",       "-h",    "--continue"};
   for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
     CHECK(strstr(buf, opts[i]) != NULL);
   free(buf);
