@@ -54,25 +54,6 @@ static int ckpt_close(ckpt *k, int st) {
   return st;
 }
 
-/* The selection of count elements from first in a 1-D file space (none when count is 0); the
- * memory space (returned in *ms) holds count elements. */
-static int select_block(hid_t fs, hid_t *ms, uint64_t first, uint64_t count) {
-  hsize_t m = count ? count : 1;
-  *ms = H5Screate_simple(1, &m, NULL);
-  H5_TRY(*ms, "creating a dataspace");
-  herr_t e;
-  if (count == 0) {
-    e = H5Sselect_none(fs);
-    if (e >= 0)
-      e = H5Sselect_none(*ms);
-  } else {
-    hsize_t start = first, cnt = count;
-    e = H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &cnt, NULL);
-  }
-  H5_TRY(e, "selecting this rank's elements");
-  return CL_OK;
-}
-
 /* Creates dataset name of `total` elements in loc and writes elements [first, first + count)
  * from buf. Collective. */
 static int put(ckpt *k, hid_t loc, const char *name, hid_t ftype, hid_t mtype, uint64_t total,
@@ -81,17 +62,12 @@ static int put(ckpt *k, hid_t loc, const char *name, hid_t ftype, hid_t mtype, u
   hid_t fs = H5Screate_simple(1, &n, NULL);
   H5_TRY(fs, name);
   hid_t ds = H5Dcreate2(loc, name, ftype, fs, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  hid_t ms = H5I_INVALID_HID;
-  int st = ds < 0 ? H5FAIL(name) : CL_OK;
-  if (st == CL_OK && total > 0) {
-    static const char dummy[16];
-    st = select_block(fs, &ms, first, count);
-    if (st == CL_OK && H5Dwrite(ds, mtype, ms, fs, k->dxpl, count ? buf : dummy) < 0)
-      st = H5FAIL(name);
-  }
-  cl_h5_close(&ms);
-  cl_h5_close(&ds);
   H5Sclose(fs);
+  if (ds < 0)
+    return H5FAIL(name);
+  int st =
+      total ? cl_h5_block(ds, k->dxpl, mtype, 1, first, count, 0, 0, (void *)buf, 1, name) : CL_OK;
+  H5Dclose(ds);
   return st;
 }
 
@@ -102,20 +78,15 @@ static int get(ckpt *k, hid_t loc, const char *name, hid_t mtype, uint64_t total
   hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
   if (ds < 0)
     return H5FAIL(name);
-  hid_t fs = H5Dget_space(ds), ms = H5I_INVALID_HID;
+  hid_t fs = H5Dget_space(ds);
   hssize_t have = fs < 0 ? -1 : H5Sget_simple_extent_npoints(fs);
+  cl_h5_close(&fs);
   int st = have < 0 ? H5FAIL(name) : CL_OK;
   if (st == CL_OK && (uint64_t)have != total)
     st = CL_ERROR(CL_ERR_USER, "%s: %s holds %lld values, expected %llu", CL_CHECKPOINT_FILE, name,
                   (long long)have, (unsigned long long)total);
-  if (st == CL_OK && total > 0) {
-    static char dummy[16];
-    st = select_block(fs, &ms, first, count);
-    if (st == CL_OK && H5Dread(ds, mtype, ms, fs, k->dxpl, count ? buf : dummy) < 0)
-      st = H5FAIL(name);
-  }
-  cl_h5_close(&ms);
-  cl_h5_close(&fs);
+  if (st == CL_OK && total > 0)
+    st = cl_h5_block(ds, k->dxpl, mtype, 1, first, count, 0, 0, buf, 0, name);
   H5Dclose(ds);
   return st;
 }

@@ -100,3 +100,31 @@ int cl_h5_write_text(hid_t loc, const char *name, const char *text, hid_t dxpl, 
   H5_TRY(e, name);
   return CL_OK;
 }
+
+int cl_h5_block(hid_t ds, hid_t xfer, hid_t mem_type, int rank, hsize_t start, hsize_t count,
+                hsize_t col0, hsize_t cols, void *buf, int write, const char *what) {
+  hid_t fs = H5Dget_space(ds);
+  H5_TRY(fs, what);
+  hsize_t n = rank > 1 ? count * cols : count;
+  hsize_t mdim = n ? n : 1;
+  hid_t ms = H5Screate_simple(1, &mdim, NULL);
+  herr_t e = ms < 0 ? -1 : 0;
+  static char dummy[16];
+  if (e >= 0 && n == 0) {
+    e = H5Sselect_none(fs);
+    if (e >= 0)
+      e = H5Sselect_none(ms);
+    buf = dummy;
+  } else if (e >= 0) {
+    hsize_t off[2] = {start, col0}, cnt[2] = {count, cols};
+    e = H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
+  }
+  if (e >= 0)
+    e = write ? H5Dwrite(ds, mem_type, ms, fs, xfer, buf)
+              : H5Dread(ds, mem_type, ms, fs, xfer, buf);
+  if (ms >= 0)
+    H5Sclose(ms);
+  H5Sclose(fs);
+  H5_TRY(e, what);
+  return CL_OK;
+}

@@ -588,42 +588,12 @@ static int write_from_rank0(cl_output *o, hid_t ds, hid_t mem_type, const void *
   return CL_OK;
 }
 
-/* Writes count elements (rows) of buf from start along the first dimension of ds (and cols
- * columns from col0 along the second when rank is 2) with transfer property list xfer
- * (collective or independent). count or cols may be 0 on some ranks. */
-static int write_block(hid_t ds, hid_t xfer, hid_t mem_type, int rank, hsize_t start, hsize_t count,
-                       hsize_t col0, hsize_t cols, const void *buf, const char *what) {
-  hid_t fs = H5Dget_space(ds);
-  H5_TRY(fs, what);
-  hsize_t n = rank > 1 ? count * cols : count;
-  hsize_t mdim = n ? n : 1;
-  hid_t ms = H5Screate_simple(1, &mdim, NULL);
-  herr_t e = ms < 0 ? -1 : 0;
-  static const char dummy[16];
-  if (e >= 0 && n == 0) {
-    e = H5Sselect_none(fs);
-    if (e >= 0)
-      e = H5Sselect_none(ms);
-    buf = dummy;
-  } else if (e >= 0) {
-    hsize_t off[2] = {start, col0}, cnt[2] = {count, cols};
-    e = H5Sselect_hyperslab(fs, H5S_SELECT_SET, off, NULL, cnt, NULL);
-  }
-  if (e >= 0)
-    e = H5Dwrite(ds, mem_type, ms, fs, xfer, buf);
-  if (ms >= 0)
-    H5Sclose(ms);
-  H5Sclose(fs);
-  H5_TRY(e, what);
-  return CL_OK;
-}
-
-/* Grows dataset ds to dims, then write_block. Collective. */
+/* Grows dataset ds to dims, then writes the block (cl_h5_block). Collective. */
 static int append_block(cl_output *o, hid_t ds, hid_t mem_type, int rank, const hsize_t *dims,
                         hsize_t start, hsize_t count, hsize_t col0, hsize_t cols, const void *buf,
                         const char *what) {
   H5_TRY(H5Dset_extent(ds, dims), what);
-  return write_block(ds, o->dxpl, mem_type, rank, start, count, col0, cols, buf, what);
+  return cl_h5_block(ds, o->dxpl, mem_type, rank, start, count, col0, cols, (void *)buf, 1, what);
 }
 
 /* ---- file creation ---------------------------------------------------------------------- */
@@ -1374,7 +1344,7 @@ int cl_output_write_edges(cl_output *out, size_t e, uint64_t start, size_t n,
       st = H5FAIL(edge_ds_names[k]);
       break;
     }
-    st = write_block(ds, out->dxpl_ind, mem, 1, start, n, 0, 0, buf, edge_ds_names[k]);
+    st = cl_h5_block(ds, out->dxpl_ind, mem, 1, start, n, 0, 0, (void *)buf, 1, edge_ds_names[k]);
     H5Dclose(ds);
   }
   if (pg >= 0)

@@ -25,6 +25,13 @@ int cl_h5_attr_write(hid_t loc, const char *name, hid_t file_type, hid_t mem_typ
 /* A scalar variable-length UTF-8 string attribute (what h5py reads as str). */
 int cl_h5_attr_string(hid_t loc, const char *name, const char *value);
 
+/* Writes (write 1) or reads count elements (rows) of buf from start along the first dimension
+ * of ds (and cols columns from col0 along the second when rank is 2) with transfer property
+ * list xfer (collective or independent). count or cols may be 0 on some ranks (an empty
+ * selection: a collective transfer needs every rank). */
+int cl_h5_block(hid_t ds, hid_t xfer, hid_t mem_type, int rank, hsize_t start, hsize_t count,
+                hsize_t col0, hsize_t cols, void *buf, int write, const char *what);
+
 /* Creates the scalar string dataset name of loc (UTF-8, fixed length) holding text, written by
  * the rank with writer set (the others take part with an empty selection) through dxpl.
  * Collective when the file is open for parallel access. */
