@@ -41,6 +41,7 @@ typedef struct {
   cl_exchange ex;
   cl_spike_queue queue; /* received spikes whose synapses have not all arrived */
   cl_output *out;
+  size_t n_spike_pops;    /* populations whose spikes are recorded (spikes.h5's groups) */
   size_t n_edges;         /* projections whose synapses go to edges.h5 */
   cl_output_edges *edges; /* [n_projections] their description */
   double edges_wall;      /* seconds spent writing edges.h5 (part of the write phase) */
@@ -218,6 +219,7 @@ static int open_output(sim *S) {
   if ((status = cl_error_agree(S->comm, status)) == CL_OK && !S->opt->resume)
     status = cl_edges_describe(cfg, S->syn.n_per_projection, S->comm, S->edges, &S->n_edges);
   const cl_output_resume resume = {S->resumed.spikes, S->resumed.spike_t_max, S->resumed.rows};
+  S->n_spike_pops = nsp;
   cl_output_desc desc = {.dir = cfg->sim.output,
                          .force = S->opt->force,
                          .n_spike_pops = nsp,
@@ -482,6 +484,14 @@ static unsigned finish_exchange(sim *S, int64_t start, int flush, int64_t *next_
 
 static int write_checkpoint(sim *S, const uint64_t *counts);
 
+/* Each population's spikes so far on this rank (local) and over all ranks (counts). Collective. */
+static void spike_counts(const sim *S, uint64_t *local, uint64_t *counts) {
+  const size_t np = S->cfg->n_populations;
+  for (size_t p = 0; p < np; p++)
+    local[p] = S->net.pops[p].n_spikes;
+  MPI_Allreduce(local, counts, (int)np, MPI_UINT64_T, MPI_SUM, S->comm);
+}
+
 /* A checkpoint while running (checkpoint_interval), taken where a stop would end the run:
  * after the step `step` that begins the slice at `start`, whose exchange has not started. The
  * output is appended and synced first, so that the files on disk hold what the checkpoint
@@ -495,9 +505,7 @@ static void periodic_checkpoint(sim *S, int64_t step, int64_t start) {
   uint64_t *local = cl_calloc(2 * np + 1, sizeof *local);
   if (!local)
     cl_error_abort("out of memory for a checkpoint");
-  for (size_t p = 0; p < np; p++)
-    local[p] = S->net.pops[p].n_spikes;
-  MPI_Allreduce(local, local + np, (int)np, MPI_UINT64_T, MPI_SUM, S->comm);
+  spike_counts(S, local, local + np);
   S->n_done = step + 1;
   S->unsent_start = start;
   const int st = write_checkpoint(S, local + np);
@@ -593,9 +601,7 @@ static int write_checkpoint(sim *S, const uint64_t *counts) {
   const cl_spike_queue *q = &S->queue;
   size_t n_unsent = 0;
   const uint64_t *unsent = cl_exchange_unsent(&S->ex, &n_unsent);
-  size_t n = q->n + n_unsent, n_spk = 0;
-  for (size_t p = 0; p < S->cfg->n_populations; p++)
-    n_spk += S->spike_slot[p] >= 0;
+  const size_t n = q->n + n_unsent, n_spk = S->n_spike_pops;
   uint64_t *gid = cl_malloc((n + 1) * sizeof *gid);
   int64_t *step = cl_malloc((n + 1) * sizeof *step);
   cl_checkpoint_counts c = {.step = S->n_done,
@@ -729,11 +735,9 @@ int cl_sim_run(const cl_config *cfg, const cl_sim_options *opt, MPI_Comm comm, F
   const char **names = cl_calloc(np, sizeof *names);
   if (!counts || !local || !names)
     cl_error_abort("out of memory at the end of the run");
-  for (size_t p = 0; p < np; p++) {
-    local[p] = S.net.pops[p].n_spikes;
+  for (size_t p = 0; p < np; p++)
     names[p] = cfg->populations[p].name;
-  }
-  MPI_Allreduce(local, counts, (int)np, MPI_UINT64_T, MPI_SUM, comm);
+  spike_counts(&S, local, counts);
   /* the checkpoint, at a stop (unless never) or at the end (when asked); a failure to write it
    * leaves the run's output complete, and the run fails after its metadata is written */
   const cl_checkpoint_mode mode = cfg->sim.checkpoint;
