@@ -104,17 +104,24 @@ static int unknown_option(const char *arg) {
   return CL_ERROR(CL_ERR_USER, "unknown option %s; see condlif --help", name);
 }
 
+/* The key of assignment a (up to eq, its '='), without surrounding spaces: [*k, *ke). */
+static void key_span(const char *a, const char *eq, const char **k, const char **ke) {
+  *k = a;
+  *ke = eq;
+  while (*k < *ke && isspace((unsigned char)**k))
+    (*k)++;
+  while (*ke > *k && isspace((unsigned char)(*ke)[-1]))
+    (*ke)--;
+}
+
 /* key.path=value with a non-empty key of '.'-separated non-empty parts. */
 static int check_assignment(const char *a) {
   const char *eq = strchr(a, '=');
   if (!eq)
     return CL_ERROR(CL_ERR_USER, "--set %s: expected KEY=VALUE, e.g. --set simulation.t_stop=200",
                     a);
-  const char *k = a, *ke = eq;
-  while (k < ke && isspace((unsigned char)*k))
-    k++;
-  while (ke > k && isspace((unsigned char)ke[-1]))
-    ke--;
+  const char *k, *ke;
+  key_span(a, eq, &k, &ke);
   if (k == ke)
     return CL_ERROR(CL_ERR_USER, "--set %s: the key before '=' is empty", a);
   if (*k == '.' || ke[-1] == '.')
@@ -141,12 +148,8 @@ static int check_resume(const cl_cli *c) {
                     "apply",
                     c->resume, c->resume);
   for (size_t i = 0; i < c->n_sets; i++) {
-    const char *a = c->sets[i].assignment, *eq = strchr(a, '=');
-    const char *k = a, *ke = eq;
-    while (k < ke && isspace((unsigned char)*k))
-      k++;
-    while (ke > k && isspace((unsigned char)ke[-1]))
-      ke--;
+    const char *a = c->sets[i].assignment, *k, *ke;
+    key_span(a, strchr(a, '='), &k, &ke);
     int ok = 0;
     for (size_t j = 0; resume_keys[j] && !ok; j++)
       ok = strlen(resume_keys[j]) == (size_t)(ke - k) &&
