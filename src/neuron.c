@@ -4,13 +4,14 @@
  *  - x_r += e * (sum of arriving peak weights); (x_r, g_r) are propagated exactly:
  *    g(t_n + u) = exp(-u/tau) (g + (u/tau) x), x(t_n + u) = exp(-u/tau) x. The state holds
  *    them scaled by exp((t - t_e)/tau) for an epoch start t_e (cl_scale in neuron.h): then X is
- *    constant between inputs and G(t_n + u) = G + (u/tau) X, one FMA per point, and the
- *    factors exp(-(t - t_e)/tau) back to nS are per step, folded into the step's constants
- *    (stepc). At the end of an epoch (at most 64 steps) a sweep multiplies the stored values
- *    back to nS. Against propagating (x, g) in nS every step this saves, per neuron and step,
- *    two multiplications, two FMA-pipe operations net, three additions and the store of both x
- *    (bench_neuron COBA at N = 4000: 0.669 -> 0.634 ns per neuron-step, medians of 5
- *    interleaved runs).
+ *    constant between inputs and G(t_n + u) = G + (u/tau) X: with m = (h/(2 tau)) X the
+ *    midpoint's G + m and the end's (G + m) + m (one multiplication and two additions, for the
+ *    add pipes, against two FMAs), and the factors exp(-(t - t_e)/tau) back to nS are per
+ *    step, folded into the step's constants (stepc). At the end of an epoch (at most 64
+ *    steps) a sweep multiplies the stored values back to nS. Against propagating (x, g) in nS
+ *    every step this saves, per neuron and step, two multiplications, two FMA-pipe operations
+ *    net, three additions and the store of both x (bench_neuron COBA at N = 4000: 0.669 ->
+ *    0.634 ns per neuron-step, medians of 5 interleaved runs).
  *  - V obeys the linear ODE  C dV/dt = A(t) - G(t) V  with G = g_L + g_ex + g_in and
  *    A = g_L E_L + g_ex E_ex + g_in E_in + I_e + I(t), both known exactly at any time of the
  *    step (I is the quadratic through the given I0, Ih, I1). With z = h G / C, classical RK4
@@ -66,10 +67,16 @@
  *  area is full; pass two then runs on data that is still in cache. The last n % CL_W neurons
  *  go through the same vector code on small padded copies.
  *
- * Cost, AVX-512 on one Zen 5 core (bench/bench_neuron.c): about 15 cycles per vector of 8
- * neurons (36 arithmetic operations, 23 of them multiplications or FMAs for the 2 FMA pipes,
- * the rest for the 2 add/max pipes), plus some 25-50 ns per neuron taken by pass two (two per
- * spike in precise mode: the spike and the end of refractoriness). */
+ * Cost, AVX-512 (bench/bench_neuron.c): 39 vector operations per 8 neurons, 18 of them
+ * multiplications or FMAs, 14 additions or subtractions, 4 max and 3 compares; about 22 cycles
+ * per vector on a Zen 4 core (about 15 on Zen 5 before the change below), plus some 25-50 ns
+ * per neuron taken by pass two (two per spike in precise mode: the spike and the end of
+ * refractoriness). Zen 4 and 5 issue FMAs and multiplications to two pipes and additions to
+ * two others, so additions are nearly free while the FMA pipes are busy: the conductances'
+ * midpoint and end and the RK4 sum use additions where FMAs were (23 -> 18 FMA-pipe
+ * operations; bench_neuron COBA at N = 4000 on Zen 4, medians of 3 interleaved runs: 1.07-1.13
+ * -> 0.96-0.97 ns per neuron-step). Forming the flag from compares, or from sign bits with
+ * integer logic, instead of the max and subtractions made it slower. */
 #include "condlif/neuron.h"
 
 #include <math.h>
@@ -242,10 +249,8 @@ static inline void v_store_masked(double *p, vmask m, vd x) {
 
 /* Indices of the kernel's constants in cl_neuron_kernel.c. */
 enum {
-  K_HEX,     /* h/tau_ex: the scaled g_ex at t_{n+1} is G + (h/tau_ex) X (see cl_scale) */
-  K_HEX_H,   /* h/(2 tau_ex): the same at the midpoint */
-  K_HIN,     /* h/tau_in */
-  K_HIN_H,   /* h/(2 tau_in) */
+  K_HEX_H,   /* h/(2 tau_ex): the scaled g_ex at t_n + h/2 is G + (h/(2 tau_ex)) X (cl_scale) */
+  K_HIN_H,   /* h/(2 tau_in): the same for g_in */
   K_AEX_H,   /* exp(-h/(2 tau_ex)), for the partial intervals of pass two */
   K_AIN_H,   /* exp(-h/(2 tau_in)), same */
   K_HC2,     /* h/(2 C_m) (1/nS: a conductance (nS) into beta, a current (pA) into mV) */
@@ -354,9 +359,7 @@ void cl_neuron_kernel_init(cl_neuron_kernel *k, const cl_neuron_params *p, doubl
   cl_scale_init(&k->scale[0], p->tau_ex, dt);
   cl_scale_init(&k->scale[1], p->tau_in, dt);
   double *c = k->c;
-  c[K_HEX] = dt / p->tau_ex;
   c[K_HEX_H] = 0.5 * dt / p->tau_ex;
-  c[K_HIN] = dt / p->tau_in;
   c[K_HIN_H] = 0.5 * dt / p->tau_in;
   c[K_AEX_H] = exp(-0.5 * dt / p->tau_ex);
   c[K_AIN_H] = exp(-0.5 * dt / p->tau_in);
@@ -444,19 +447,20 @@ typedef struct {
 
 /* One RK4 step of u over an interval. The stages are formed as K2 = (alpha_h - beta_h u) -
  * beta_h K1, K3 = (alpha_h - beta_h u) - beta_h K2, K4 = (alpha1 - beta1 u) - 2 beta1 K3: the
- * same numbers as K = alpha - beta (u + ...), but the chain from K1 to the result is one FMA
- * per stage (the vector pass's latency). The sum u + K1/3 + 2 K2/3 + 2 K3/3 + K4/3 is
- * accumulated one FMA per stage as the stages come, so that the result is one FMA after K4
- * (the chain ended 3 operations after K4 with the sum formed at the end: bench_neuron 3-4 %
- * slower). The same operations as pass one's. */
+ * same numbers as K = alpha - beta (u + ...), but the chain from K1 to K4 is one FMA per stage
+ * (the vector pass's latency). The sum is formed with additions, u + ((2 (K2 + K3) + K1) + K4)/3,
+ * the part without K4 while K4 is computed: one FMA instead of four, the other three for the
+ * add pipes, which the vector pass leaves idler than the FMA pipes (see the cost at the top).
+ * The same operations as pass one's. */
 static double rk4(double u, const coefs *c) {
   double ch = MADD(-c->bh, u, c->ah), c1 = MADD(-c->b1, u, c->a1), b1x2 = c->b1 + c->b1;
   double k1 = MADD(-c->b0, u, c->a0);
   double k2 = MADD(-c->bh, k1, ch);
   double k3 = MADD(-c->bh, k2, ch);
+  double p23 = k2 + k3;
   double k4 = MADD(-b1x2, k3, c1);
-  double sum = MADD(k3, 2.0 / 3.0, MADD(k2, 2.0 / 3.0, MADD(k1, 1.0 / 3.0, u)));
-  return MADD(k4, 1.0 / 3.0, sum);
+  double pre = (p23 + p23) + k1;
+  return MADD(pre + k4, 1.0 / 3.0, u);
 }
 
 static int is_huge(const coefs *c) {
@@ -568,8 +572,8 @@ typedef struct {
 /* The full step's coefficients: the scalar twin of those in vector_one() below, the same
  * operations in the same order (so the same bits). */
 static void full_coefs(const double *c, const stepc *sc, const lane_data *d, coefs *cf) {
-  double geh = MADD(c[K_HEX_H], d->xe, d->ge);
-  double gih = MADD(c[K_HIN_H], d->xi, d->gi);
+  double geh = d->ge + c[K_HEX_H] * d->xe;
+  double gih = d->gi + c[K_HIN_H] * d->xi;
   cf->a0 = MADD(c[K_HC2], d->I[0], MADD(sc->ai[0], d->gi, c[K_AL2]));
   cf->ah = MADD(c[K_HC2], d->I[1], MADD(sc->ai[1], gih, c[K_AL2]));
   cf->a1 = MADD(c[K_HC2], d->I[2], MADD(sc->ai[2], d->gi1, c[K_AL2]));
@@ -703,7 +707,7 @@ typedef struct {
 
 /* The step's constants, one per vector register. */
 typedef struct {
-  vd wex, win, hex, hex_h, hin, hin_h, ce0, ceh, ce1, ci0, cih, ci1, ai0, aih, ai1;
+  vd wex, win, hex_h, hin_h, ce0, ceh, ce1, ci0, cih, ci1, ai0, aih, ai1;
   vd hc2, zl2, al2, eex, vth0m, uthm, t0, t_full;
 } vconsts;
 
@@ -712,12 +716,12 @@ static vconsts make_vconsts(const cl_neuron_kernel *k, const stepc *sc, int64_t 
   const double t0 = (double)step * k->dt, t1 = (double)(step + 1) * k->dt;
   /* Refractory for the whole step from t_full on; between t0 and t_full it ends inside. */
   const double t_full = c[K_PRECISE] != 0.0 ? t1 : nextafter(t0, INFINITY);
-  const vconsts K = {v_set(sc->wex),   v_set(sc->win),    v_set(c[K_HEX]),  v_set(c[K_HEX_H]),
-                     v_set(c[K_HIN]),  v_set(c[K_HIN_H]), v_set(sc->ce[0]), v_set(sc->ce[1]),
-                     v_set(sc->ce[2]), v_set(sc->ci[0]),  v_set(sc->ci[1]), v_set(sc->ci[2]),
-                     v_set(sc->ai[0]), v_set(sc->ai[1]),  v_set(sc->ai[2]), v_set(c[K_HC2]),
-                     v_set(c[K_ZL2]),  v_set(c[K_AL2]),   v_set(c[K_EEX]),  v_set(c[K_VTH0M]),
-                     v_set(c[K_UTHM]), v_set(t0),         v_set(t_full)};
+  const vconsts K = {v_set(sc->wex),   v_set(sc->win),    v_set(c[K_HEX_H]), v_set(c[K_HIN_H]),
+                     v_set(sc->ce[0]), v_set(sc->ce[1]),  v_set(sc->ce[2]),  v_set(sc->ci[0]),
+                     v_set(sc->ci[1]), v_set(sc->ci[2]),  v_set(sc->ai[0]),  v_set(sc->ai[1]),
+                     v_set(sc->ai[2]), v_set(c[K_HC2]),   v_set(c[K_ZL2]),   v_set(c[K_AL2]),
+                     v_set(c[K_EEX]),  v_set(c[K_VTH0M]), v_set(c[K_UTHM]),  v_set(t0),
+                     v_set(t_full)};
   return K;
 }
 
@@ -757,10 +761,12 @@ static inline __attribute__((always_inline)) void vector_one(const vconsts *K, c
     xe = v_fma(K->wex, v_loadf(A->in_ex + i), xe);
   if (has_in)
     xi = v_fma(K->win, v_loadf(A->in_in + i), xi);
-  vd geh = v_fma(K->hex_h, xe, ge);
-  vd gih = v_fma(K->hin_h, xi, gi);
-  vd ge1 = v_fma(K->hex, xe, ge);
-  vd gi1 = v_fma(K->hin, xi, gi);
+  const vd me = K->hex_h * xe;
+  vd geh = ge + me;
+  const vd mi = K->hin_h * xi;
+  vd gih = gi + mi;
+  vd ge1 = geh + me;
+  vd gi1 = gih + mi;
   vd a0 = v_fma(K->ai0, gi, K->al2);
   vd ah = v_fma(K->aih, gih, K->al2);
   vd a1 = v_fma(K->ai1, gi1, K->al2);
@@ -786,16 +792,15 @@ static inline __attribute__((always_inline)) void vector_one(const vconsts *K, c
    * twin, see there) */
   vd y = V - K->eex;
   vd ch = v_fnma(bh, y, ah), c1 = v_fnma(b1, y, a1), b1x2 = b1 + b1;
-  const vd third = v_set(1.0 / 3.0), two_thirds = v_set(2.0 / 3.0);
+  const vd third = v_set(1.0 / 3.0);
   vd k1 = v_fnma(b0, y, a0);
   vd k2 = v_fnma(bh, k1, ch);
-  vd sum = v_fma(k1, third, y);
   vd k3 = v_fnma(bh, k2, ch);
-  sum = v_fma(k2, two_thirds, sum);
+  vd p23 = k2 + k3;
   vd k4 = v_fnma(b1x2, k3, c1);
-  sum = v_fma(k3, two_thirds, sum);
+  vd pre = (p23 + p23) + k1;
   const unsigned early_bits = v_bits_gt(active, early, zero);
-  const vd un = v_fma(k4, third, sum), Vn = un + K->eex;
+  const vd un = v_fma(pre + k4, third, y), Vn = un + K->eex;
   unsigned flag = early_bits | v_bits_gt(active, un, K->uthm);
   if (flag) { /* rare: keep what pass two needs */
     size_t slot = sv->count++;
