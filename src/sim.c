@@ -323,8 +323,9 @@ static int setup(sim *S) {
   CL_CALL(status);
   if (S->opt->resume)
     CL_CALL(resume(S));
-  /* Slices of D_min steps (at most 65535, the width of the step field of a spike). */
-  S->slice = S->syn.d_min < 65535 ? S->syn.d_min : 65535;
+  /* Slices of ceil(D_min / 2) steps (see run_loop; at most 65535, the width of the step field
+   * of a spike). */
+  S->slice = (S->syn.d_min + 1) / 2 < 65535 ? (S->syn.d_min + 1) / 2 : 65535;
   return open_output(S);
 }
 
@@ -493,7 +494,7 @@ static void spike_counts(const sim *S, uint64_t *local, uint64_t *counts) {
 }
 
 /* A checkpoint while running (checkpoint_interval), taken where a stop would end the run:
- * after the step `step` that begins the slice at `start`, whose exchange has not started. The
+ * after the step `step` that ends the slice begun at `start`, whose exchange has not started. The
  * output is appended and synced first, so that the files on disk hold what the checkpoint
  * counts even if the job dies later. A failure is reported and the run goes on. Collective. */
 static void periodic_checkpoint(sim *S, int64_t step, int64_t start) {
@@ -523,11 +524,14 @@ static void periodic_checkpoint(sim *S, int64_t step, int64_t start) {
   S->ckpt_wall += S->last_ckpt - t0;
 }
 
-/* The exchange of a slice overlaps the next slice's first step, which none of its spikes can
- * reach (a spike of step n with delay d >= D_min arrives at n + 1 + d): a rank that finished
- * its slice early computes that step instead of waiting for a slower one. Sets S->n_done: a
- * stop signal ends the loop on every rank after the step in which the exchange that carried it
- * finished. */
+/* The run advances in slices of E = ceil(D_min / 2) steps, and the exchange of a slice overlaps
+ * the whole next slice: a spike of step n >= s (s the first step of its slice) with delay
+ * d >= D_min arrives at n + 1 + d >= s + 2E, the step after the next slice, so the exchange
+ * is finished at the next slice's end. A rank that finished a slice early computes the next
+ * one instead of waiting for a slower rank (E steps of slack, against one step with slices of
+ * D_min and the exchange finished after the next slice's first step), at twice as many
+ * exchanges. Sets S->n_done: a stop signal ends the loop on every rank at the end of the slice
+ * in which the exchange that carried it finished. */
 static void run_loop(sim *S) {
   double dt = S->cfg->sim.dt;
   int64_t flush_every =
@@ -545,6 +549,7 @@ static void run_loop(sim *S) {
   int64_t in_flight = -1; /* the start of the slice being exchanged */
   for (int64_t start = S->n0; start < S->n_steps; start += S->slice) {
     int64_t end = start + S->slice < S->n_steps ? start + S->slice : S->n_steps;
+    const int poll = in_flight >= 0 && S->size > 1;
     for (int64_t step = start; step < end; step++) {
       if (S->queue.n) {
         cl_timer_start(&S->timer, CL_PHASE_DELIVER);
@@ -557,20 +562,20 @@ static void run_loop(sim *S) {
         sample(S, step);
         cl_timer_start(&S->timer, CL_PHASE_UPDATE);
       }
-      update(S, step, step - start, in_flight >= 0 && S->size > 1);
-      if (in_flight >= 0) {
-        unsigned flags = finish_exchange(S, in_flight, 1, &next_flush, flush_every);
-        in_flight = -1;
-        if (flags & CL_FLAG_STOP) {
-          S->n_done = step + 1;
-          S->unsent_start = start;
-          if (show)
-            progress(S, S->n_done, t0, 1, tty);
-          return;
-        }
-        if ((flags & CL_FLAG_CKPT) && step + 1 < S->n_steps)
-          periodic_checkpoint(S, step, start);
+      update(S, step, step - start, poll);
+    }
+    if (in_flight >= 0) {
+      unsigned flags = finish_exchange(S, in_flight, 1, &next_flush, flush_every);
+      in_flight = -1;
+      if (flags & CL_FLAG_STOP) {
+        S->n_done = end;
+        S->unsent_start = start;
+        if (show)
+          progress(S, S->n_done, t0, 1, tty);
+        return;
       }
+      if ((flags & CL_FLAG_CKPT) && end < S->n_steps)
+        periodic_checkpoint(S, end - 1, start);
     }
     cl_timer_start(&S->timer, CL_PHASE_EXCHANGE);
     int full = cl_output_buffered_bytes(S->out) > CL_FLUSH_BYTES ||

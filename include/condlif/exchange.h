@@ -1,9 +1,9 @@
-/* Spike exchange between ranks: once per slice of D_min steps, each rank sends each of its
- * new spikes to the ranks hosting targets of its source, and gets back every spike it must
- * deliver, sorted by (step, gid).
+/* Spike exchange between ranks: once per slice of ceil(D_min / 2) steps, each rank sends each
+ * of its new spikes to the ranks hosting targets of its source, and gets back every spike it
+ * must deliver, sorted by (step, gid).
  *
- * The exchange is split so that it overlaps the next slice's first step, which no exchanged
- * spike can reach (a spike of step n with delay d >= D_min arrives at n + 1 + d):
+ * The exchange is split so that it overlaps the next slice, which no exchanged spike can reach
+ * (a spike of step n with delay d >= D_min arrives at n + 1 + d; see run_loop in sim.c):
  * cl_exchange_start posts it, cl_exchange_finish completes it. So that the spikes can travel
  * before the receivers know how many come, every rank sends every rank a block of a fixed size
  * (MPI_Ialltoallv): two header words (the count for that rank; the sender's largest count and

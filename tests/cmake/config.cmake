@@ -50,7 +50,8 @@ if(TARGET condlif)
     ARGS --check config/coba_alpha.cfg
     EXPECT "exc (cond_alpha, 3200 neurons" "inh (cond_alpha, 800 neurons"
            "tau_m = C_m/g_L = 20 ms" "synapses: 204800 expected (64 per target neuron)"
-           "total: 320800 synapses expected" "D_min 10 steps (1 ms, shortest delay)" "1000 exchanges")
+           "total: 320800 synapses expected" "D_min 10 steps (1 ms, shortest delay)"
+           "exchanged every 0.5 ms (half of D_min, rounded up): 2000 exchanges")
   cl_add_condlif_test(config.check.seed_brian2_weight 0
     ARGS --check config/seed_two_populations.cfg
          --set "projections.n1->n2.weight=0.018393972058572117 nS"
