@@ -60,6 +60,8 @@ META_ATTRS = {
     "rtf": "real_time_factor",
     "completed": "completed",
     "continued_from": "continued_from_ms",  # only in a run continued from a checkpoint
+    "initial_state": "initial_state",  # only in a run started from another run's state...
+    "initial_state_t": "initial_state_ms",  # ...at this time: its output begins there
     "peak_rss": "peak_rss_bytes",
     "version": "version",
     "git_commit": "git_commit",

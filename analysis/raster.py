@@ -76,7 +76,8 @@ def main(argv=None):
                     help="image file, .png/.svg/.pdf (default: <run dir>/raster.png)")
     ap.add_argument("-p", "--population", action="append",
                     help="population to plot (repeatable; default: all in the file)")
-    ap.add_argument("--t-start", type=float, default=0.0, help="ms (default 0)")
+    ap.add_argument("--t-start", type=float,
+                    help="ms (default 0, or the time of the state a run started from)")
     ap.add_argument("--t-stop", type=float,
                     help="ms (default: the run's t_stop, else the last spike)")
     ap.add_argument("--bin", type=float, default=5.0,
@@ -108,6 +109,8 @@ def main(argv=None):
         print("raster.py: %s has no spike populations" % condlif_io.spikes_path(args.run),
               file=sys.stderr)
         return 1
+    if args.t_start is None:  # a run from another run's state has its spikes from there on
+        args.t_start = float(meta.get("initial_state_t") or 0.0)
     t_stop = args.t_stop if args.t_stop is not None else meta.get("t_stop")
     if t_stop is None:
         t_stop = condlif_io.last_spike_time(spikes, default=args.t_start + 1.0)

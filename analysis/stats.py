@@ -123,8 +123,9 @@ def main(argv=None):
     ap.add_argument("run", help="run directory (or its spikes.h5)")
     ap.add_argument("-p", "--population", action="append",
                     help="population to analyse (repeatable; default: all in the file)")
-    ap.add_argument("--t-start", type=float, default=0.0,
-                    help="start of the window, ms (e.g. to skip a transient; default 0)")
+    ap.add_argument("--t-start", type=float,
+                    help="start of the window, ms (e.g. to skip a transient; default 0, or the "
+                    "time of the state a run started from)")
     ap.add_argument("--t-stop", type=float,
                     help="end of the window, ms (default: the run's t_stop from its metadata)")
     ap.add_argument("--fano-bin", type=float, default=100.0,
@@ -148,6 +149,8 @@ def main(argv=None):
         print("stats.py: %s" % e, file=sys.stderr)
         return 1
 
+    if args.t_start is None:  # a run from another run's state has its spikes from there on
+        args.t_start = float(meta.get("initial_state_t") or 0.0)
     t_stop = args.t_stop if args.t_stop is not None else meta.get("t_stop")
     if t_stop is None:
         t_stop = condlif_io.last_spike_time(spikes)

@@ -357,8 +357,14 @@ int cl_check_print(FILE *f, const cl_config *cfg, int nranks) {
           "once per second of wall-clock time)\n",
           sim->output, num(sim->spike_flush_interval, a, sizeof a),
           num(sim->report_flush_interval, b, sizeof b));
-  fprintf(f, "  default threshold mode %s\n\n",
+  fprintf(f, "  default threshold mode %s\n",
           sim->mode == CL_THRESHOLD_PRECISE ? "precise" : "grid");
+  if (sim->initial_state[0])
+    fprintf(f,
+            "  starts at t = %s ms from the state of %s (same network; its stimuli, spike "
+            "counts and output are this run's own)\n",
+            g6(sim->initial_t, a, sizeof a), sim->initial_state);
+  fputs("\n", f);
 
   uint64_t neurons = 0;
   for (size_t i = 0; i < cfg->n_populations; i++)

@@ -458,6 +458,7 @@ static int write_body(ckpt *k, const char *config_text, const cl_config *cfg, co
   st = cl_h5_attr_write(f, name, ft, mt, 0, ptr)
   ATTR("format_version", H5T_STD_I32LE, H5T_NATIVE_INT32, &version);
   ATTR("step", H5T_STD_I64LE, H5T_NATIVE_INT64, &c->step);
+  ATTR("first_step", H5T_STD_I64LE, H5T_NATIVE_INT64, &c->first_step);
   ATTR("t_ms", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &t);
   ATTR("dt_ms", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &cfg->sim.dt);
   ATTR("seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &cfg->sim.seed);
@@ -560,24 +561,25 @@ static char *get_text(hid_t f, const char *name) {
   return s;
 }
 
-/* Rank 0: the two texts of the checkpoint at path. */
-static int read_texts(const char *path, char **given, char **resolved) {
+/* Rank 0: the two texts and the step of the checkpoint at path; `what` begins the messages. */
+static int read_texts(const char *path, const char *what, char **given, char **resolved,
+                      int64_t *step) {
   struct stat sb;
   if (stat(path, &sb) != 0)
     return CL_ERROR(CL_ERR_USER,
-                    "cannot continue: %s: %s (a run writes it when a signal stops it, or at its "
+                    "%s: %s: %s (a run writes it when a signal stops it, or at its "
                     "end with simulation.checkpoint = \"end\")",
-                    path, strerror(errno));
+                    what, path, strerror(errno));
   hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   if (f < 0)
-    return CL_ERROR(CL_ERR_USER, "cannot continue: %s is not an HDF5 file", path);
+    return CL_ERROR(CL_ERR_USER, "%s: %s is not an HDF5 file", what, path);
   int st = CL_OK;
   char *format = NULL;
   hid_t a = H5Aexists(f, "format") > 0 ? H5Aopen(f, "format", H5P_DEFAULT) : -1;
   hid_t t = a < 0 ? -1 : H5Aget_type(a);
   if (t < 0 || !H5Tis_variable_str(t) || H5Aread(a, t, &format) < 0 || !format ||
       strcmp(format, CL_CHECKPOINT_FORMAT) != 0)
-    st = CL_ERROR(CL_ERR_USER, "cannot continue: %s is not a condlif checkpoint", path);
+    st = CL_ERROR(CL_ERR_USER, "%s: %s is not a condlif checkpoint", what, path);
   if (format)
     H5free_memory(format);
   if (t >= 0)
@@ -588,49 +590,58 @@ static int read_texts(const char *path, char **given, char **resolved) {
   a = st == CL_OK ? H5Aopen(f, "format_version", H5P_DEFAULT) : -1;
   if (st == CL_OK &&
       (a < 0 || H5Aread(a, H5T_NATIVE_INT32, &version) < 0 || version != CL_CHECKPOINT_VERSION))
-    st = CL_ERROR(CL_ERR_USER, "cannot continue: %s has format version %d; this condlif reads %d",
-                  path, (int)version, CL_CHECKPOINT_VERSION);
+    st = CL_ERROR(CL_ERR_USER, "%s: %s has format version %d; this condlif reads %d", what, path,
+                  (int)version, CL_CHECKPOINT_VERSION);
   if (a >= 0)
     H5Aclose(a);
   if (st == CL_OK) {
     *given = get_text(f, "config");
     *resolved = get_text(f, "config_resolved");
-    if (!*given || !*resolved)
-      st = CL_ERROR(CL_ERR_USER, "cannot continue: %s: its configuration cannot be read", path);
+    a = H5Aopen(f, "step", H5P_DEFAULT);
+    if (!*given || !*resolved || a < 0 || H5Aread(a, H5T_NATIVE_INT64, step) < 0)
+      st = CL_ERROR(CL_ERR_USER, "%s: %s: its configuration cannot be read", what, path);
+    if (a >= 0)
+      H5Aclose(a);
   }
   H5Fclose(f);
   return st;
 }
 
-int cl_checkpoint_read_config(const char *dir, char **given, char **resolved, MPI_Comm comm) {
+void cl_checkpoint_path(const char *where, char *path, size_t n) {
+  size_t len = strlen(where);
+  if (len > 3 && strcmp(where + len - 3, ".h5") == 0)
+    snprintf(path, n, "%s", where);
+  else
+    snprintf(path, n, "%s/" CL_CHECKPOINT_FILE, where);
+}
+
+int cl_checkpoint_read_config(const char *path, const char *what, char **given, char **resolved,
+                              int64_t *step, MPI_Comm comm) {
   int rank;
   MPI_Comm_rank(comm, &rank);
   *given = *resolved = NULL;
   long long len[2] = {-1, -1};
+  int64_t at = 0;
   int st = CL_OK;
   if (rank == 0) {
-    size_t n = strlen(dir) + sizeof CL_CHECKPOINT_FILE + 2;
-    char *path = cl_malloc(n);
-    if (!path) {
-      st = CL_ERR_MEM;
-    } else {
-      snprintf(path, n, "%s/" CL_CHECKPOINT_FILE, dir);
-      H5E_auto2_t efunc;
-      void *edata;
-      H5Eget_auto2(H5E_DEFAULT, &efunc, &edata);
-      H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-      st = read_texts(path, given, resolved);
-      H5Eset_auto2(H5E_DEFAULT, efunc, edata);
-      free(path);
-    }
+    H5E_auto2_t efunc;
+    void *edata;
+    H5Eget_auto2(H5E_DEFAULT, &efunc, &edata);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    st = read_texts(path, what, given, resolved, &at);
+    H5Eset_auto2(H5E_DEFAULT, efunc, edata);
     if (st == CL_OK) {
       len[0] = (long long)strlen(*given);
       len[1] = (long long)strlen(*resolved);
     }
   }
   MPI_Bcast(&st, 1, MPI_INT, 0, comm);
-  if (st == CL_OK)
+  if (st == CL_OK) {
     MPI_Bcast(len, 2, MPI_LONG_LONG, 0, comm);
+    MPI_Bcast(&at, 1, MPI_INT64_T, 0, comm);
+    if (step)
+      *step = at;
+  }
   if (st == CL_OK && rank != 0) {
     *given = cl_malloc((size_t)len[0] + 1);
     *resolved = cl_malloc((size_t)len[1] + 1);
@@ -697,13 +708,28 @@ static int read_transit(ckpt *k, uint64_t **gid, int64_t **step, size_t *n) {
 }
 
 static int read_body(ckpt *k, const cl_config *cfg, cl_network *net, cl_stimuli *stim,
-                     cl_checkpoint_counts *c, uint64_t **gid, int64_t **step, size_t *n) {
+                     cl_checkpoint_counts *c, uint64_t **gid, int64_t **step, size_t *n, int fork) {
   hid_t f = k->file;
   hid_t a = H5Aopen(f, "step", H5P_DEFAULT);
   herr_t e = a < 0 ? -1 : H5Aread(a, H5T_NATIVE_INT64, &c->step);
   if (a >= 0)
     H5Aclose(a);
   H5_TRY(e, "reading attribute step");
+  /* the step the run's output files begin at (absent before session 10: 0) */
+  c->first_step = 0;
+  if (H5Aexists(f, "first_step") > 0) {
+    a = H5Aopen(f, "first_step", H5P_DEFAULT);
+    e = a < 0 ? -1 : H5Aread(a, H5T_NATIVE_INT64, &c->first_step);
+    if (a >= 0)
+      H5Aclose(a);
+    H5_TRY(e, "reading attribute first_step");
+  }
+  if (fork) { /* the network's state only: the stimuli and the output are the new run's */
+    c->spike_count = cl_calloc(cfg->n_populations + 1, sizeof *c->spike_count);
+    CL_CALL(cl_error_agree(k->comm, c->spike_count ? CL_OK : CL_ERR_MEM));
+    CL_CALL(io_populations(k, net, c->spike_count, 0));
+    return read_transit(k, gid, step, n);
+  }
   c->n_spike_files = n_spike_files(cfg);
   c->n_reports = n_report_files(cfg);
   c->spike_count = cl_calloc(cfg->n_populations + 1, sizeof *c->spike_count);
@@ -727,19 +753,16 @@ static int read_body(ckpt *k, const cl_config *cfg, cl_network *net, cl_stimuli 
   return read_transit(k, gid, step, n);
 }
 
-int cl_checkpoint_read(const char *dir, const cl_config *cfg, cl_network *net, cl_stimuli *st,
-                       cl_checkpoint_counts *c, uint64_t **gid, int64_t **step, size_t *n,
+int cl_checkpoint_read(const char *path, const cl_config *cfg, cl_network *net, cl_stimuli *st,
+                       cl_checkpoint_counts *c, uint64_t **gid, int64_t **step, size_t *n, int fork,
                        MPI_Comm comm) {
   memset(c, 0, sizeof *c);
   *gid = NULL;
   *step = NULL;
   *n = 0;
-  size_t len = strlen(dir) + sizeof CL_CHECKPOINT_FILE + 2;
-  char *path = cl_malloc(len);
   ckpt k;
-  int status = cl_error_agree(comm, path ? ckpt_init(&k, comm) : CL_ERR_MEM);
+  int status = cl_error_agree(comm, ckpt_init(&k, comm));
   if (status == CL_OK) {
-    snprintf(path, len, "%s/" CL_CHECKPOINT_FILE, dir);
     H5E_auto2_t efunc;
     void *edata;
     H5Eget_auto2(H5E_DEFAULT, &efunc, &edata);
@@ -747,13 +770,12 @@ int cl_checkpoint_read(const char *dir, const cl_config *cfg, cl_network *net, c
     k.file = H5Fopen(path, H5F_ACC_RDONLY, k.fapl);
     status = cl_error_agree(comm, k.file < 0 ? H5FAIL(path) : CL_OK);
     if (status == CL_OK)
-      status = read_body(&k, cfg, net, st, c, gid, step, n);
+      status = read_body(&k, cfg, net, st, c, gid, step, n, fork);
     status = cl_error_agree(comm, ckpt_close(&k, status));
     H5Eset_auto2(H5E_DEFAULT, efunc, edata);
-  } else if (path) {
+  } else {
     ckpt_close(&k, status);
   }
-  free(path);
   if (status != CL_OK) {
     cl_checkpoint_counts_free(c);
     free(*gid);

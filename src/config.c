@@ -900,6 +900,7 @@ static const char *const keys_sim[] = {"dt",
                                        "threshold_mode",
                                        "checkpoint",
                                        "checkpoint_interval",
+                                       "initial_state",
                                        NULL};
 static const char *const checkpoint_names[] = {"stop", "end", "never", NULL};
 
@@ -985,6 +986,15 @@ static int parse_simulation(parser *P, config_setting_t *root) {
   if (sim->checkpoint_interval > 0 && sim->checkpoint == CL_CHECKPOINT_NEVER)
     return fail_value(P, config_setting_get_member(g, "checkpoint_interval"),
                       "0 (none) with checkpoint = \"never\"", NULL);
+  const char *init = NULL;
+  CL_CALL(string_member(P, g, "initial_state", "a run directory, or its checkpoint.h5 (string)", 0,
+                        &init));
+  if (init) {
+    if (!init[0] || strlen(init) >= CL_PATH_MAX)
+      return fail_value(P, config_setting_get_member(g, "initial_state"),
+                        "a run directory, or its checkpoint.h5 (non-empty string)", NULL);
+    snprintf(sim->initial_state, sizeof sim->initial_state, "%s", init);
+  }
   return CL_OK;
 }
 
@@ -3086,6 +3096,11 @@ char *cl_config_resolved_text(const cl_config *cfg) {
   if (sim->checkpoint_interval > 0)
     put_key_float(f, "  ", "checkpoint_interval", sim->checkpoint_interval,
                   "ms of wall-clock time");
+  if (sim->initial_state[0]) {
+    fputs("  initial_state = ", f);
+    put_string(f, sim->initial_state);
+    fputs(";\n", f);
+  }
   fputs("};\n\npopulations = (\n", f);
   for (size_t i = 0; i < cfg->n_populations; i++) {
     const cl_population_config *p = &cfg->populations[i];
@@ -3268,4 +3283,100 @@ int cl_config_single_delay_rows(const cl_config *cfg) {
     }
   }
   return 1;
+}
+
+/* The network part of a resolved text: its populations and projections sections, without
+ * what a run may change on the same network (record_spikes, record_edges) and the initial
+ * values (init = { ... }, replaced by a state read from a checkpoint). Lines are kept whole. */
+static char *network_text(const char *text) {
+  char *out = cl_malloc(strlen(text) + 1);
+  if (!out)
+    return NULL;
+  size_t o = 0;
+  int in = 0, init = 0;
+  for (const char *line = text; *line;) {
+    const char *nl = strchr(line, '\n');
+    size_t len = nl ? (size_t)(nl - line) + 1 : strlen(line);
+    const char *t = line;
+    while (*t == ' ')
+      t++;
+    if (strncmp(line, "populations = (", 15) == 0 || strncmp(line, "projections = (", 15) == 0)
+      in = 1;
+    else if (line[0] != ' ' && line[0] != ')' && line[0] != '\n')
+      in = 0;
+    int keep = in && !init;
+    if (in && (strncmp(t, "record_spikes", 13) == 0 || strncmp(t, "record_edges", 12) == 0))
+      keep = 0;
+    if (in && strncmp(t, "init = {", 8) == 0) {
+      keep = 0;
+      init = !(len >= 3 && strncmp(line + len - (nl ? 3 : 2), "};", 2) == 0);
+    } else if (init && strncmp(t, "};", 2) == 0) {
+      init = 0;
+    }
+    if (keep) {
+      memcpy(out + o, line, len);
+      o += len;
+    }
+    line += len;
+  }
+  out[o] = '\0';
+  return out;
+}
+
+/* The line of s at offset pos, trimmed, into buf. */
+static void line_at(const char *s, size_t pos, char *buf, size_t n) {
+  const char *b = s + pos;
+  while (*b == ' ')
+    b++;
+  size_t len = strcspn(b, "\n");
+  snprintf(buf, n, "%.*s", (int)(len < 200 ? len : 200), b);
+}
+
+int cl_config_same_network(const cl_config *cfg, const cl_config *base, const char *base_path) {
+  const char *key = "simulation.initial_state";
+  if (cfg->sim.dt != base->sim.dt)
+    return CL_ERROR(CL_ERR_USER,
+                    "%s: %s: simulation.dt = %.10g ms here and %.10g ms in %s: the network and "
+                    "its time step must be the initial state's",
+                    cfg->path, key, cfg->sim.dt, base->sim.dt, base_path);
+  if (cfg->sim.seed != base->sim.seed)
+    return CL_ERROR(CL_ERR_USER,
+                    "%s: %s: simulation.seed = %llu here and %llu in %s: the network (drawn from "
+                    "the seed) must be the initial state's",
+                    cfg->path, key, (unsigned long long)cfg->sim.seed,
+                    (unsigned long long)base->sim.seed, base_path);
+  char *ra = cl_config_resolved_text(cfg), *rb = cl_config_resolved_text(base);
+  char *a = ra ? network_text(ra) : NULL, *b = rb ? network_text(rb) : NULL;
+  int st = a && b ? CL_OK : CL_ERR_MEM;
+  if (st == CL_OK && strcmp(a, b) != 0) {
+    size_t i = 0, line = 0;
+    while (a[i] && a[i] == b[i]) {
+      if (a[i] == '\n')
+        line = i + 1;
+      i++;
+    }
+    /* the entry the difference is in: the last name before it */
+    char name[CL_NAME_MAX + 16] = "", here[256], there[256];
+    const char *sec = "populations";
+    for (const char *p = a; p < a + line; p = strchr(p, '\n') + 1) {
+      const char *t = p;
+      while (*t == ' ')
+        t++;
+      if (strncmp(p, "projections = (", 15) == 0)
+        sec = "projections";
+      if (strncmp(t, "name = \"", 8) == 0)
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(t + 8, "\""), t + 8);
+    }
+    line_at(a, line, here, sizeof here);
+    line_at(b, line, there, sizeof there);
+    st = CL_ERROR(CL_ERR_USER,
+                  "%s: %s: the network differs from the initial state's (%s): %s%s%s: '%s' "
+                  "here, '%s' there; only stimuli, recording and simulation settings may differ",
+                  cfg->path, key, base_path, sec, name[0] ? "." : "", name, here, there);
+  }
+  free(ra);
+  free(rb);
+  free(a);
+  free(b);
+  return st;
 }

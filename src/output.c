@@ -1841,9 +1841,13 @@ static int write_meta_group(cl_output *o, const cl_output_meta *m, const uint64_
   ATTR("wall_seconds", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &wall);
   ATTR("peak_rss_bytes", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &rss);
   ATTR("real_time_factor", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &rtf);
-  if (m->t_start > 0)
+  if (m->continued)
     ATTR("continued_from_ms", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &m->t_start);
+  if (m->initial_state)
+    ATTR("initial_state_ms", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &m->initial_t);
 #undef ATTR
+  if (st == CL_OK && m->initial_state)
+    st = cl_h5_attr_string(g, "initial_state", m->initial_state);
   if (st == CL_OK)
     st = cl_h5_write_text(g, "config", m->config_text, o->dxpl, o->rank == 0);
   if (st == CL_OK)

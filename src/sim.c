@@ -59,9 +59,11 @@ typedef struct {
   double *spike_t;
   uint64_t *node_ids;
   int64_t n_steps, slice;
-  int64_t n0;           /* the first step of this run: 0, or a continued run's checkpoint step */
-  int64_t n_done;       /* steps simulated: n_steps, or fewer when a signal stopped the run */
-  int64_t unsent_start; /* the slice of the spikes not yet exchanged when the run stopped */
+  int64_t n0;     /* the first step of this run: 0, or a continued run's checkpoint step, or the
+                   * step of the state it starts from (simulation.initial_state) */
+  int64_t first;  /* the step the output files begin at: 0, or the initial state's step */
+  int64_t n_done; /* steps simulated: n_steps, or fewer when a signal stopped the run */
+  int64_t unsent_start;         /* the slice of the spikes not yet exchanged when the run stopped */
   cl_checkpoint_counts resumed; /* a continued run: what its checkpoint counted */
   double last_flush;            /* rank 0: wall-clock time of the last flush of the files */
 } sim;
@@ -200,16 +202,19 @@ static int open_output(sim *S) {
       if (!(rc->vars & (1u << v)))
         continue;
       recording *R = &S->rec[k];
+      /* samples at the steps that are multiples of `every`, from the output's first step on */
+      const int64_t k0 = (S->first + R->every - 1) / R->every;
       snprintf(stems[k], sizeof stems[k], "%s_%s", rc->name, cl_var_names[v]);
-      rp[k] = (cl_output_report){.file_stem = stems[k],
-                                 .population = R->pop->cfg->name,
-                                 .variable = cl_var_names[v],
-                                 .units = cl_var_units[v],
-                                 .n_local = R->n,
-                                 .local_node_ids = R->node_ids,
-                                 .t_start = 0.0,
-                                 .dt = (double)R->every * cfg->sim.dt,
-                                 .n_times = (uint64_t)((S->n_steps + R->every - 1) / R->every)};
+      rp[k] =
+          (cl_output_report){.file_stem = stems[k],
+                             .population = R->pop->cfg->name,
+                             .variable = cl_var_names[v],
+                             .units = cl_var_units[v],
+                             .n_local = R->n,
+                             .local_node_ids = R->node_ids,
+                             .t_start = (double)(k0 * R->every) * cfg->sim.dt,
+                             .dt = (double)R->every * cfg->sim.dt,
+                             .n_times = (uint64_t)((S->n_steps + R->every - 1) / R->every - k0)};
       k++;
     }
   }
@@ -266,11 +271,14 @@ static int resume(sim *S) {
   uint64_t *gid = NULL;
   int64_t *step = NULL;
   size_t n = 0;
-  CL_CALL(cl_checkpoint_read(S->opt->resume, S->cfg, &S->net, &S->stim, &S->resumed, &gid, &step,
-                             &n, S->comm));
+  char path[CL_PATH_MAX + sizeof CL_CHECKPOINT_FILE + 1];
+  snprintf(path, sizeof path, "%s/" CL_CHECKPOINT_FILE, S->opt->resume);
+  CL_CALL(cl_checkpoint_read(path, S->cfg, &S->net, &S->stim, &S->resumed, &gid, &step, &n, 0,
+                             S->comm));
   const double dt = S->cfg->sim.dt;
   int status = CL_OK;
   S->n0 = S->resumed.step;
+  S->first = S->resumed.first_step;
   if (S->n0 >= S->n_steps)
     status =
         CL_ERROR(CL_ERR_USER,
@@ -283,6 +291,33 @@ static int resume(sim *S) {
   /* the spikes of the earlier parts count on rank 0 */
   for (size_t p = 0; p < S->net.n_pops && S->rank == 0; p++)
     S->net.pops[p].n_spikes = S->resumed.spike_count[p];
+  free(gid);
+  free(step);
+  return cl_error_agree(S->comm, status);
+}
+
+/* A run from another run's state (simulation.initial_state, whose network main.c checked): the
+ * state of the populations and the spikes in transit of that checkpoint; it starts at its step,
+ * with its own stimuli, spike counts and output. Collective. */
+static int start_from(sim *S) {
+  uint64_t *gid = NULL;
+  int64_t *step = NULL;
+  size_t n = 0;
+  char path[CL_PATH_MAX + sizeof CL_CHECKPOINT_FILE + 1];
+  cl_checkpoint_path(S->cfg->sim.initial_state, path, sizeof path);
+  cl_checkpoint_counts c;
+  CL_CALL(cl_checkpoint_read(path, S->cfg, &S->net, &S->stim, &c, &gid, &step, &n, 1, S->comm));
+  S->n0 = S->first = c.step;
+  cl_checkpoint_counts_free(&c);
+  int status = CL_OK;
+  if (S->n0 >= S->n_steps) /* (main.c checks this first) */
+    status = CL_ERROR(CL_ERR_USER,
+                      "%s: simulation.t_stop = %.10g ms is not after the initial "
+                      "state's t = %.10g ms",
+                      S->cfg->path, S->cfg->sim.t_stop, (double)S->n0 * S->cfg->sim.dt);
+  else
+    status = cl_synapses_enqueue_from(&S->syn, &S->queue, gid, step, n, S->n0);
+  cl_stimuli_start_at(&S->stim, &S->net, S->n0);
   free(gid);
   free(step);
   return cl_error_agree(S->comm, status);
@@ -323,6 +358,8 @@ static int setup(sim *S) {
   CL_CALL(status);
   if (S->opt->resume)
     CL_CALL(resume(S));
+  else if (S->cfg->sim.initial_state[0])
+    CL_CALL(start_from(S));
   /* Slices of ceil(D_min / 2) steps (see run_loop; at most 65535, the width of the step field
    * of a spike). */
   S->slice = (S->syn.d_min + 1) / 2 < 65535 ? (S->syn.d_min + 1) / 2 : 65535;
@@ -610,6 +647,7 @@ static int write_checkpoint(sim *S, const uint64_t *counts) {
   uint64_t *gid = cl_malloc((n + 1) * sizeof *gid);
   int64_t *step = cl_malloc((n + 1) * sizeof *step);
   cl_checkpoint_counts c = {.step = S->n_done,
+                            .first_step = S->first,
                             .spike_count = (uint64_t *)counts,
                             .n_spike_files = n_spk,
                             .spikes = cl_calloc(n_spk + 1, sizeof(uint64_t)),
@@ -644,16 +682,18 @@ static int write_checkpoint(sim *S, const uint64_t *counts) {
 static void summary(const sim *S, FILE *f, double wall, const uint64_t *counts,
                     const double *tmax) {
   const cl_config *cfg = S->cfg;
-  double T = (double)S->n_done * cfg->sim.dt;
+  /* the spikes counted are those from the output's first step on */
+  const double T = (double)S->n_done * cfg->sim.dt, T0 = (double)S->first * cfg->sim.dt;
   uint64_t total = 0;
   for (size_t p = 0; p < cfg->n_populations; p++)
     total += counts[p];
   fprintf(f, "condlif %s: %d rank%s, %llu neurons, %llu synapses, %llu spikes in %.1f ms\n",
           CL_VERSION_STRING, S->size, S->size == 1 ? "" : "s", (unsigned long long)cfg->n_total,
-          (unsigned long long)S->syn.n_global, (unsigned long long)total, T);
+          (unsigned long long)S->syn.n_global, (unsigned long long)total, T - T0);
   for (size_t p = 0; p < cfg->n_populations; p++) {
     const cl_population_config *pc = &cfg->populations[p];
-    double rate = pc->size && T > 0 ? (double)counts[p] / (double)pc->size / (T * 1e-3) : 0.0;
+    double rate =
+        pc->size && T > T0 ? (double)counts[p] / (double)pc->size / ((T - T0) * 1e-3) : 0.0;
     fprintf(f, "  %-16s %10llu neurons %12llu spikes %9.3f Hz\n", pc->name,
             (unsigned long long)pc->size, (unsigned long long)counts[p], rate);
   }
@@ -674,8 +714,10 @@ static void summary(const sim *S, FILE *f, double wall, const uint64_t *counts,
   const double part = (double)(S->n_done - S->n0) * cfg->sim.dt;
   fprintf(f, "  wall %.3f s (build %.3f s), %.3f s per simulated second; output in %s\n", wall,
           tmax[CL_PHASE_BUILD], part > 0 ? loop / (part * 1e-3) : 0.0, cfg->sim.output);
-  if (S->n0 > 0)
+  if (S->opt->resume)
     fprintf(f, "  continued from the checkpoint at t = %.10g ms\n", (double)S->n0 * cfg->sim.dt);
+  if (cfg->sim.initial_state[0])
+    fprintf(f, "  started at t = %.10g ms from the state of %s\n", T0, cfg->sim.initial_state);
 }
 
 static void teardown(sim *S) {
@@ -768,6 +810,9 @@ int cl_sim_run(const cl_config *cfg, const cl_sim_options *opt, MPI_Comm comm, F
                          .dt = cfg->sim.dt,
                          .t_stop = (double)S.n_done * cfg->sim.dt,
                          .t_start = (double)S.n0 * cfg->sim.dt,
+                         .continued = opt->resume != NULL,
+                         .initial_state = cfg->sim.initial_state[0] ? cfg->sim.initial_state : NULL,
+                         .initial_t = (double)S.first * cfg->sim.dt,
                          .d_min_steps = S.syn.d_min,
                          .d_max_steps = S.syn.d_max,
                          .n_neurons = cfg->n_total,

@@ -183,6 +183,28 @@ void cl_stimuli_inject(cl_stimuli *st, cl_network *net, int64_t step) {
   }
 }
 
+void cl_stimuli_start_at(cl_stimuli *st, cl_network *net, int64_t step) {
+  const double dt = net->cfg->sim.dt, t0 = (double)step * dt;
+  /* cl_stimuli_inject at step n takes the events in (t_{n-1}, t_n] */
+  const double before = (double)(step - 1) * dt + 1e-6 * dt;
+  for (size_t i = 0; i < st->n; i++) {
+    cl_stim *s = &st->stims[i];
+    const cl_stimulus_config *sc = s->cfg;
+    if (sc->kind == CL_STIM_POISSON) {
+      const double from = sc->start > t0 ? sc->start : t0;
+      for (uint64_t k = 0; k < s->n; k++) {
+        s->draws[k] = 1;
+        s->next[k] =
+            sc->rate > 0 ? from + poisson_gap(net->cfg, s, stim_gid(net, s, k), 0) : INFINITY;
+      }
+    } else if (sc->kind == CL_STIM_SPIKES) {
+      s->cursor = 0;
+      while (s->cursor < sc->n_points && sc->times[s->cursor] <= before)
+        s->cursor++;
+    }
+  }
+}
+
 void cl_stimuli_destroy(cl_stimuli *st) {
   for (size_t i = 0; st->stims && i < st->n; i++) {
     free(st->stims[i].sel);

@@ -55,9 +55,9 @@ typedef struct {
   char name[CL_NAME_MAX];
   cl_model model;
   uint64_t size;
-  uint64_t first_gid; /* gids of this population: first_gid .. first_gid + size - 1 */
-  int line;           /* line of its setting in the file, for messages */
-  int record_spikes;  /* 1 when its spikes are recorded */
+  uint64_t first_gid;     /* gids of this population: first_gid .. first_gid + size - 1 */
+  int line;               /* line of its setting in the file, for messages */
+  int record_spikes;      /* 1 when its spikes are recorded */
   cl_selection spike_sel; /* the neurons whose spikes are recorded (all unless narrowed) */
   /* cond_alpha */
   cl_neuron_params params;
@@ -73,20 +73,20 @@ typedef struct {
 } cl_population_config;
 
 typedef enum {
-  CL_STIM_DC = 0,      /* amplitude (pA) between start and stop */
-  CL_STIM_SINE,        /* offset + amplitude sin(2 pi frequency (t - start) + phase) */
-  CL_STIM_PIECEWISE,   /* step current: values[i] from times[i] until times[i+1] */
-  CL_STIM_TIMESERIES,  /* values sampled every series_dt from start (TimedArray), held */
-  CL_STIM_POISSON,     /* independent Poisson spike input per target neuron */
-  CL_STIM_SPIKES,      /* explicit spike times, delivered to every selected neuron */
+  CL_STIM_DC = 0,     /* amplitude (pA) between start and stop */
+  CL_STIM_SINE,       /* offset + amplitude sin(2 pi frequency (t - start) + phase) */
+  CL_STIM_PIECEWISE,  /* step current: values[i] from times[i] until times[i+1] */
+  CL_STIM_TIMESERIES, /* values sampled every series_dt from start (TimedArray), held */
+  CL_STIM_POISSON,    /* independent Poisson spike input per target neuron */
+  CL_STIM_SPIKES,     /* explicit spike times, delivered to every selected neuron */
 } cl_stim_kind;
 
 typedef struct {
   char name[CL_NAME_MAX];
   cl_stim_kind kind;
   int line;
-  int target;       /* population index */
-  cl_selection sel; /* which of its neurons */
+  int target;         /* population index */
+  cl_selection sel;   /* which of its neurons */
   double start, stop; /* ms (stop INFINITY: until the end) */
   /* DC, SINE */
   double amplitude; /* pA */
@@ -95,9 +95,9 @@ typedef struct {
   double phase;     /* rad */
   /* PIECEWISE (times, values), TIMESERIES (values), SPIKES (times) */
   size_t n_points;
-  double *times;    /* ms */
-  double *values;   /* pA */
-  double series_dt; /* ms */
+  double *times;          /* ms */
+  double *values;         /* pA */
+  double series_dt;       /* ms */
   char path[CL_PATH_MAX]; /* file of a TIMESERIES, as given (already read into values) */
   /* POISSON, SPIKES */
   double rate;   /* Hz */
@@ -123,10 +123,10 @@ typedef struct {
   double p;
   uint64_t k;
   uint64_t n;
-  int allow_autapses;  /* only meaningful when source == target */
+  int allow_autapses; /* only meaningful when source == target */
   int allow_multapses;
-  cl_dist weight; /* nS, peak conductance; must be positive */
-  cl_dist delay;  /* ms; rounded to steps, at least one step */
+  cl_dist weight;   /* nS, peak conductance; must be positive */
+  cl_dist delay;    /* ms; rounded to steps, at least one step */
   int record_edges; /* write its synapses to edges.h5 (record_edges, or recording.edges) */
 } cl_projection_config;
 
@@ -141,23 +141,26 @@ typedef struct {
 
 /* When a run writes <output>/checkpoint.h5, from which --continue goes on. */
 typedef enum {
-  CL_CHECKPOINT_STOP = 0,  /* when a signal stops the run (default) */
-  CL_CHECKPOINT_END = 1,   /* also when it reaches t_stop (to extend it later) */
+  CL_CHECKPOINT_STOP = 0, /* when a signal stops the run (default) */
+  CL_CHECKPOINT_END = 1,  /* also when it reaches t_stop (to extend it later) */
   CL_CHECKPOINT_NEVER = 2,
 } cl_checkpoint_mode;
 
 typedef struct {
-  double dt;                   /* ms */
-  double t_stop;               /* ms */
+  double dt;     /* ms */
+  double t_stop; /* ms */
   uint64_t seed;
-  double min_delay, max_delay; /* ms; 0: derived from the projections */
-  char output[CL_PATH_MAX];    /* run directory */
-  double spike_flush_interval;  /* ms of simulated time between spike-file flushes */
-  double report_flush_interval; /* ms of simulated time between report flushes */
-  cl_threshold_mode mode;       /* default threshold mode of populations */
-  cl_checkpoint_mode checkpoint; /* when checkpoint.h5 is written */
-  double checkpoint_interval;    /* ms of wall-clock time between checkpoints while running;
-                                  * 0: none */
+  double min_delay, max_delay;     /* ms; 0: derived from the projections */
+  char output[CL_PATH_MAX];        /* run directory */
+  double spike_flush_interval;     /* ms of simulated time between spike-file flushes */
+  double report_flush_interval;    /* ms of simulated time between report flushes */
+  cl_threshold_mode mode;          /* default threshold mode of populations */
+  cl_checkpoint_mode checkpoint;   /* when checkpoint.h5 is written */
+  double checkpoint_interval;      /* ms of wall-clock time between checkpoints while running;
+                                    * 0: none */
+  char initial_state[CL_PATH_MAX]; /* a run directory (or its checkpoint.h5) whose state this
+                                    * run starts from; empty: none */
+  double initial_t; /* ms: the time of that state (not a key: read from its checkpoint) */
 } cl_simulation_config;
 
 typedef struct cl_config {
@@ -202,6 +205,12 @@ int cl_config_parse_all(const char *path, const char *text, const cl_config_over
 /* The resolved configuration (all defaults and units applied) as libconfig text; malloc'ed,
  * owned by the caller. */
 char *cl_config_resolved_text(const cl_config *cfg);
+
+/* CL_OK when cfg's network is base's (the configuration of the checkpoint at base_path that
+ * cfg's simulation.initial_state names): the same dt, seed, populations and projections, all
+ * but record_spikes, record_edges and the populations' initial values (the state replaces
+ * them). Else a user error naming the first difference. */
+int cl_config_same_network(const cl_config *cfg, const cl_config *base, const char *base_path);
 
 /* Index of the population called name, or -1. */
 int cl_config_find_population(const cl_config *cfg, const char *name);

@@ -135,7 +135,11 @@ typedef struct {
   const char *version, *git_commit;
   uint64_t seed;
   double dt, t_stop; /* ms */
-  double t_start;    /* ms: where this part began (a continued run's checkpoint), else 0 */
+  double t_start;    /* ms: where this part began (a continued run's checkpoint, or the state
+                      * it started from), else 0 */
+  int continued;     /* the part continues a run from its checkpoint (--continue) */
+  const char *initial_state; /* the run started from this state (simulation.initial_state)... */
+  double initial_t;          /* ...at this time (ms); NULL and 0 otherwise */
   int64_t d_min_steps, d_max_steps;
   uint64_t n_neurons;      /* total gids */
   uint64_t local_synapses; /* summed over ranks */

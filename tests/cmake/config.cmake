@@ -82,6 +82,12 @@ if(TARGET condlif)
   cl_add_condlif_test(config.bad.checkpoint 2
     ARGS --check config/coba_alpha.cfg --set "simulation.checkpoint=\"always\""
     EXPECT "simulation.checkpoint: got \"always\": expected one of \"stop\", \"end\", \"never\"")
+  cl_add_condlif_test(config.bad.initial_state 2
+    ARGS --check config/coba_alpha.cfg --set "simulation.initial_state=\"\""
+    EXPECT "simulation.initial_state: got \"\": expected a run directory, or its checkpoint.h5 (non-empty string)")
+  cl_add_condlif_test(config.initial_state_missing 2
+    ARGS --check config/coba_alpha.cfg --set "simulation.initial_state=\"tests/config/no_such_run\""
+    EXPECT "config/coba_alpha.cfg: simulation.initial_state: tests/config/no_such_run/checkpoint.h5: No such file or directory")
   cl_add_condlif_test(config.continue_no_checkpoint 2
     ARGS --continue tests/config/no_such_run
     EXPECT "cannot continue: tests/config/no_such_run/checkpoint.h5: No such file or directory")

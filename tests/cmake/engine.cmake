@@ -46,6 +46,13 @@ if(TARGET condlif)
   endif()
   cl_engine_test(continue check_continue.py ${CL_CONTINUE_RANKS} --tiny ${CL_ENGINE_DIR}/tiny.cfg
                  ${CL_ENGINE_DIR}/continue.cfg)
+  # A run started from another run's state (simulation.initial_state), on other rank counts:
+  # with the first run, the spikes of the run that never stopped, its samples from there on;
+  # its own stimuli; continued itself; --check and the errors.
+  if(CONDLIF_SANITIZE)
+    set(CL_FORK_RANKS --ranks 2 3 --quick)
+  endif()
+  cl_engine_test(fork check_fork.py ${CL_FORK_RANKS} ${CL_ENGINE_DIR}/fork.cfg)
   # Output flushes at most once per second of wall time (counted with strace), same spikes.
   cl_engine_test(flush check_flush.py ${CL_ENGINE_DIR}/stop.cfg)
   # edges.h5 at 1-4 ranks: the same bytes, every rule's synapses as configured, the SONATA layout.
