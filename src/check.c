@@ -359,11 +359,20 @@ int cl_check_print(FILE *f, const cl_config *cfg, int nranks) {
           num(sim->report_flush_interval, b, sizeof b));
   fprintf(f, "  default threshold mode %s\n",
           sim->mode == CL_THRESHOLD_PRECISE ? "precise" : "grid");
-  if (sim->initial_state[0])
+  if (sim->initial_state[0]) {
     fprintf(f,
             "  starts at t = %s ms from the state of %s (same network; its stimuli, spike "
             "counts and output are this run's own)\n",
             g6(sim->initial_t, a, sizeof a), sim->initial_state);
+    const char *sep = "  spike inputs going on from that state (same name and definition): ";
+    for (size_t i = 0; i < cfg->n_stimuli; i++)
+      if (cfg->stimuli[i].resumes) {
+        fprintf(f, "%s%s", sep, cfg->stimuli[i].name);
+        sep = ", ";
+      }
+    if (sep[0] == ',')
+      fputs("\n", f);
+  }
   fputs("\n", f);
 
   uint64_t neurons = 0;

@@ -413,13 +413,16 @@ static int io_populations(ckpt *k, cl_network *net, uint64_t *spike_count, int w
   return cl_error_agree(k->comm, st);
 }
 
-static int io_stimuli(ckpt *k, cl_stimuli *stim, int write) {
+/* With fork (reading for a run from another run's state), only the stimuli that resume. */
+static int io_stimuli(ckpt *k, cl_stimuli *stim, int write, int fork) {
   hid_t top = open_or_create(k->file, "stimuli", write);
   H5_TRY(top, "/stimuli");
   int st = CL_OK;
   for (size_t i = 0; i < stim->n && st == CL_OK; i++) {
     cl_stim *s = &stim->stims[i];
     if (s->cfg->kind != CL_STIM_POISSON && s->cfg->kind != CL_STIM_SPIKES)
+      continue;
+    if (fork && !s->cfg->resumes)
       continue;
     hid_t g = open_or_create(top, s->cfg->name, write);
     st = cl_error_agree(k->comm, g < 0 ? H5FAIL(s->cfg->name) : CL_OK);
@@ -482,7 +485,7 @@ static int write_body(ckpt *k, const char *config_text, const cl_config *cfg, co
   /* (one function reads and writes the state; writing leaves it as it is) */
   st = io_populations(k, (cl_network *)net, c->spike_count, 1);
   if (st == CL_OK)
-    st = io_stimuli(k, (cl_stimuli *)stim, 1);
+    st = io_stimuli(k, (cl_stimuli *)stim, 1, 0);
   CL_CALL(st);
 
   hid_t top = make_group(f, "transit");
@@ -724,10 +727,11 @@ static int read_body(ckpt *k, const cl_config *cfg, cl_network *net, cl_stimuli 
       H5Aclose(a);
     H5_TRY(e, "reading attribute first_step");
   }
-  if (fork) { /* the network's state only: the stimuli and the output are the new run's */
+  if (fork) { /* the network's state and the spike input that resumes; the output is new */
     c->spike_count = cl_calloc(cfg->n_populations + 1, sizeof *c->spike_count);
     CL_CALL(cl_error_agree(k->comm, c->spike_count ? CL_OK : CL_ERR_MEM));
     CL_CALL(io_populations(k, net, c->spike_count, 0));
+    CL_CALL(io_stimuli(k, stim, 0, 1));
     return read_transit(k, gid, step, n);
   }
   c->n_spike_files = n_spike_files(cfg);
@@ -741,7 +745,7 @@ static int read_body(ckpt *k, const cl_config *cfg, cl_network *net, cl_stimuli 
 
   st = io_populations(k, net, c->spike_count, 0);
   if (st == CL_OK)
-    st = io_stimuli(k, stim, 0);
+    st = io_stimuli(k, stim, 0, 0);
   CL_CALL(st);
 
   st = get_all(k, f, "output/spikes", H5T_NATIVE_UINT64, c->n_spike_files, c->spikes);

@@ -3332,7 +3332,28 @@ static void line_at(const char *s, size_t pos, char *buf, size_t n) {
   snprintf(buf, n, "%.*s", (int)(len < 200 ? len : 200), b);
 }
 
-int cl_config_same_network(const cl_config *cfg, const cl_config *base, const char *base_path) {
+/* Whether two spike inputs are the same one: name, kind, target, neurons, times, rate,
+ * weight, receptor. */
+static int same_spike_input(const cl_stimulus_config *a, const cl_stimulus_config *b) {
+  if (strcmp(a->name, b->name) != 0 || a->kind != b->kind || a->target != b->target ||
+      a->start != b->start || a->stop != b->stop || a->rate != b->rate || a->weight != b->weight ||
+      a->receptor != b->receptor || a->sel.all != b->sel.all || a->n_points != b->n_points)
+    return 0;
+  if (!a->sel.all && (a->sel.n != b->sel.n ||
+                      (a->sel.n && memcmp(a->sel.ids, b->sel.ids, a->sel.n * sizeof *a->sel.ids))))
+    return 0;
+  return !a->n_points || memcmp(a->times, b->times, a->n_points * sizeof *a->times) == 0;
+}
+
+int cl_config_same_network(cl_config *cfg, const cl_config *base, const char *base_path) {
+  for (size_t i = 0; i < cfg->n_stimuli; i++) {
+    cl_stimulus_config *s = &cfg->stimuli[i];
+    s->resumes = 0;
+    for (size_t j = 0;
+         j < base->n_stimuli && (s->kind == CL_STIM_POISSON || s->kind == CL_STIM_SPIKES); j++)
+      if (same_spike_input(s, &base->stimuli[j]))
+        s->resumes = 1;
+  }
   const char *key = "simulation.initial_state";
   if (cfg->sim.dt != base->sim.dt)
     return CL_ERROR(CL_ERR_USER,

@@ -190,6 +190,8 @@ void cl_stimuli_start_at(cl_stimuli *st, cl_network *net, int64_t step) {
   for (size_t i = 0; i < st->n; i++) {
     cl_stim *s = &st->stims[i];
     const cl_stimulus_config *sc = s->cfg;
+    if (sc->resumes) /* its state came with the network's */
+      continue;
     if (sc->kind == CL_STIM_POISSON) {
       const double from = sc->start > t0 ? sc->start : t0;
       for (uint64_t k = 0; k < s->n; k++) {

@@ -57,9 +57,9 @@ int cl_checkpoint_read_config(const char *path, const char *what, char **given, 
  * checkpoint's configuration on any number of ranks), the counts (arrays allocated here: free
  * them with cl_checkpoint_counts_free) and every spike in transit, sorted by step then gid
  * (*gid and *step allocated here). With fork (a run starting from another run's state, whose
- * network is the checkpoint's), only the populations' state, the step and the spikes in
- * transit: not the stimuli, spike counts or output counts. Collective; every rank returns the
- * same status. */
+ * network is the checkpoint's), only the populations' state, the step, the spikes in transit
+ * and the state of the stimuli that resume (cl_stimulus_config.resumes): not the spike counts
+ * or output counts. Collective; every rank returns the same status. */
 int cl_checkpoint_read(const char *path, const cl_config *cfg, cl_network *net, cl_stimuli *st,
                        cl_checkpoint_counts *c, uint64_t **gid, int64_t **step, size_t *n, int fork,
                        MPI_Comm comm);

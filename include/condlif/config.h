@@ -103,6 +103,9 @@ typedef struct {
   double rate;   /* Hz */
   double weight; /* nS (peak conductance) */
   cl_receptor receptor;
+  int resumes; /* a run from another run's state (simulation.initial_state): the state holds
+                * this spike input, the same one by name and definition, which goes on from
+                * there (cl_config_same_network sets it) */
 } cl_stimulus_config;
 
 typedef enum {
@@ -209,8 +212,9 @@ char *cl_config_resolved_text(const cl_config *cfg);
 /* CL_OK when cfg's network is base's (the configuration of the checkpoint at base_path that
  * cfg's simulation.initial_state names): the same dt, seed, populations and projections, all
  * but record_spikes, record_edges and the populations' initial values (the state replaces
- * them). Else a user error naming the first difference. */
-int cl_config_same_network(const cl_config *cfg, const cl_config *base, const char *base_path);
+ * them). Else a user error naming the first difference. Marks cfg's spike inputs (Poisson and
+ * spike-time stimuli) that base has too, by name and definition (`resumes`). */
+int cl_config_same_network(cl_config *cfg, const cl_config *base, const char *base_path);
 
 /* Index of the population called name, or -1. */
 int cl_config_find_population(const cl_config *cfg, const char *name);

@@ -42,9 +42,10 @@ void cl_stimuli_currents(cl_stimuli *st, cl_network *net, int64_t step);
  * targets' x_ex or x_in (e w per event, w the peak weight), before step n. */
 void cl_stimuli_inject(cl_stimuli *st, cl_network *net, int64_t step);
 
-/* Starts the spike input at step `step` instead of 0 (a run from another run's state): Poisson
- * trains begin afresh at t_step or at their start, whichever is later (a Poisson process has
- * no memory), spike generators skip the times before step's input. */
+/* Starts the spike input at step `step` instead of 0 (a run from another run's state), except
+ * the stimuli whose state came with the network's (cl_stimulus_config.resumes): Poisson trains
+ * begin afresh at t_step or at their start, whichever is later (a Poisson process has no
+ * memory), spike generators skip the times before step's input. */
 void cl_stimuli_start_at(cl_stimuli *st, cl_network *net, int64_t step);
 
 void cl_stimuli_destroy(cl_stimuli *st);
