@@ -359,7 +359,7 @@ int cl_check_print(FILE *f, const cl_config *cfg, int nranks) {
           num(sim->report_flush_interval, b, sizeof b));
   fprintf(f, "  default threshold mode %s\n",
           sim->mode == CL_THRESHOLD_PRECISE ? "precise" : "grid");
-  if (sim->initial_state[0]) {
+  if (sim->initial_state[0] && sim->initial_t > 0) { /* (not set in a continuation's check) */
     fprintf(f,
             "  starts at t = %s ms from the state of %s (same network; its stimuli, spike "
             "counts and output are this run's own)\n",

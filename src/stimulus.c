@@ -193,11 +193,14 @@ void cl_stimuli_start_at(cl_stimuli *st, cl_network *net, int64_t step) {
     if (sc->resumes) /* its state came with the network's */
       continue;
     if (sc->kind == CL_STIM_POISSON) {
+      /* a part of the stream of its own, so that it does not repeat the intervals of a run
+       * started at 0 (which the first run of a changed input drew): counters from step 2^32 */
       const double from = sc->start > t0 ? sc->start : t0;
+      const uint64_t first = (uint64_t)step << 32;
       for (uint64_t k = 0; k < s->n; k++) {
-        s->draws[k] = 1;
+        s->draws[k] = first + 1;
         s->next[k] =
-            sc->rate > 0 ? from + poisson_gap(net->cfg, s, stim_gid(net, s, k), 0) : INFINITY;
+            sc->rate > 0 ? from + poisson_gap(net->cfg, s, stim_gid(net, s, k), first) : INFINITY;
       }
     } else if (sc->kind == CL_STIM_SPIKES) {
       s->cursor = 0;

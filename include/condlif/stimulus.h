@@ -45,7 +45,8 @@ void cl_stimuli_inject(cl_stimuli *st, cl_network *net, int64_t step);
 /* Starts the spike input at step `step` instead of 0 (a run from another run's state), except
  * the stimuli whose state came with the network's (cl_stimulus_config.resumes): Poisson trains
  * begin afresh at t_step or at their start, whichever is later (a Poisson process has no
- * memory), spike generators skip the times before step's input. */
+ * memory), with their streams' counters from step * 2^32 on (not the intervals a run from 0
+ * draws), and spike generators skip the times before step's input. */
 void cl_stimuli_start_at(cl_stimuli *st, cl_network *net, int64_t step);
 
 void cl_stimuli_destroy(cl_stimuli *st);

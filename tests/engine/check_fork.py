@@ -9,7 +9,8 @@ With tests/engine/fork.cfg, against one uninterrupted run of 400 ms on one rank:
   the first of them); metadata initial_state and initial_state_ms, no continued_from_ms, the
   second part's own spike counts;
 - a Poisson input whose definition changed (its weight) does not resume: it starts afresh
-  (its events after 200 ms fall at other times);
+  (its events after 200 ms fall at other times), and does not repeat the first run's events
+  (its intervals from 200 ms are not those from 0 ms);
 - a start from that state with other stimuli and recording: a spike generator's time before
   200 ms is not injected, the one after is; a Poisson input that began at 0 ms starts afresh
   at 200 ms (no burst of the events before it);
@@ -112,6 +113,10 @@ def main():
     check(len(same) > 20 and len(new) > 20 and len(same & new) < len(same) / 2,
           "a changed Poisson input: %d of its %d events at the steps of the unchanged one's %d "
           "(it must start afresh)" % (len(same & new), len(new), len(same)))
+    first = jumps(runs.reports(warm)["pp_x_in.h5"][0])  # steps from 0 ms, as `new` from 200
+    check(len(first & new) < len(first) / 2,
+          "a changed Poisson input: %d of its %d events after 200 ms repeat the first run's "
+          "intervals from 0 ms (%d)" % (len(first & new), len(new), len(first)))
 
     # other stimuli and recording from the same state
     own = ['simulation.initial_state="%s"' % warm,
