@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "condlif/edges.h"
+#include "condlif/exchange.h"
 #include "condlif/network.h"
 #include "condlif/synapses.h"
 #include "condlif/units.h"
@@ -406,8 +407,7 @@ int cl_check_print(FILE *f, const cl_config *cfg, int nranks) {
           sim->min_delay > 0 ? "simulation.min_delay" : "shortest delay", (long long)dmax,
           g6((double)dmax * sim->dt, b, sizeof b),
           sim->max_delay > 0 ? "simulation.max_delay" : "longest delay");
-  /* slices of ceil(D_min / 2) steps, each exchanged while the next one runs (sim.c) */
-  const uint64_t slice = ((uint64_t)dmin + 1) / 2;
+  const uint64_t slice = (uint64_t)cl_exchange_slice(dmin);
   fprintf(
       f,
       "  spikes are exchanged every %s ms (half of D_min, rounded up): %llu exchanges in the run\n",

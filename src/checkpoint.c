@@ -710,32 +710,29 @@ static int read_transit(ckpt *k, uint64_t **gid, int64_t **step, size_t *n) {
   return st;
 }
 
+/* The int64 attribute name of the file into *v. */
+static int get_i64_attr(hid_t f, const char *name, int64_t *v) {
+  hid_t a = H5Aopen(f, name, H5P_DEFAULT);
+  herr_t e = a < 0 ? -1 : H5Aread(a, H5T_NATIVE_INT64, v);
+  if (a >= 0)
+    H5Aclose(a);
+  char what[64];
+  snprintf(what, sizeof what, "reading attribute %s", name);
+  H5_TRY(e, what);
+  return CL_OK;
+}
+
 static int read_body(ckpt *k, const cl_config *cfg, cl_network *net, cl_stimuli *stim,
                      cl_checkpoint_counts *c, uint64_t **gid, int64_t **step, size_t *n, int fork) {
   hid_t f = k->file;
-  hid_t a = H5Aopen(f, "step", H5P_DEFAULT);
-  herr_t e = a < 0 ? -1 : H5Aread(a, H5T_NATIVE_INT64, &c->step);
-  if (a >= 0)
-    H5Aclose(a);
-  H5_TRY(e, "reading attribute step");
+  CL_CALL(get_i64_attr(f, "step", &c->step));
   /* the step the run's output files begin at (absent before session 10: 0) */
   c->first_step = 0;
-  if (H5Aexists(f, "first_step") > 0) {
-    a = H5Aopen(f, "first_step", H5P_DEFAULT);
-    e = a < 0 ? -1 : H5Aread(a, H5T_NATIVE_INT64, &c->first_step);
-    if (a >= 0)
-      H5Aclose(a);
-    H5_TRY(e, "reading attribute first_step");
-  }
-  if (fork) { /* the network's state and the spike input that resumes; the output is new */
-    c->spike_count = cl_calloc(cfg->n_populations + 1, sizeof *c->spike_count);
-    CL_CALL(cl_error_agree(k->comm, c->spike_count ? CL_OK : CL_ERR_MEM));
-    CL_CALL(io_populations(k, net, c->spike_count, 0));
-    CL_CALL(io_stimuli(k, stim, 0, 1));
-    return read_transit(k, gid, step, n);
-  }
-  c->n_spike_files = n_spike_files(cfg);
-  c->n_reports = n_report_files(cfg);
+  if (H5Aexists(f, "first_step") > 0)
+    CL_CALL(get_i64_attr(f, "first_step", &c->first_step));
+  /* a run from another run's state has an output of its own: none of the files' counts */
+  c->n_spike_files = fork ? 0 : n_spike_files(cfg);
+  c->n_reports = fork ? 0 : n_report_files(cfg);
   c->spike_count = cl_calloc(cfg->n_populations + 1, sizeof *c->spike_count);
   c->spikes = cl_calloc(c->n_spike_files + 1, sizeof *c->spikes);
   c->spike_t_max = cl_calloc(c->n_spike_files + 1, sizeof *c->spike_t_max);
@@ -745,15 +742,17 @@ static int read_body(ckpt *k, const cl_config *cfg, cl_network *net, cl_stimuli 
 
   st = io_populations(k, net, c->spike_count, 0);
   if (st == CL_OK)
-    st = io_stimuli(k, stim, 0, 0);
+    st = io_stimuli(k, stim, 0, fork);
   CL_CALL(st);
 
-  st = get_all(k, f, "output/spikes", H5T_NATIVE_UINT64, c->n_spike_files, c->spikes);
-  if ((st = cl_error_agree(k->comm, st)) == CL_OK)
-    st = get_all(k, f, "output/spike_t_max", H5T_NATIVE_DOUBLE, c->n_spike_files, c->spike_t_max);
-  if ((st = cl_error_agree(k->comm, st)) == CL_OK)
-    st = get_all(k, f, "output/report_rows", H5T_NATIVE_UINT64, c->n_reports, c->rows);
-  CL_CALL(cl_error_agree(k->comm, st));
+  if (!fork) {
+    st = get_all(k, f, "output/spikes", H5T_NATIVE_UINT64, c->n_spike_files, c->spikes);
+    if ((st = cl_error_agree(k->comm, st)) == CL_OK)
+      st = get_all(k, f, "output/spike_t_max", H5T_NATIVE_DOUBLE, c->n_spike_files, c->spike_t_max);
+    if ((st = cl_error_agree(k->comm, st)) == CL_OK)
+      st = get_all(k, f, "output/report_rows", H5T_NATIVE_UINT64, c->n_reports, c->rows);
+    CL_CALL(cl_error_agree(k->comm, st));
+  }
   return read_transit(k, gid, step, n);
 }
 

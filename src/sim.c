@@ -360,9 +360,7 @@ static int setup(sim *S) {
     CL_CALL(resume(S));
   else if (S->cfg->sim.initial_state[0])
     CL_CALL(start_from(S));
-  /* Slices of ceil(D_min / 2) steps (see run_loop; at most 65535, the width of the step field
-   * of a spike). */
-  S->slice = (S->syn.d_min + 1) / 2 < 65535 ? (S->syn.d_min + 1) / 2 : 65535;
+  S->slice = cl_exchange_slice(S->syn.d_min);
   return open_output(S);
 }
 

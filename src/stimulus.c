@@ -22,7 +22,16 @@ static uint64_t stim_gid(const cl_network *net, const cl_stim *s, uint64_t i) {
   return s->pop->gid0 + j * (uint64_t)net->size;
 }
 
-static int setup(cl_stim *s, const cl_config *cfg, cl_network *net) {
+/* Starts Poisson input s's trains at time `from` (ms), each from draw `first` of its stream. */
+static void poisson_start(cl_stim *s, const cl_network *net, double from, uint64_t first) {
+  for (uint64_t k = 0; k < s->n; k++) {
+    s->draws[k] = first + 1;
+    s->next[k] =
+        s->cfg->rate > 0 ? from + poisson_gap(net->cfg, s, stim_gid(net, s, k), first) : INFINITY;
+  }
+}
+
+static int setup(cl_stim *s, cl_network *net) {
   const cl_stimulus_config *sc = s->cfg;
   cl_pop *pop = s->pop;
   s->all = sc->sel.all;
@@ -48,11 +57,7 @@ static int setup(cl_stim *s, const cl_config *cfg, cl_network *net) {
     s->next = cl_malloc(s->n * sizeof *s->next);
     s->draws = cl_malloc(s->n * sizeof *s->draws);
     CL_ALLOC_CHECK(s->next && s->draws);
-    for (uint64_t i = 0; i < s->n; i++) {
-      s->draws[i] = 1;
-      s->next[i] =
-          sc->rate > 0 ? sc->start + poisson_gap(cfg, s, stim_gid(net, s, i), 0) : INFINITY;
-    }
+    poisson_start(s, net, sc->start, 0);
   }
   return CL_OK;
 }
@@ -66,7 +71,7 @@ int cl_stimuli_create(cl_stimuli *st, const cl_config *cfg, cl_network *net) {
     s->cfg = &cfg->stimuli[i];
     s->index = (int)i;
     s->pop = &net->pops[s->cfg->target];
-    int status = setup(s, cfg, net);
+    int status = setup(s, net);
     if (status != CL_OK) {
       cl_stimuli_destroy(st);
       return status;
@@ -195,13 +200,7 @@ void cl_stimuli_start_at(cl_stimuli *st, cl_network *net, int64_t step) {
     if (sc->kind == CL_STIM_POISSON) {
       /* a part of the stream of its own, so that it does not repeat the intervals of a run
        * started at 0 (which the first run of a changed input drew): counters from step 2^32 */
-      const double from = sc->start > t0 ? sc->start : t0;
-      const uint64_t first = (uint64_t)step << 32;
-      for (uint64_t k = 0; k < s->n; k++) {
-        s->draws[k] = first + 1;
-        s->next[k] =
-            sc->rate > 0 ? from + poisson_gap(net->cfg, s, stim_gid(net, s, k), first) : INFINITY;
-      }
+      poisson_start(s, net, sc->start > t0 ? sc->start : t0, (uint64_t)step << 32);
     } else if (sc->kind == CL_STIM_SPIKES) {
       s->cursor = 0;
       while (s->cursor < sc->n_points && sc->times[s->cursor] <= before)

@@ -43,6 +43,13 @@ typedef struct {
   uint64_t overflows;      /* slices whose counts exceeded cap */
 } cl_exchange;
 
+/* Steps per slice for the smallest delay d_min (steps): ceil(d_min / 2), so that a slice's
+ * exchange can overlap the whole next slice (see run_loop in sim.c), at most 65535 (the width
+ * of a spike's step field). The simulator's and --check's. */
+static inline int64_t cl_exchange_slice(int64_t d_min) {
+  return (d_min + 1) / 2 < 65535 ? (d_min + 1) / 2 : 65535;
+}
+
 /* Not collective. */
 int cl_exchange_init(cl_exchange *ex, MPI_Comm comm);
 void cl_exchange_destroy(cl_exchange *ex);
