@@ -21,7 +21,8 @@
 #include "condlif/version.h"
 
 #define CL_CHECKPOINT_FORMAT "condlif checkpoint"
-#define CL_CHECKPOINT_VERSION 1
+/* 2: x_ex and x_in are stored times dt/(2 tau) (cl_scale); 1 held them without */
+#define CL_CHECKPOINT_VERSION 2
 
 /* One file open for collective I/O. */
 typedef struct {

@@ -74,6 +74,9 @@ static int setup_neurons(cl_network *net, cl_pop *pop) {
     cl_rng_init(&rng, net->cfg->sim.seed, CL_RNG_INIT + (uint64_t)pop->index, gid, 0);
     for (int v = 0; v < CL_NVARS; v++)
       vars[v][j] = cl_dist_draw(&pc->init[v], &rng);
+    /* x is stored times x_unit (cl_scale; step 0 starts an epoch: no other factor) */
+    vars[CL_VAR_X_EX][j] *= pop->kernel.scale[0].x_unit;
+    vars[CL_VAR_X_IN][j] *= pop->kernel.scale[1].x_unit;
   }
   return CL_OK;
 }

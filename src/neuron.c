@@ -3,15 +3,16 @@
  * Scheme, per neuron and step h from t_n = step*h:
  *  - x_r += e * (sum of arriving peak weights); (x_r, g_r) are propagated exactly:
  *    g(t_n + u) = exp(-u/tau) (g + (u/tau) x), x(t_n + u) = exp(-u/tau) x. The state holds
- *    them scaled by exp((t - t_e)/tau) for an epoch start t_e (cl_scale in neuron.h): then X is
- *    constant between inputs and G(t_n + u) = G + (u/tau) X: with m = (h/(2 tau)) X the
- *    midpoint's G + m and the end's (G + m) + m (one multiplication and two additions, for the
- *    add pipes, against two FMAs), and the factors exp(-(t - t_e)/tau) back to nS are per
- *    step, folded into the step's constants (stepc). At the end of an epoch (at most 64
- *    steps) a sweep multiplies the stored values back to nS. Against propagating (x, g) in nS
- *    every step this saves, per neuron and step, two multiplications, two FMA-pipe operations
- *    net, three additions and the store of both x (bench_neuron COBA at N = 4000: 0.669 ->
- *    0.634 ns per neuron-step, medians of 5 interleaved runs).
+ *    them scaled by exp((t - t_e)/tau) for an epoch start t_e, and x also by h/(2 tau)
+ *    (cl_scale in neuron.h): then X is constant between inputs and G(t_n + u) = G + (2u/h) X,
+ *    the midpoint's G + X and the end's (G + X) + X (two additions, for the add pipes; with x
+ *    stored in nS each took a multiplication more, on the FMA pipes, the kernel's bottleneck:
+ *    bench_neuron COBA 4000 on Zen 4 0.975 -> 0.918 ns per neuron-step), and the factors
+ *    exp(-(t - t_e)/tau) back to nS are per step, folded into the step's constants (stepc). At
+ *    the end of an epoch (at most 64 steps) a sweep multiplies the stored values back. Against
+ *    propagating (x, g) in nS every step this saves, per neuron and step, two multiplications,
+ *    two FMA-pipe operations net, three additions and the store of both x (bench_neuron COBA
+ *    at N = 4000: 0.669 -> 0.634 ns per neuron-step, medians of 5 interleaved runs).
  *  - V obeys the linear ODE  C dV/dt = A(t) - G(t) V  with G = g_L + g_ex + g_in and
  *    A = g_L E_L + g_ex E_ex + g_in E_in + I_e + I(t), both known exactly at any time of the
  *    step (I is the quadratic through the given I0, Ih, I1). With z = h G / C, classical RK4
@@ -249,8 +250,7 @@ static inline void v_store_masked(double *p, vmask m, vd x) {
 
 /* Indices of the kernel's constants in cl_neuron_kernel.c. */
 enum {
-  K_HEX_H,   /* h/(2 tau_ex): the scaled g_ex at t_n + h/2 is G + (h/(2 tau_ex)) X (cl_scale) */
-  K_HIN_H,   /* h/(2 tau_in): the same for g_in */
+  K_B1M,     /* a little below exp(-h/tau_min)/2: any beta > 1/2 implies beta1 > K_B1M */
   K_AEX_H,   /* exp(-h/(2 tau_ex)), for the partial intervals of pass two */
   K_AIN_H,   /* exp(-h/(2 tau_in)), same */
   K_HC2,     /* h/(2 C_m) (1/nS: a conductance (nS) into beta, a current (pA) into mV) */
@@ -345,8 +345,9 @@ void cl_scale_init(cl_scale *s, double tau, double dt) {
   s->period = 1;
   while (s->period < CL_SCALE_PERIOD_MAX && (double)(2 * s->period) * dt <= 32.0 * tau)
     s->period *= 2;
+  s->x_unit = 0.5 * dt / tau;
   for (int j = 0; j < s->period; j++)
-    s->w_mul[j] = M_E * exp((double)j * dt / tau);
+    s->w_mul[j] = M_E * exp((double)j * dt / tau) * s->x_unit;
   for (int j = 0; j <= 2 * s->period; j++)
     s->decay[j] = exp(-0.5 * (double)j * dt / tau);
 }
@@ -359,8 +360,11 @@ void cl_neuron_kernel_init(cl_neuron_kernel *k, const cl_neuron_params *p, doubl
   cl_scale_init(&k->scale[0], p->tau_ex, dt);
   cl_scale_init(&k->scale[1], p->tau_in, dt);
   double *c = k->c;
-  c[K_HEX_H] = 0.5 * dt / p->tau_ex;
-  c[K_HIN_H] = 0.5 * dt / p->tau_in;
+  /* The stored conductances grow within a step (X >= 0) and their factors to nS fall by at
+   * most exp(-h/tau) from the start to the end: every beta of the step is at most
+   * exp(h/tau_min) beta1 (g_L's share does not fall), so pass one flags z > 1 by beta1 alone,
+   * with a margin far above rounding; pass two decides exactly (is_huge). */
+  c[K_B1M] = 0.5 * exp(-dt / fmin(p->tau_ex, p->tau_in)) * (1.0 - 1e-12);
   c[K_AEX_H] = exp(-0.5 * dt / p->tau_ex);
   c[K_AIN_H] = exp(-0.5 * dt / p->tau_in);
   c[K_HC2] = 0.5 * dt / p->C_m;
@@ -572,8 +576,8 @@ typedef struct {
 /* The full step's coefficients: the scalar twin of those in vector_one() below, the same
  * operations in the same order (so the same bits). */
 static void full_coefs(const double *c, const stepc *sc, const lane_data *d, coefs *cf) {
-  double geh = d->ge + c[K_HEX_H] * d->xe;
-  double gih = d->gi + c[K_HIN_H] * d->xi;
+  double geh = d->ge + d->xe;
+  double gih = d->gi + d->xi;
   cf->a0 = MADD(c[K_HC2], d->I[0], MADD(sc->ai[0], d->gi, c[K_AL2]));
   cf->ah = MADD(c[K_HC2], d->I[1], MADD(sc->ai[1], gih, c[K_AL2]));
   cf->a1 = MADD(c[K_HC2], d->I[2], MADD(sc->ai[2], d->gi1, c[K_AL2]));
@@ -610,8 +614,8 @@ static void partial_coefs(const cl_neuron_kernel *k, const stepc *sc, const lane
   double *a[2] = {&cf->a0, &cf->ah}, *b[2] = {&cf->b0, &cf->bh};
   for (int j = 0; j < 2; j++) {
     double u = times[j], s = u * c[K_RH];
-    double gej = de[j] * (ge + (u * c[K_RTAU_EX]) * xe);
-    double gij = di[j] * (gi + (u * c[K_RTAU_IN]) * xi);
+    double gej = de[j] * (ge + (2.0 * s) * xe); /* (u/tau) x, x stored times h/(2 tau) */
+    double gij = di[j] * (gi + (2.0 * s) * xi);
     const double *I = d->I;
     double Is = I[0] + s * (4.0 * I[1] - 3.0 * I[0] - I[2]) +
                 s * s * (2.0 * I[0] - 4.0 * I[1] + 2.0 * I[2]);
@@ -707,7 +711,7 @@ typedef struct {
 
 /* The step's constants, one per vector register. */
 typedef struct {
-  vd wex, win, hex_h, hin_h, ce0, ceh, ce1, ci0, cih, ci1, ai0, aih, ai1;
+  vd wex, win, b1m, ce0, ceh, ce1, ci0, cih, ci1, ai0, aih, ai1;
   vd hc2, zl2, al2, eex, vth0m, uthm, t0, t_full;
 } vconsts;
 
@@ -716,12 +720,11 @@ static vconsts make_vconsts(const cl_neuron_kernel *k, const stepc *sc, int64_t 
   const double t0 = (double)step * k->dt, t1 = (double)(step + 1) * k->dt;
   /* Refractory for the whole step from t_full on; between t0 and t_full it ends inside. */
   const double t_full = c[K_PRECISE] != 0.0 ? t1 : nextafter(t0, INFINITY);
-  const vconsts K = {v_set(sc->wex),   v_set(sc->win),    v_set(c[K_HEX_H]), v_set(c[K_HIN_H]),
-                     v_set(sc->ce[0]), v_set(sc->ce[1]),  v_set(sc->ce[2]),  v_set(sc->ci[0]),
-                     v_set(sc->ci[1]), v_set(sc->ci[2]),  v_set(sc->ai[0]),  v_set(sc->ai[1]),
-                     v_set(sc->ai[2]), v_set(c[K_HC2]),   v_set(c[K_ZL2]),   v_set(c[K_AL2]),
-                     v_set(c[K_EEX]),  v_set(c[K_VTH0M]), v_set(c[K_UTHM]),  v_set(t0),
-                     v_set(t_full)};
+  const vconsts K = {v_set(sc->wex),    v_set(sc->win),   v_set(c[K_B1M]),  v_set(sc->ce[0]),
+                     v_set(sc->ce[1]),  v_set(sc->ce[2]), v_set(sc->ci[0]), v_set(sc->ci[1]),
+                     v_set(sc->ci[2]),  v_set(sc->ai[0]), v_set(sc->ai[1]), v_set(sc->ai[2]),
+                     v_set(c[K_HC2]),   v_set(c[K_ZL2]),  v_set(c[K_AL2]),  v_set(c[K_EEX]),
+                     v_set(c[K_VTH0M]), v_set(c[K_UTHM]), v_set(t0),        v_set(t_full)};
   return K;
 }
 
@@ -761,12 +764,8 @@ static inline __attribute__((always_inline)) void vector_one(const vconsts *K, c
     xe = v_fma(K->wex, v_loadf(A->in_ex + i), xe);
   if (has_in)
     xi = v_fma(K->win, v_loadf(A->in_in + i), xi);
-  const vd me = K->hex_h * xe;
-  vd geh = ge + me;
-  const vd mi = K->hin_h * xi;
-  vd gih = gi + mi;
-  vd ge1 = geh + me;
-  vd gi1 = gih + mi;
+  vd geh = ge + xe, gih = gi + xi;
+  vd ge1 = geh + xe, gi1 = gih + xi;
   vd a0 = v_fma(K->ai0, gi, K->al2);
   vd ah = v_fma(K->aih, gih, K->al2);
   vd a1 = v_fma(K->ai1, gi1, K->al2);
@@ -779,15 +778,15 @@ static inline __attribute__((always_inline)) void vector_one(const vconsts *K, c
     a1 = v_fma(K->hc2, v_load(A->I1 + i), a1);
   }
   /* Flagged: not refractory for the whole step (tre < t_full) and score > 0, where score > 0
-   * <=> V_end >= V_th, or V_start >= V_th in precise mode, or some beta > 1/2, or tre > t_n:
-   * each difference is > 0 exactly when its comparison holds (IEEE subtraction is monotone and
-   * exact at 0), and tre = -inf gives -inf. All but the V_end term now, off the RK4 chain; the
-   * V_end term is a compare of u_end (one operation after the chain's end, before E_ex is added
-   * back) against K_UTHM, which flags a superset of V_end >= V_th (pass two decides). */
+   * <=> V_end >= V_th, or V_start >= V_th in precise mode, or beta1 > K_B1M (implied by any
+   * beta > 1/2), or tre > t_n: each difference is > 0 exactly when its comparison holds (IEEE
+   * subtraction is monotone and exact at 0), and tre = -inf gives -inf. All but the V_end term
+   * now, off the RK4 chain; the V_end term is a compare of u_end (one operation after the
+   * chain's end, before E_ex is added back) against K_UTHM, which flags a superset of
+   * V_end >= V_th. Pass two decides both supersets exactly. */
   const vd tre = v_load(A->tre + i);
   const vmask active = v_lt(tre, K->t_full);
-  vd huge = v_max(v_max(b0, bh), b1) - v_set(CL_BETA_RK4_MAX);
-  vd early = v_max(v_max(V - K->vth0m, huge), tre - K->t0);
+  vd early = v_max(v_max(V - K->vth0m, b1 - K->b1m), tre - K->t0);
   /* RK4 on u = V - E_ex, arranged for a short dependency chain (rk4() above is the scalar
    * twin, see there) */
   vd y = V - K->eex;

@@ -423,7 +423,9 @@ static void sample(sim *S, int64_t step) {
         R->values[i] = (float)a[R->j[i]];
     } else { /* the conductances are stored scaled (cl_scale) */
       const int r = R->var == CL_VAR_G_IN || R->var == CL_VAR_X_IN;
-      const double f = cl_scale_out(&R->pop->kernel.scale[r], step);
+      const cl_scale *sc = &R->pop->kernel.scale[r];
+      const double f = R->var == CL_VAR_X_EX || R->var == CL_VAR_X_IN ? cl_scale_out_x(sc, step)
+                                                                      : cl_scale_out(sc, step);
       for (uint64_t i = 0; i < R->n; i++)
         R->values[i] = (float)(a[R->j[i]] * f);
     }

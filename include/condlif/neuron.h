@@ -43,16 +43,18 @@ int cl_neuron_params_check(const cl_neuron_params *p, double dt, const char **ba
 
 /* How the state arrays hold one receptor's conductance g and auxiliary variable x (decay time
  * tau): scaled by exp((t - t_e)/tau), where the epoch start t_e is the last multiple of
- * `period` steps at or before t. Between inputs the scaled x is constant and the scaled g grows
- * linearly, g(t_n + u) = exp(-(t_n + u - t_e)/tau) (G + (u/tau) X): the kernel's propagation is
- * one FMA per variable and x is not rewritten every step; the kernel renormalises at the end of
- * each epoch (DESIGN.md §2 propagates (x, g) exactly; this is the same propagator in a moving
- * frame, see doc/design.md). The period, a power of two (j = step mod period is a mask), keeps
- * the growth within an epoch below e^32. Who adds to x or reads g and x goes through the two
- * tables below. */
+ * `period` steps at or before t, and x also by x_unit = dt/(2 tau). Between inputs the stored
+ * X is constant and the scaled g grows linearly, g(t_n + u) = exp(-(t_n + u - t_e)/tau)
+ * (G + (2u/dt) X): over a step the kernel's propagation is two additions of X (to the
+ * midpoint and the end), and x is not rewritten every step; the kernel renormalises at the
+ * end of each epoch (DESIGN.md §2 propagates (x, g) exactly; this is the same propagator in a
+ * moving frame, see doc/design.md). The period, a power of two (j = step mod period is a
+ * mask), keeps the growth within an epoch below e^32. Who adds to x or reads g and x goes
+ * through the functions below. */
 typedef struct {
   int period;
-  double w_mul[CL_SCALE_PERIOD_MAX];         /* e exp(j dt/tau): x += w_mul[j] w, w a peak weight */
+  double x_unit;                     /* dt/(2 tau): x is stored times this (and the scale) */
+  double w_mul[CL_SCALE_PERIOD_MAX]; /* e exp(j dt/tau) x_unit: x += w_mul[j] w, w a peak weight */
   double decay[2 * CL_SCALE_PERIOD_MAX + 1]; /* exp(-k dt/(2 tau)) */
 } cl_scale;
 
@@ -65,9 +67,14 @@ static inline double cl_scale_w(const cl_scale *s, int64_t step) {
   return s->w_mul[(uint64_t)step & (uint64_t)(s->period - 1)];
 }
 
-/* The factor from a stored g or x at t_step to its value (nS): value = stored * factor. */
+/* The factor from a stored g at t_step to its value (nS): value = stored * factor. */
 static inline double cl_scale_out(const cl_scale *s, int64_t step) {
   return s->decay[2 * ((uint64_t)step & (uint64_t)(s->period - 1))];
+}
+
+/* The same for a stored x. */
+static inline double cl_scale_out_x(const cl_scale *s, int64_t step) {
+  return cl_scale_out(s, step) / s->x_unit;
 }
 
 /* Precomputed constants of one population for one dt (computed once). */
@@ -84,15 +91,15 @@ void cl_neuron_kernel_init(cl_neuron_kernel *k, const cl_neuron_params *p, doubl
 
 /* Structure-of-arrays state of n neurons; arrays owned by the caller. The conductance
  * variables are stored scaled (see cl_scale): at t_n, g_ex[i] * cl_scale_out(&k->scale[0], n)
- * is g_ex in nS. At step 0 (an epoch start) the factor is 1: initial values are stored as they
- * are. */
+ * is g_ex in nS, x_ex[i] * cl_scale_out_x(&k->scale[0], n) is x_ex. At step 0 (an epoch start)
+ * g is stored as it is and x times x_unit. */
 typedef struct {
   size_t n;
   double *V_m;       /* mV */
   double *g_ex;      /* nS, scaled */
-  double *x_ex;      /* nS (auxiliary alpha variable), scaled */
+  double *x_ex;      /* nS (auxiliary alpha variable), scaled, times x_unit */
   double *g_in;      /* nS, scaled */
-  double *x_in;      /* nS, scaled */
+  double *x_in;      /* nS, scaled, times x_unit */
   double *t_ref_end; /* ms: absolute time refractoriness ends; -INFINITY when not refractory */
 } cl_neuron_state;
 

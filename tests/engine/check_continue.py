@@ -103,7 +103,7 @@ def check_layout(label, d, t):
     with h5py.File(os.path.join(d, "checkpoint.h5"), "r") as f, \
             h5py.File(os.path.join(d, "spikes.h5"), "r") as s:
         at = f.attrs
-        check(at["format"] == "condlif checkpoint" and int(at["format_version"]) == 1 and
+        check(at["format"] == "condlif checkpoint" and int(at["format_version"]) == 2 and
               int(at["step"]) == round(t / DT) and abs(float(at["t_ms"]) - t) < 1e-9,
               "%s: checkpoint attributes %r" % (label, dict(at)))
         sizes = {"exc": 800, "inh": 200, "noise": 40, "gen": 3}

@@ -156,6 +156,11 @@ static double neuron1_value(const neuron1 *n, int r, double stored, int64_t step
   return stored * cl_scale_out(&n->k.scale[r], step);
 }
 
+/* The same for an x variable (stored times x_unit as well). */
+static double neuron1_value_x(const neuron1 *n, int r, double stored, int64_t step) {
+  return stored * cl_scale_out_x(&n->k.scale[r], step);
+}
+
 /* One step from t_n = step * dt; returns the spike time, or NAN without a spike. */
 static double neuron1_step(neuron1 *n, int64_t step, const cl_neuron_input *in) {
   uint32_t idx = 0;
@@ -234,8 +239,8 @@ static run simulate(const cl_neuron_params *p, double dt, double T, double V0,
     r.ge[step + 1] = neuron1_value(&nr, 0, nr.ge, t1);
     r.gi[step + 1] = neuron1_value(&nr, 1, nr.gi, t1);
     /* the reference is right-continuous: its x at t_k includes the jump of spikes at t_k */
-    r.xe[step + 1] = neuron1_value(&nr, 0, nr.xe, t1) + M_E * ex_at[step + 1];
-    r.xi[step + 1] = neuron1_value(&nr, 1, nr.xi, t1) + M_E * in_at[step + 1];
+    r.xe[step + 1] = neuron1_value_x(&nr, 0, nr.xe, t1) + M_E * ex_at[step + 1];
+    r.xi[step + 1] = neuron1_value_x(&nr, 1, nr.xi, t1) + M_E * in_at[step + 1];
   }
   free(ex_at);
   free(in_at);

@@ -116,9 +116,9 @@ static void run(const cl_config *cfg, int r, int P, int64_t n_steps, double *cou
   double *ex = net.state.x_ex + net.pops[0].in_begin, *in = net.state.x_in + net.pops[0].in_begin;
   for (int64_t n = 0; n < n_steps; n++) {
     cl_stimuli_inject(&st, &net, n);
-    /* x is stored scaled (cl_scale): its value is the stored one times these */
-    const double fe = cl_scale_out(&net.pops[0].kernel.scale[0], n);
-    const double fi = cl_scale_out(&net.pops[0].kernel.scale[1], n);
+    /* x is stored scaled, times x_unit (cl_scale): its value is the stored one times these */
+    const double fe = cl_scale_out_x(&net.pops[0].kernel.scale[0], n);
+    const double fi = cl_scale_out_x(&net.pops[0].kernel.scale[1], n);
     for (uint64_t L = 0; L < net.pops[0].n_local; L++) {
       uint64_t gid = cl_network_input_gid(&net, net.pops[0].in_begin + L);
       double events = (double)llround(ex[L] * fe / M_E); /* the Poisson input has weight 1 */
