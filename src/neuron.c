@@ -68,16 +68,22 @@
  *  area is full; pass two then runs on data that is still in cache. The last n % CL_W neurons
  *  go through the same vector code on small padded copies.
  *
- * Cost, AVX-512 (bench/bench_neuron.c): 39 vector operations per 8 neurons, 18 of them
- * multiplications or FMAs, 14 additions or subtractions, 4 max and 3 compares; about 22 cycles
- * per vector on a Zen 4 core (about 15 on Zen 5 before the change below), plus some 25-50 ns
- * per neuron taken by pass two (two per spike in precise mode: the spike and the end of
- * refractoriness). Zen 4 and 5 issue FMAs and multiplications to two pipes and additions to
- * two others, so additions are nearly free while the FMA pipes are busy: the conductances'
- * midpoint and end and the RK4 sum use additions where FMAs were (23 -> 18 FMA-pipe
- * operations; bench_neuron COBA at N = 4000 on Zen 4, medians of 3 interleaved runs: 1.07-1.13
- * -> 0.96-0.97 ns per neuron-step). Forming the flag from compares, or from sign bits with
- * integer logic, instead of the max and subtractions made it slower. */
+ * Cost, AVX-512 (bench/bench_neuron.c): 35 vector operations per 8 neurons, 16 of them
+ * multiplications or FMAs, 14 additions or subtractions, 2 max and 3 compares; about 20 cycles
+ * per vector on a Zen 4 core, plus some 25-50 ns per neuron taken by pass two (two per spike
+ * in precise mode: the spike and the end of refractoriness). Zen 4 issues FMAs,
+ * multiplications and compares (also integer compares into mask registers) to one pair of
+ * pipes, one 512-bit operation per cycle, and additions and max to the other pair, so the
+ * FMA-pipe operations (19) bound the loop and additions are nearly free: the conductances'
+ * midpoint and end and the RK4 sum use additions where FMAs were (bench_neuron COBA at N =
+ * 4000 on Zen 4, medians of 3 interleaved runs: 1.07-1.13 -> 0.96-0.97 ns per neuron-step),
+ * x is stored times h/(2 tau) (0.975 -> 0.918), the z > 1 test takes beta1 alone
+ * (0.918 -> 0.89). Tried and dropped: the flag from compares, or from sign bits with integer
+ * logic, instead of the max and subtractions (slower); the flag's last compare folded into the
+ * max (18 + 18 operations instead of 19 + 16: no faster); beta1 and alpha1 kept per neuron
+ * for the next step's beta0 and alpha0, equal to the bit but for the first step of an epoch
+ * (3 FMAs fewer, two arrays more to load and store: 0.89 -> 0.93 at N = 4000, 0.92 -> 1.15 at
+ * 40 000); AVX2 on the same core (1.54). */
 #include "condlif/neuron.h"
 
 #include <math.h>
