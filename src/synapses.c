@@ -73,8 +73,8 @@ void cl_synapses_enqueue(const cl_synapses *syn, cl_spike_queue *q, const uint64
 
 /* Delivers the synapses arriving at `step`. Entry e of a target word names the array base[e]
  * (x_ex or x_in) and the scale of its targets (cl_scale): with a table of weights (weight NULL)
- * it adds ew[e] = mul[e] w[e], else mul[e] weight[k], where mul[e] = e exp(j h/tau) is the
- * scale's factor at this step. Both add the same double for the same weight. */
+ * it adds ew[e] = mul[e] w[e], else mul[e] weight[k], where mul[e] = e exp(j h/tau) h/(2 tau)
+ * is the scale's factor at this step. Both add the same double for the same weight. */
 static inline __attribute__((always_inline)) void deliver(const cl_synapses *syn, cl_spike_queue *q,
                                                           double *const x[2], int64_t step,
                                                           const float *weight, const uint16_t *rd,
