@@ -94,10 +94,13 @@
 
 /* Largest beta = h G / (2 C_m) integrated with RK4 (z = 1, the convexity bound, see above). */
 #define CL_BETA_RK4_MAX 0.5
-/* Neurons per call of the vector pass (its data stay in L1/L2 for pass two and the flush). */
-#define CL_CHUNK 2048
-/* Vectors with flagged neurons held in the save area before pass two runs. */
-#define CL_SAVE 16
+/* Neurons per call of the vector pass (its data, 384 KB, stay in L2 for pass two and the
+ * renormalisation), and vectors with flagged neurons held in the save area before pass two
+ * runs: pass two's fixed cost per call counts (bench_neuron COBA, medians of 3 interleaved
+ * runs: 2048 and 16 -> 8192 and 32, 0.89-0.92 -> 0.88 ns per neuron-step at N = 4000, 0.91-0.92
+ * -> 0.89 at 40 000; 512 and 16: 0.92-0.94). */
+#define CL_CHUNK 8192
+#define CL_SAVE 32
 /* Elements ahead at which pass one prefetches the state and the input rows (see vector_one). */
 #define CL_PREFETCH 128
 
