@@ -17,8 +17,8 @@ uninterrupted run of 400 ms on one rank:
   beyond the stop; with checkpoint = "never" no checkpoint;
 - the checkpoint's layout; errors: no checkpoint, nothing left to run, a --set a continuation
   cannot change, a configuration file or -o with --continue, a missing output file, a
-  checkpoint of another run, a file that is no checkpoint (exit status 2, the file named, the
-  run's files untouched).
+  checkpoint of an older format, a checkpoint of another run, a file that is no checkpoint
+  (exit status 2, the file named, the run's files untouched).
 
   check_continue.py --condlif BIN --mpiexec "mpiexec -n" --workdir DIR [--ranks 1 2 3 4]
                     [--tiny tiny.cfg] [--quick] cfg
@@ -323,6 +323,14 @@ def errors(a, w, done):
     rc, text = cont(a, 2, d, ["simulation.t_stop=200 ms"])
     expect_error("a missing file", rc, text, d + "/inh_V_m.h5 is missing")
     untouched("a missing file", d)
+    d = os.path.join(w, "old")
+    first_part(a, 1, d, 100.0)
+    with h5py.File(os.path.join(d, "checkpoint.h5"), "r+") as f:
+        f.attrs["format_version"] = np.int32(1)  # x_ex, x_in were stored without dt/(2 tau)
+    rc, text = cont(a, 2, d, ["simulation.t_stop=200 ms"])
+    expect_error("an older checkpoint format", rc, text, d + "/checkpoint.h5",
+                 "format version 1; this condlif reads 2")
+    untouched("an older checkpoint format", d)
     d = os.path.join(w, "foreign")
     first_part(a, 1, d, 100.0)
     shutil.copy(os.path.join(done, "checkpoint.h5"), os.path.join(d, "checkpoint.h5"))
