@@ -85,11 +85,9 @@ static double selected(const cl_selection *s, uint64_t size) {
 void cl_check_memory_estimate(const cl_config *cfg, int nranks, cl_check_memory *m) {
   memset(m, 0, sizeof *m);
   double P = nranks > 0 ? nranks : 1;
-  double neurons = 0, syn = 0;
+  double syn = 0;
   for (size_t i = 0; i < cfg->n_populations; i++) {
     const cl_population_config *p = &cfg->populations[i];
-    if (p->model == CL_MODEL_COND_ALPHA)
-      neurons += (double)p->size;
     if (p->model == CL_MODEL_SPIKE_SOURCE)
       m->config += 8.0 * (double)(p->size + 1) + 8.0 * (double)p->spike_ptr[p->size];
   }

@@ -104,9 +104,12 @@
 /* Elements ahead at which pass one prefetches the state and the input rows (see vector_one). */
 #define CL_PREFETCH 128
 
-/* a * b + c, fused where the target has a fast FMA. The vector layer's v_fma is fused exactly
- * when this is, so that scalar and vector code agree to the bit. */
-#ifdef FP_FAST_FMA
+/* a * b + c, fused where the target has a fast FMA (glibc's FP_FAST_FMA, which Clang leaves
+ * undefined, or the compiler's __FMA__: fma() is then one instruction). The vector layer's
+ * v_fma is fused exactly when this is, so that scalar and vector code agree to the bit (and
+ * CMakeLists.txt turns off the compiler's own contraction of a * b + c). */
+#if defined(FP_FAST_FMA) || defined(__FMA__)
+#define CL_FAST_FMA 1
 #define MADD(a, b, c) fma((a), (b), (c))
 #else
 #define MADD(a, b, c) ((a) * (b) + (c))
@@ -117,12 +120,12 @@
  * loop cannot express: one branch per vector on "any lane flagged" instead of a flag array and
  * a blend on every store. The operators + - * act lane-wise on vd (GCC/Clang vector types, or
  * plain doubles in the scalar fallback); v_fma(a, b, c) = a b + c and v_fnma(a, b, c) = c - a b
- * are fused exactly when MADD is; v_max/v_min return b when a lane compares false (also for
- * NaN), like x86's MAXPD/MINPD; v_lt gives a lane mask; v_select(m, a, b) = m ? a : b per
- * lane; v_store_masked(p, m, x) stores the lanes of x where m is set and leaves the others;
- * v_bits_gt(m, a, b) has bit j set when lane j of m is set and a > b there; v_loadf loads
- * CL_W floats as doubles and v_zerof stores CL_W float zeros (the input rows). */
-#if defined(__AVX512F__) && defined(FP_FAST_FMA)
+ * are fused exactly when MADD is; v_max returns b when a lane compares false (also for NaN),
+ * like x86's MAXPD; v_lt gives a lane mask; v_store_masked(p, m, x) stores the lanes of x
+ * where m is set and leaves the others; v_bits_gt(m, a, b) has bit j set when lane j of m is
+ * set and a > b there; v_loadf loads CL_W floats as doubles and v_zerof stores CL_W float
+ * zeros (the input rows). */
+#if defined(__AVX512F__) && defined(CL_FAST_FMA)
 #include <immintrin.h>
 #define CL_W 8
 typedef __m512d vd;
@@ -151,22 +154,16 @@ static inline vd v_fnma(vd a, vd b, vd c) {
 static inline vd v_max(vd a, vd b) {
   return _mm512_max_pd(a, b);
 }
-static inline vd v_min(vd a, vd b) {
-  return _mm512_min_pd(a, b);
-}
 static inline vmask v_lt(vd a, vd b) {
   return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ);
 }
 static inline unsigned v_bits_gt(vmask m, vd a, vd b) {
   return _mm512_mask_cmp_pd_mask(m, a, b, _CMP_GT_OQ);
 }
-static inline vd v_select(vmask m, vd a, vd b) {
-  return _mm512_mask_blend_pd(m, b, a);
-}
 static inline void v_store_masked(double *p, vmask m, vd x) {
   _mm512_mask_storeu_pd(p, m, x);
 }
-#elif defined(__AVX2__) && defined(__FMA__) && defined(FP_FAST_FMA)
+#elif defined(__AVX2__) && defined(__FMA__) && defined(CL_FAST_FMA)
 #include <immintrin.h>
 #define CL_W 4
 typedef __m256d vd;
@@ -195,20 +192,14 @@ static inline vd v_fnma(vd a, vd b, vd c) {
 static inline vd v_max(vd a, vd b) {
   return _mm256_max_pd(a, b);
 }
-static inline vd v_min(vd a, vd b) {
-  return _mm256_min_pd(a, b);
-}
 static inline vmask v_lt(vd a, vd b) {
   return _mm256_cmp_pd(a, b, _CMP_LT_OQ);
 }
 static inline unsigned v_bits_gt(vmask m, vd a, vd b) {
   return (unsigned)_mm256_movemask_pd(_mm256_and_pd(m, _mm256_cmp_pd(a, b, _CMP_GT_OQ)));
 }
-static inline vd v_select(vmask m, vd a, vd b) {
-  return _mm256_blendv_pd(b, a, m);
-}
 static inline void v_store_masked(double *p, vmask m, vd x) {
-  v_store(p, v_select(m, x, v_load(p)));
+  v_store(p, _mm256_blendv_pd(v_load(p), x, m));
 }
 #else
 /* Portable fallback: one neuron per "vector", the same code path and the same arithmetic. */
@@ -239,17 +230,11 @@ static inline vd v_fnma(vd a, vd b, vd c) {
 static inline vd v_max(vd a, vd b) {
   return a > b ? a : b;
 }
-static inline vd v_min(vd a, vd b) {
-  return a < b ? a : b;
-}
 static inline vmask v_lt(vd a, vd b) {
   return a < b;
 }
 static inline unsigned v_bits_gt(vmask m, vd a, vd b) {
   return m && a > b;
-}
-static inline vd v_select(vmask m, vd a, vd b) {
-  return m ? a : b;
 }
 static inline void v_store_masked(double *p, vmask m, vd x) {
   if (m)
@@ -758,9 +743,15 @@ static inline __attribute__((always_inline)) void vector_one(const vconsts *K, c
     __builtin_prefetch(A->in_in + sa, 1, 3);
   __builtin_prefetch(A->V_m + sa, 1, 3);
   __builtin_prefetch(A->g_ex + sa, 1, 3);
-  __builtin_prefetch(A->x_ex + sa, has_ex, 3);
+  if (has_ex) /* (the rw argument must be a constant for Clang) */
+    __builtin_prefetch(A->x_ex + sa, 1, 3);
+  else
+    __builtin_prefetch(A->x_ex + sa, 0, 3);
   __builtin_prefetch(A->g_in + sa, 1, 3);
-  __builtin_prefetch(A->x_in + sa, has_in, 3);
+  if (has_in)
+    __builtin_prefetch(A->x_in + sa, 1, 3);
+  else
+    __builtin_prefetch(A->x_in + sa, 0, 3);
   __builtin_prefetch(A->tre + sa, 0, 3);
   /* the state at t_n with this step's input (scaled, see cl_scale: X is constant over the step,
    * G grows by (u/tau) X); the scaled conductances at the midpoint and the end, and the halved

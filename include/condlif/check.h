@@ -15,12 +15,12 @@
 /* Memory estimate of one rank (bytes, averages over ranks; round-robin placement keeps the
  * ranks within one neuron per population of each other). */
 typedef struct {
-  int delay_per_source;  /* every source's synapses share one delay (cl_config_single_delay_rows) */
-  int weight_table;      /* entries of the weight table (cl_synapses_weight_table), or 0 */
-  int synapse_bytes;     /* 4-10: target word, weight unless in the table, delay unless per source */
-  double synapses;       /* synapse_bytes per synapse */
-  double csr_offsets;    /* 8 bytes per gid (10 with one delay per source), on every rank */
-  double state;          /* 6 doubles per cond_alpha neuron (the largest rank's, padded) */
+  int delay_per_source; /* every source's synapses share one delay (cl_config_single_delay_rows) */
+  int weight_table;     /* entries of the weight table (cl_synapses_weight_table), or 0 */
+  int synapse_bytes;    /* 4-10: target word, weight unless in the table, delay unless per source */
+  double synapses;      /* synapse_bytes per synapse */
+  double csr_offsets;   /* 8 bytes per gid (10 with one delay per source), on every rank */
+  double state;         /* 6 doubles per cond_alpha neuron (the largest rank's, padded) */
   double report_buffers; /* float32 samples buffered between report flushes */
   double edges;          /* writing edges.h5 before the run: rows of a round and unit counts */
   double config;         /* spike_source times and time series, held by every rank */

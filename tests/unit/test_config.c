@@ -488,8 +488,8 @@ static void test_overrides(void) {
   const char *sets[] = {"simulation.t_stop=2 s",
                         "populations.exc.C_m=0.3 nF",
                         "populations.[1].tau_m=10",
-                        "projections.exc->inh.weight={ distribution = \"uniform\"; low = 1.0; "
-                        "high = 2.0; }",
+                        ("projections.exc->inh.weight={ distribution = \"uniform\"; low = 1.0; "
+                         "high = 2.0; }"),
                         "simulation.output=runs/x y",
                         "populations.exc.init.V_m=-65 mV",
                         "simulation.seed=10000000000"};
@@ -619,8 +619,8 @@ static int same_config(const cl_config *x, const cl_config *y) {
     const cl_population_config *a = &x->populations[i], *b = &y->populations[i];
     ok = !strcmp(a->name, b->name) && a->model == b->model && a->size == b->size &&
          a->first_gid == b->first_gid && a->record_spikes == b->record_spikes &&
-         same_sel(&a->spike_sel, &b->spike_sel) &&
-         a->rate == b->rate && a->start == b->start && a->stop == b->stop;
+         same_sel(&a->spike_sel, &b->spike_sel) && a->rate == b->rate && a->start == b->start &&
+         a->stop == b->stop;
     if (ok && a->model == CL_MODEL_COND_ALPHA) {
       ok = same_params(&a->params, &b->params);
       for (int v = 0; ok && v < CL_NVARS; v++)
