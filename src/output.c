@@ -171,7 +171,7 @@ static int fits_int(uint64_t v) {
 static inline uint64_t time_key(double t) {
   uint64_t u;
   memcpy(&u, &t, sizeof u);
-  return u ^ ((uint64_t)((int64_t)u >> 63) | UINT64_C(0x8000000000000000));
+  return u ^ ((UINT64_C(0) - (u >> 63)) | UINT64_C(0x8000000000000000)); /* all ones if negative */
 }
 static inline double key_time(uint64_t k) {
   uint64_t u = k ^ (((k >> 63) - 1) | UINT64_C(0x8000000000000000));
