@@ -727,10 +727,8 @@ static int read_body(ckpt *k, const cl_config *cfg, cl_network *net, cl_stimuli 
                      cl_checkpoint_counts *c, uint64_t **gid, int64_t **step, size_t *n, int fork) {
   hid_t f = k->file;
   CL_CALL(get_i64_attr(f, "step", &c->step));
-  /* the step the run's output files begin at (absent before session 10: 0) */
-  c->first_step = 0;
-  if (H5Aexists(f, "first_step") > 0)
-    CL_CALL(get_i64_attr(f, "first_step", &c->first_step));
+  /* the step the run's output files begin at (every checkpoint of format 2 has it) */
+  CL_CALL(get_i64_attr(f, "first_step", &c->first_step));
   /* a run from another run's state has an output of its own: none of the files' counts */
   c->n_spike_files = fork ? 0 : n_spike_files(cfg);
   c->n_reports = fork ? 0 : n_report_files(cfg);
