@@ -154,8 +154,14 @@ void cl_stimuli_currents(cl_stimuli *st, cl_network *net, int64_t step) {
   }
 }
 
+/* The latest event time that cl_stimuli_inject takes at step (a millionth of a step of slack
+ * for times given on the grid). */
+static double inject_until(double dt, int64_t step) {
+  return (double)step * dt + 1e-6 * dt;
+}
+
 void cl_stimuli_inject(cl_stimuli *st, cl_network *net, int64_t step) {
-  double dt = net->cfg->sim.dt, tn = (double)step * dt + 1e-6 * dt;
+  const double tn = inject_until(net->cfg->sim.dt, step);
   for (size_t i = 0; i < st->n; i++) {
     cl_stim *s = &st->stims[i];
     const cl_stimulus_config *sc = s->cfg;
@@ -190,8 +196,8 @@ void cl_stimuli_inject(cl_stimuli *st, cl_network *net, int64_t step) {
 
 void cl_stimuli_start_at(cl_stimuli *st, cl_network *net, int64_t step) {
   const double dt = net->cfg->sim.dt, t0 = (double)step * dt;
-  /* cl_stimuli_inject at step n takes the events in (t_{n-1}, t_n] */
-  const double before = (double)(step - 1) * dt + 1e-6 * dt;
+  /* cl_stimuli_inject at step n takes the events after those of step n - 1 */
+  const double before = inject_until(dt, step - 1);
   for (size_t i = 0; i < st->n; i++) {
     cl_stim *s = &st->stims[i];
     const cl_stimulus_config *sc = s->cfg;
