@@ -104,8 +104,14 @@
  * -> 0.89 at 40 000; 512 and 16: 0.92-0.94). */
 #define CL_CHUNK 8192
 #define CL_SAVE 32
-/* Elements ahead at which pass one prefetches the state and the input rows (see vector_one). */
+/* Elements ahead at which pass one prefetches the state and the input rows (prefetch_ahead),
+ * in populations of more than CL_PREFETCH_MIN neurons. Below that their arrays (48 bytes per
+ * neuron and more) stay in the last-level cache, the hardware prefetchers keep up, and the
+ * prefetch instructions only take load slots (Zen 4, bench_neuron COBA, medians of 3
+ * interleaved runs: 0.877 -> 0.852 ns per neuron-step at N = 4000, 0.896 -> 0.870 at 40 000;
+ * at 200 000, 9.6 MB, not slower without them in 6 interleaved runs). */
 #define CL_PREFETCH 128
+#define CL_PREFETCH_MIN 300000
 
 /* a * b + c, fused where the target has a fast FMA (glibc's FP_FAST_FMA, which Clang leaves
  * undefined, or the compiler's __FMA__: fma() is then one instruction). The vector layer's
@@ -725,20 +731,12 @@ static vconsts make_vconsts(const cl_neuron_kernel *k, const stepc *sc, int64_t 
   return K;
 }
 
-/* Pass one on the vector from element i: see the top. The order keeps the dependency chain
- * short and few values live across it (32 vector registers hold the constants and the values in
- * flight): the RK4 stages are one FMA apart, and the parts of the flag that do not need V_end
- * are formed as soon as the coefficients are. (Interleaving two vectors per iteration, to give
- * the core more independent work, was slower once the chain was short: register spills.) */
-static inline __attribute__((always_inline)) void vector_one(const vconsts *K, const arrays *A,
-                                                             size_t i, save_area *sv,
-                                                             const int has_ex, const int has_in,
-                                                             const int has_I) {
-  const vd zero = v_set(0.0);
-  /* Large populations stream through memory, and the hardware prefetchers alone left the loop
-   * waiting on it (at 1e6 neurons the step took about the sum of its in-cache time and the time
-   * to stream its arrays); prefetching CL_PREFETCH elements ahead overlaps the two
-   * (bench_neuron: 2.7 -> 2.35 ns per neuron-step; 4 or 16 KB ahead gained nothing). */
+/* Large populations stream through memory, and the hardware prefetchers alone left the loop
+ * waiting on it (at 1e6 neurons the step took about the sum of its in-cache time and the time to
+ * stream its arrays); prefetching CL_PREFETCH elements ahead of element i overlaps the two
+ * (bench_neuron, Zen 5: 2.7 -> 2.35 ns per neuron-step; 4 or 16 KB ahead gained nothing). */
+static inline __attribute__((always_inline)) void
+prefetch_ahead(const arrays *A, size_t i, const int has_ex, const int has_in) {
   const size_t sa = i + CL_PREFETCH < A->n ? i + CL_PREFETCH : i;
   if (has_ex)
     __builtin_prefetch(A->in_ex + sa, 1, 3);
@@ -756,6 +754,20 @@ static inline __attribute__((always_inline)) void vector_one(const vconsts *K, c
   else
     __builtin_prefetch(A->x_in + sa, 0, 3);
   __builtin_prefetch(A->tre + sa, 0, 3);
+}
+
+/* Pass one on the vector from element i: see the top. The order keeps the dependency chain
+ * short and few values live across it (32 vector registers hold the constants and the values in
+ * flight): the RK4 stages are one FMA apart, and the parts of the flag that do not need V_end
+ * are formed as soon as the coefficients are. (Interleaving two vectors per iteration, to give
+ * the core more independent work, was slower once the chain was short: register spills.) */
+static inline __attribute__((always_inline)) void vector_one(const vconsts *K, const arrays *A,
+                                                             size_t i, save_area *sv,
+                                                             const int has_ex, const int has_in,
+                                                             const int has_I, const int prefetch) {
+  const vd zero = v_set(0.0);
+  if (prefetch)
+    prefetch_ahead(A, i, has_ex, has_in);
   /* the state at t_n with this step's input (scaled, see cl_scale: X is constant over the step,
    * G grows by (u/tau) X); the scaled conductances at the midpoint and the end, and the halved
    * coefficients at the three points, with the factors back to nS in the step's constants
@@ -831,52 +843,46 @@ static inline __attribute__((always_inline)) void vector_one(const vconsts *K, c
  * area cannot take another group; returns the element reached. */
 static inline __attribute__((always_inline)) size_t
 vector_pass(const cl_neuron_kernel *k, const stepc *sc, int64_t step, const arrays *A0, size_t i,
-            size_t end, save_area *sv, const int has_ex, const int has_in, const int has_I) {
+            size_t end, save_area *sv, const int has_ex, const int has_in, const int has_I,
+            const int prefetch) {
   /* Constants and pointers in locals: the vector stores may alias anything in memory. */
   const vconsts K = make_vconsts(k, sc, step);
   const arrays A = *A0;
   for (; i + CL_W <= end && sv->count < CL_SAVE; i += CL_W)
-    vector_one(&K, &A, i, sv, has_ex, has_in, has_I);
+    vector_one(&K, &A, i, sv, has_ex, has_in, has_I, prefetch);
   return i;
 }
 
-/* One instance of pass one per input combination (not inlined: its loop gets the registers). */
-#define CL_VECTOR_PASS(name, ex, inh, cur)                                                         \
-  static __attribute__((noinline)) size_t name(const cl_neuron_kernel *k, const stepc *sc,         \
-                                               int64_t step, const arrays *A, size_t i,            \
-                                               size_t end, save_area *sv) {                        \
-    return vector_pass(k, sc, step, A, i, end, sv, ex, inh, cur);                                  \
+/* One instance of pass one per input combination and prefetching (not inlined: its loop gets
+ * the registers), indexed by has_ex | has_in << 1 | has_I << 2 | prefetch << 3. */
+typedef size_t pass_fn(const cl_neuron_kernel *k, const stepc *sc, int64_t step, const arrays *A,
+                       size_t i, size_t end, save_area *sv);
+#define CL_VECTOR_PASS(v)                                                                          \
+  static __attribute__((noinline))                                                                 \
+  size_t pass_##v(const cl_neuron_kernel *k, const stepc *sc, int64_t step, const arrays *A,       \
+                  size_t i, size_t end, save_area *sv) {                                           \
+    return vector_pass(k, sc, step, A, i, end, sv, (v)&1, (v) >> 1 & 1, (v) >> 2 & 1,              \
+                       (v) >> 3 & 1);                                                              \
   }
-CL_VECTOR_PASS(pass_000, 0, 0, 0)
-CL_VECTOR_PASS(pass_100, 1, 0, 0)
-CL_VECTOR_PASS(pass_010, 0, 1, 0)
-CL_VECTOR_PASS(pass_110, 1, 1, 0)
-CL_VECTOR_PASS(pass_001, 0, 0, 1)
-CL_VECTOR_PASS(pass_101, 1, 0, 1)
-CL_VECTOR_PASS(pass_011, 0, 1, 1)
-CL_VECTOR_PASS(pass_111, 1, 1, 1)
-
-static size_t run_vector_pass(int variant, const cl_neuron_kernel *k, const stepc *sc, int64_t step,
-                              const arrays *A, size_t i, size_t end, save_area *sv) {
-  switch (variant) {
-  case 0:
-    return pass_000(k, sc, step, A, i, end, sv);
-  case 1:
-    return pass_100(k, sc, step, A, i, end, sv);
-  case 2:
-    return pass_010(k, sc, step, A, i, end, sv);
-  case 3:
-    return pass_110(k, sc, step, A, i, end, sv);
-  case 4:
-    return pass_001(k, sc, step, A, i, end, sv);
-  case 5:
-    return pass_101(k, sc, step, A, i, end, sv);
-  case 6:
-    return pass_011(k, sc, step, A, i, end, sv);
-  default:
-    return pass_111(k, sc, step, A, i, end, sv);
-  }
-}
+CL_VECTOR_PASS(0)
+CL_VECTOR_PASS(1)
+CL_VECTOR_PASS(2)
+CL_VECTOR_PASS(3)
+CL_VECTOR_PASS(4)
+CL_VECTOR_PASS(5)
+CL_VECTOR_PASS(6)
+CL_VECTOR_PASS(7)
+CL_VECTOR_PASS(8)
+CL_VECTOR_PASS(9)
+CL_VECTOR_PASS(10)
+CL_VECTOR_PASS(11)
+CL_VECTOR_PASS(12)
+CL_VECTOR_PASS(13)
+CL_VECTOR_PASS(14)
+CL_VECTOR_PASS(15)
+static pass_fn *const vector_passes[16] = {pass_0,  pass_1,  pass_2,  pass_3, pass_4,  pass_5,
+                                           pass_6,  pass_7,  pass_8,  pass_9, pass_10, pass_11,
+                                           pass_12, pass_13, pass_14, pass_15};
 
 /* Pass two over the save area (in increasing index); empties it. Returns the number of spikes
  * appended to spike_idx, spike_t. */
@@ -928,7 +934,8 @@ static void renormalise_range(const stepc *sc, cl_neuron_state *s, size_t i, siz
 size_t cl_neuron_step(const cl_neuron_kernel *k, cl_neuron_state *s, int64_t step,
                       const cl_neuron_input *in, uint32_t *spike_idx, double *spike_t) {
   const int has_ex = in->in_ex != NULL, has_in = in->in_in != NULL, has_I = in->I0 != NULL;
-  const int variant = has_ex | has_in << 1 | has_I << 2;
+  pass_fn *const pass =
+      vector_passes[has_ex | has_in << 1 | has_I << 2 | (s->n > CL_PREFETCH_MIN) << 3];
   const stepc sc = make_stepc(k, step);
   const int epoch_end = sc.end_ex != 0.0 || sc.end_in != 0.0;
   const size_t n = s->n, n_full = n - n % CL_W;
@@ -940,7 +947,7 @@ size_t cl_neuron_step(const cl_neuron_kernel *k, cl_neuron_state *s, int64_t ste
   size_t next_poll = CL_POLL_NEURONS;
   for (size_t i = 0; i < n_full;) {
     size_t end = n_full - i < CL_CHUNK ? n_full : i + CL_CHUNK;
-    size_t reached = run_vector_pass(variant, k, &sc, step, &A, i, end, &sv);
+    size_t reached = pass(k, &sc, step, &A, i, end, &sv);
     nspikes += rare_pass(k, &sc, s, in, step, &sv, spike_idx + nspikes, spike_t + nspikes);
     if (epoch_end)
       renormalise_range(&sc, s, i, reached - i);
@@ -973,7 +980,7 @@ size_t cl_neuron_step(const cl_neuron_kernel *k, cl_neuron_state *s, int64_t ste
         memcpy(fbuf[a], rows[a] + n_full, m * sizeof(float));
     const arrays T = {buf[0],  buf[1], buf[2], buf[3], buf[4], buf[5], fbuf[0],
                       fbuf[1], buf[6], buf[7], buf[8], CL_W,   n_full};
-    run_vector_pass(variant, k, &sc, step, &T, 0, CL_W, &sv);
+    pass(k, &sc, step, &T, 0, CL_W, &sv);
     for (int a = 0; a < 5; a++)
       memcpy(state[a] + n_full, buf[a], m * sizeof(double));
     for (int a = 0; a < 2; a++)
