@@ -77,6 +77,14 @@ static inline double cl_scale_out_x(const cl_scale *s, int64_t step) {
   return cl_scale_out(s, step) / s->x_unit;
 }
 
+/* The kernel's constants of one step that depend on its place in the epochs (neuron.c: the
+ * factors from the stored conductances to their values, folded into the coefficients); filled by
+ * cl_neuron_kernel_init, opaque to callers. */
+typedef struct {
+  double ce[3], ci[3], ai[3], de[3], di[3];
+  double wex, win, end_ex, end_in;
+} cl_step_consts;
+
 /* Precomputed constants of one population for one dt (computed once). */
 typedef struct {
   cl_neuron_params p;
@@ -84,6 +92,8 @@ typedef struct {
   cl_scale scale[2]; /* of the excitatory and the inhibitory conductance */
   /* filled by cl_neuron_kernel_init; opaque to callers */
   double c[32];
+  int n_phases;                              /* the longer of the two periods */
+  cl_step_consts phase[CL_SCALE_PERIOD_MAX]; /* of step n: phase[n mod n_phases] */
 } cl_neuron_kernel;
 
 /* Computes the propagator constants. p must have passed cl_neuron_params_check. */
