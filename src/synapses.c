@@ -123,13 +123,20 @@ static inline __attribute__((always_inline)) void deliver(const cl_synapses *syn
       const uint64_t end = p.end;
       const int64_t d = step - p.step - 1;
       uint64_t k = p.next;
-      do {
-        const uint32_t t = target[k];
-        if (weight)
-          base[t >> shift][t & mask] += ew[t >> shift] * (double)weight[k];
-        else
-          base[t >> shift][t & mask] += ew[t >> shift];
-      } while (++k < end && (rd || CL_DELAY_K(k) == d));
+      do { /* in runs of one entry (a projection's synapses lie together in a row) */
+        const uint32_t e = target[k] >> shift;
+        double *const xe = base[e];
+        const double we = ew[e];
+        do {
+          const uint32_t t = target[k];
+          if (t >> shift != e)
+            break;
+          if (weight)
+            xe[t & mask] += we * (double)weight[k];
+          else
+            xe[t & mask] += we;
+        } while (++k < end && (rd || CL_DELAY_K(k) == d));
+      } while (k < end && (rd || CL_DELAY_K(k) == d));
       if (k == end)
         continue; /* every synapse delivered */
       p.next = k;
