@@ -429,6 +429,67 @@ static void test_alpha_peak(void) {
   }
 }
 
+/* The conductances at t (ms) of inputs[0..n): each spike of peak weight w at t_k adds
+ * w ((t - t_k)/tau) exp(1 - (t - t_k)/tau) from t_k on. */
+static void exact_g(const input_spike *in, size_t n, const cl_neuron_params *p, double t,
+                    double *ge, double *gi) {
+  *ge = *gi = 0.0;
+  for (size_t j = 0; j < n; j++) {
+    const double tau = in[j].inh ? p->tau_in : p->tau_ex, s = (t - in[j].t) / tau;
+    if (s > 0)
+      *(in[j].inh ? gi : ge) += in[j].w * s * exp(1.0 - s);
+  }
+}
+
+static double dvdt(const input_spike *in, size_t n, const cl_neuron_params *p, double t, double V) {
+  double ge, gi;
+  exact_g(in, n, p, t, &ge, &gi);
+  return (p->g_L * (p->E_L - V) + ge * (p->E_ex - V) + gi * (p->E_in - V)) / p->C_m;
+}
+
+/* Two receptors with epochs of different lengths (tau_ex 0.15 ms: 32 steps, tau_in 10 ms: 64),
+ * so the kernel's step constants (one set per phase, cl_step_consts) are those of different
+ * phases of the two: V against RK4 at a step 100 times finer, with the exact conductances. */
+/* RK4's own error here is 2.5e-3 mV (the excitatory conductance changes faster than the step:
+ * h/tau_ex = 0.67); step constants of a wrong phase of either receptor give millivolts. */
+#define TOL_MIXED 3e-3
+static void test_mixed_periods(void) {
+  input_spike inputs[32];
+  const size_t ni = ab_inputs(inputs);
+  cl_neuron_params p = ab_params();
+  p.tau_ex = 0.15;
+  p.V_th = 1e9;
+  const double dt = 0.1, T = 100.0;
+  cl_neuron_kernel k;
+  cl_neuron_kernel_init(&k, &p, dt);
+  CHECK_MSG(k.scale[0].period == 32 && k.scale[1].period == 64,
+            "periods %d and %d, expected 32, 64", k.scale[0].period, k.scale[1].period);
+  run r = simulate(&p, dt, T, -60.0, inputs, ni, 0);
+  const int fine = 100;
+  const double H = dt / fine;
+  double V = -60.0, err = 0, at = 0;
+  for (size_t step = 0; step < r.nsteps; step++) {
+    for (int j = 0; j < fine; j++) {
+      const double t = ((double)step + (double)j / fine) * dt;
+      const double k1 = dvdt(inputs, ni, &p, t, V);
+      const double k2 = dvdt(inputs, ni, &p, t + 0.5 * H, V + 0.5 * H * k1);
+      const double k3 = dvdt(inputs, ni, &p, t + 0.5 * H, V + 0.5 * H * k2);
+      const double k4 = dvdt(inputs, ni, &p, t + H, V + H * k3);
+      V += H * (k1 + 2 * k2 + 2 * k3 + k4) / 6;
+    }
+    const double e = fabs(r.v[step + 1] - V);
+    if (e > err) {
+      err = e;
+      at = (double)(step + 1) * dt;
+    }
+  }
+  printf("mixed epoch periods (tau_ex 0.15, tau_in 10 ms): max |V error| = %.3e mV (at %.1f ms)\n",
+         err, at);
+  CHECK_MSG(err <= TOL_MIXED, "mixed periods: max |V error| %.3e mV > %.1e at %.1f ms", err,
+            TOL_MIXED, at);
+  free_run(&r);
+}
+
 /* ---- robustness, mixed populations ---- */
 
 static uint64_t splitmix(uint64_t *x) {
@@ -838,6 +899,7 @@ static void test_threshold_hair(void) {
 int main(void) {
   test_params();
   test_alpha_peak();
+  test_mixed_periods();
   test_scenario_a();
   test_scenario_bc();
   test_robust();
