@@ -276,6 +276,8 @@ static result bench_stream(size_t n, int passes, int kernel) {
 int main(int argc, char **argv) {
   int steps_small = argc > 1 ? atoi(argv[1]) : 2000;
   int steps_large = argc > 2 ? atoi(argv[2]) : 50;
+  /* an extra COBA size (e.g. a rank's share of a benchmark network), at steps_large steps */
+  long coba_n = argc > 3 ? atol(argv[3]) : 0;
   /* NEST's defaults: per neuron and step 0.8 excitatory input spikes of 2 nS and 0.2 inhibitory
    * ones of 1 nS on average (e.g. 1000 and 250 synapses at 8 Hz): V fluctuates a few mV below
    * threshold and the neurons fire irregularly at about 14 Hz. */
@@ -317,6 +319,8 @@ int main(int argc, char **argv) {
       {4000, 2 * steps_small, 2000, &coba, &bg_coba, DRIVE_BACKGROUND, "COBA, precise"},
       {40000, steps_small / 2, 2000, &coba, &bg_coba, DRIVE_BACKGROUND, "COBA, precise"},
       {1000000, steps_large, 2000, &coba, &bg_coba, DRIVE_BACKGROUND, "COBA, precise"},
+      {coba_n > 0 ? (size_t)coba_n : 0, steps_large, 2000, &coba, &bg_coba, DRIVE_BACKGROUND,
+       "COBA, precise"},
       {10000, steps_small / 10, 20, &nest, &bg, DRIVE_ALL_PARTIAL,
        "rare pass: refractoriness ends in step"},
       {10000, steps_small / 10, 20, &nest, &bg, DRIVE_ALL_SPIKE, "rare pass: spike, precise"},
@@ -325,7 +329,7 @@ int main(int argc, char **argv) {
   double ratio = NAN;
   int paired_done = 0;
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-    if (cases[c].steps <= 0)
+    if (cases[c].steps <= 0 || cases[c].n == 0)
       continue;
     /* the 1e6 precise step is paired with the stream it is judged against */
     const int pair = !paired_done && cases[c].n == 1000000 && cases[c].p == &nest;
