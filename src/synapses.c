@@ -125,16 +125,16 @@ static inline __attribute__((always_inline)) void deliver(const cl_synapses *syn
       uint64_t k = p.next;
       do { /* in runs of one entry (a projection's synapses lie together in a row) */
         const uint32_t e = target[k] >> shift;
-        double *const xe = base[e];
+        double *const xr = base[e]; /* x_ex or x_in */
         const double we = ew[e];
         do {
           const uint32_t t = target[k];
           if (t >> shift != e)
             break;
           if (weight)
-            xe[t & mask] += we * (double)weight[k];
+            xr[t & mask] += we * (double)weight[k];
           else
-            xe[t & mask] += we;
+            xr[t & mask] += we;
         } while (++k < end && (rd || CL_DELAY_K(k) == d));
       } while (k < end && (rd || CL_DELAY_K(k) == d));
       if (k == end)
