@@ -359,8 +359,8 @@ void cl_scale_init(cl_scale *s, double tau, double dt) {
  * from the stored (scaled) conductances to their values folded into the coefficients. One scalar
  * set, used by both passes (broadcast into vectors for pass one), so that they agree to the bit.
  * The periods are powers of two, so step n's set is that of n mod the longer one; the kernel
- * holds them all (built per step they cost about 20 ns per call, mostly stalls on reading back
- * the set just written: a tenth of the step of 80 neurons).
+ * holds them all (built per call they cost about 9 ns each, mostly a stall on reading back the
+ * set just written: a tenth of the step of a network of 80 neurons in two populations).
  *   ce: h/(2 C_m) exp(-(t - t_e)/tau_ex) at t_n, t_n + h/2, t_{n+1};  ci: the same for g_in;
  *   ai: h (E_in - E_ex)/(2 C_m) exp(-(t - t_e)/tau_in), same points;
  *   de, di: exp(-(t - t_e)/tau), same points (pass two's partial intervals);
