@@ -8,7 +8,8 @@ C++ standalone, one thread). It prints one table with, per size and tool/ranks, 
 the repetitions of the simulation-phase wall time, the build time, the peak RSS and the mean
 rate, and condlif's speed-up over Brian2 (ratio of the median simulation times) and over
 condlif at one rank; then condlif's profile (where the simulation time goes, and how much of
-the exchange is waiting for a slower core: see profile()). The tables are also written as
+the exchange is waiting for a slower core: see profile()), and the core probe (each CPU's speed
+before and after: probe_cores()). The tables are also written as
 <out-prefix>.csv, <out-prefix>_profile.csv and <out-prefix>.json (the JSON holds every single
 run too).
 
@@ -27,6 +28,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -110,6 +112,10 @@ def parse_args(argv=None):
                    help='write <prefix>.csv and <prefix>.json (default coba_alpha_bench)')
     p.add_argument('--timeout', type=float, default=None,
                    help='seconds after which a single run is killed (default: none)')
+    p.add_argument('--probe', default=None,
+                   help='bench_neuron executable for the core probe (default: bench/bench_neuron '
+                        'beside the condlif executable, when it is there)')
+    p.add_argument('--no-probe', action='store_true', help='skip the core probe')
     args = p.parse_args(argv)
     if args.reps < 1:
         p.error('--reps must be at least 1')
@@ -455,7 +461,7 @@ def write_csv(path, rows, fields):
             w.writerow({k: ('' if r.get(k) is None else r[k]) for k in fields})
 
 
-def write_outputs(prefix, rows, prof, runs, args, notes):
+def write_outputs(prefix, rows, prof, runs, args, notes, probe=None):
     d = os.path.dirname(os.path.abspath(prefix))
     os.makedirs(d, exist_ok=True)
     write_csv(prefix + '.csv', rows,
@@ -474,12 +480,59 @@ def write_outputs(prefix, rows, prof, runs, args, notes):
         'host': platform.node(), 'cpus': os.cpu_count(),
         'args': {k: v for k, v in vars(args).items()},
         'notes': notes,
+        'core_probe': dict(probe, what=PROBE_WHAT) if probe else None,
         'table': rows,
         'profile': prof,
         'runs': runs,
     }
     with open(prefix + '.json', 'w') as fh:
         json.dump(doc, fh, indent=1, default=str)
+
+
+# ---------------------------------------------------------------------------------------------
+# core probe: on a shared machine a core can run slower than the others for minutes, which a
+# table of medians does not show; the probe measures each core before and after the runs
+
+PROBE_LINE = re.compile(r'^COBA, precise\s+4000\s+(\S+)\s+(\S+)\s+(\S+)')
+PROBE_WHAT = 'bench_neuron COBA 4000, median ns per neuron-step, per CPU'
+
+
+def probe_cores(exe, env):
+    """Runs bench_neuron's small cases pinned to each CPU this process may use; returns
+    {cpu: median ns per neuron-step of COBA 4000}."""
+    out = {}
+    for cpu in sorted(os.sched_getaffinity(0)):
+        p = subprocess.run([exe, '200', '0'], env=env, capture_output=True, text=True,
+                           timeout=300, preexec_fn=lambda c=cpu: os.sched_setaffinity(0, {c}))
+        if p.returncode != 0:
+            raise BenchError('core probe %s failed on CPU %d: %s'
+                             % (exe, cpu, p.stderr.strip()[-300:]))
+        m = [PROBE_LINE.match(line) for line in p.stdout.splitlines()]
+        m = [x for x in m if x]
+        if not m:
+            raise BenchError('core probe %s: no "COBA, precise 4000" line in its output' % exe)
+        out[cpu] = float(m[0].group(3))
+    return out
+
+
+def format_probe(probe):
+    parts = []
+    for when in ('before', 'after'):
+        if when in probe:
+            parts.append('%s %s' % (when, ', '.join('CPU %d %.3f' % (c, v)
+                                                      for c, v in sorted(probe[when].items()))))
+    return 'core probe (%s): %s' % (PROBE_WHAT, '; '.join(parts))
+
+
+def probe_note(probe):
+    """A note when the cores ran more than 5 % apart in a probe."""
+    spreads = [max(v.values()) / min(v.values()) for v in probe.values() if len(v) > 1]
+    worst = max(spreads) if spreads else 1.0
+    if worst > 1.05:
+        return ('the cores ran up to %.0f %% apart in the core probe: runs on more than one '
+                'rank wait for the slowest, and one-rank runs depend on the core they got'
+                % (100.0 * (worst - 1.0)))
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -516,6 +569,15 @@ def check_setup(args):
             raise BenchError('%s cannot import brian2 (apt-get install python3-brian, or '
                              '--skip-brian2): %s' % (args.python,
                                                      probe.stderr.decode().strip()[-300:]))
+    if args.no_probe:
+        args.probe = None
+    elif args.probe is None:
+        default = os.path.join(os.path.dirname(os.path.abspath(args.condlif)), 'bench',
+                               'bench_neuron')
+        args.probe = default if os.access(default, os.X_OK) else None
+    elif not os.access(args.probe, os.X_OK):
+        raise BenchError('core probe not found or not executable: %s (use --no-probe)'
+                         % args.probe)
     return cfgs
 
 
@@ -524,9 +586,11 @@ def main(argv=None):
     env = dict(os.environ)
     for key, value in MPI_ENV.items():
         env.setdefault(key, value)
-    runs, notes = [], []
+    runs, notes, probe = [], [], {}
     try:
         cfgs = check_setup(args)
+        if args.probe:
+            probe['before'] = probe_cores(args.probe, env)
         os.makedirs(args.workdir, exist_ok=True)
         cfg_infos = {n: condlif_config_info(c) for n, c in cfgs.items()}
         for n in args.sizes:
@@ -561,19 +625,30 @@ def main(argv=None):
             rows = summarise(runs, args.sizes, args.ranks)
             prof = profile(runs, args.sizes, args.ranks)
             write_outputs(args.out_prefix + '.partial', rows, prof, runs, args,
-                          notes + [str(e)])
+                          notes + [str(e)], probe)
             print('partial results: %s.partial{.csv,_profile.csv,.json}' % args.out_prefix,
                   file=sys.stderr)
         return 1
+    if args.probe:
+        try:
+            probe['after'] = probe_cores(args.probe, env)
+        except BenchError as e:
+            notes.append(str(e))
+        note = probe_note(probe)
+        if note:
+            notes.append(note)
     rows = summarise(runs, args.sizes, args.ranks)
     prof = profile(runs, args.sizes, args.ranks)
     print(format_table(rows))
     if prof:
         print()
         print(format_profile(prof))
+    if probe:
+        print()
+        print(format_probe(probe))
     for note in notes:
         print('note: ' + note)
-    write_outputs(args.out_prefix, rows, prof, runs, args, notes)
+    write_outputs(args.out_prefix, rows, prof, runs, args, notes, probe)
     print('written: %s.csv, %s.json%s' % (args.out_prefix, args.out_prefix,
                                           ', %s_profile.csv' % args.out_prefix if prof else ''))
     return 0

@@ -1,7 +1,8 @@
 """bench/run_benchmarks.py on the smallest COBA-alpha network, condlif only (Brian2 is not a
 test dependency): one repetition at 1 and 2 ranks, then the table, the profile, the CSV files
-and the JSON it writes are checked against the runs it made. Also: a missing executable stops it with a message naming
-the path, and nothing is written.
+and the JSON it writes are checked against the runs it made, and the core probe (bench_neuron
+beside condlif, on every CPU before and after). Also: a missing executable stops it with a
+message naming the path, and nothing is written.
 
     check_bench.py WORKDIR CONDLIF"""
 import csv
@@ -103,6 +104,24 @@ def main():
                                rel_tol=1e-9),
                   "P=2: least-waiting exchange %s, expected %g"
                   % (row["least_waiting_exchange_s_per_s_median"], least))
+
+    # the core probe: bench_neuron beside condlif, every CPU this process may use, both times
+    cpus = sorted(os.sched_getaffinity(0))
+    probe = doc["core_probe"]
+    probe_exe = os.path.join(os.path.dirname(os.path.abspath(condlif)), "bench", "bench_neuron")
+    if os.access(probe_exe, os.X_OK):
+        check(probe is not None and all(sorted(int(c) for c in probe[w]) == cpus and
+                                        all(0.05 < v < 100 for v in probe[w].values())
+                                        for w in ("before", "after")),
+              "core probe of CPUs %r: %r" % (cpus, probe))
+        check("core probe (bench_neuron COBA 4000" in p.stdout, "probe printed: %r" % p.stdout)
+    else:
+        check(probe is None, "no probe without bench_neuron: %r" % probe)
+    sys.path.insert(0, os.path.dirname(SCRIPT))
+    import run_benchmarks as rb
+    note = rb.probe_note({"before": {0: 1.0, 1: 1.0}, "after": {0: 1.2, 1: 1.0}})
+    check(note is not None and "20 %" in note, "a core 20 %% slower is noted: %r" % note)
+    check(rb.probe_note({"before": {0: 1.0, 1: 1.04}}) is None, "4 % apart: no note")
 
     check(runs[0]["n_spikes"] == runs[1]["n_spikes"],
           "same spikes at 1 and 2 ranks: %d, %d" % (runs[0]["n_spikes"], runs[1]["n_spikes"]))
