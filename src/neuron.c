@@ -105,13 +105,12 @@
 #define CL_CHUNK 8192
 #define CL_SAVE 32
 /* Elements ahead at which pass one prefetches the state and the input rows (prefetch_ahead),
- * in populations of more than CL_PREFETCH_MIN neurons. Below that their arrays (48 bytes per
- * neuron and more) stay in the last-level cache, the hardware prefetchers keep up, and the
+ * in populations of more than CL_PREFETCH_MIN neurons (neuron.h). Below that their arrays (48 bytes
+ * per neuron and more) stay in the last-level cache, the hardware prefetchers keep up, and the
  * prefetch instructions only take load slots (Zen 4, bench_neuron COBA, medians of 3
  * interleaved runs: 0.877 -> 0.852 ns per neuron-step at N = 4000, 0.896 -> 0.870 at 40 000;
  * at 200 000, 9.6 MB, not slower without them in 6 interleaved runs). */
 #define CL_PREFETCH 128
-#define CL_PREFETCH_MIN 300000
 
 /* a * b + c, fused where the target has a fast FMA (glibc's FP_FAST_FMA, which Clang leaves
  * undefined, or the compiler's __FMA__: fma() is then one instruction). The vector layer's

@@ -137,6 +137,9 @@ typedef struct {
 
 /* Neurons between two calls of cl_neuron_input.poll: some 10 us of work. */
 #define CL_POLL_NEURONS 16384
+/* cl_neuron_step prefetches the state ahead in populations of more than this many neurons,
+ * whose arrays leave the cache (neuron.c); the results are the same either way. */
+#define CL_PREFETCH_MIN 300000
 
 /* Advances every neuron from t_n = step*dt to t_{n+1}. Neurons that spike are listed in
  * spike_idx (index within the state) with their spike time in spike_t (ms; the Hermite

@@ -674,6 +674,75 @@ static size_t population_vs_single(const char *what, const cl_neuron_params *p, 
   return total;
 }
 
+/* A population above CL_PREFETCH_MIN (its pass one prefetches) against the same neurons as two
+ * populations below it (no prefetching): the same states and spikes to the bit, with input rows
+ * on even steps and without on odd ones (the simulator's case: inputs already in x). */
+static void test_prefetch_variant(void) {
+  const size_t half = CL_PREFETCH_MIN / 2 + 5, n = 2 * half; /* n > CL_PREFETCH_MIN > half */
+  const int nsteps = 40;
+  cl_neuron_params p = ab_params();
+  cl_neuron_kernel k;
+  cl_neuron_kernel_init(&k, &p, 0.1);
+  double *a = calloc(12 * n, sizeof(double)), *b = a + 6 * n;
+  float *rows = calloc(4 * n, sizeof(float));
+  uint32_t *idx = malloc(n * sizeof *idx), *idx2 = malloc(n * sizeof *idx2);
+  double *ts = malloc(n * sizeof *ts), *ts2 = malloc(n * sizeof *ts2);
+  CHECK(a && rows && idx && idx2 && ts && ts2);
+  uint64_t seed = 7;
+  cl_neuron_state whole = {n, a, a + n, a + 2 * n, a + 3 * n, a + 4 * n, a + 5 * n};
+  cl_neuron_state_clear_refractory(&whole);
+  for (size_t i = 0; i < n; i++)
+    a[i] = -75.0 + 25.0 * uniform(&seed);
+  memcpy(b, a, 6 * n * sizeof(double));
+  cl_neuron_state part[2];
+  for (int h = 0; h < 2; h++) {
+    const size_t o = (size_t)h * half;
+    part[h] = (cl_neuron_state){half,          b + o,         b + n + o,    b + 2 * n + o,
+                                b + 3 * n + o, b + 4 * n + o, b + 5 * n + o};
+  }
+  size_t spikes = 0, mismatches = 0;
+  for (int step = 0; step < nsteps; step++) {
+    const int with_rows = step % 2 == 0;
+    for (size_t i = 0; i < n; i++) {
+      const float e = (float)(uniform(&seed) < 0.2 ? 30.0 * uniform(&seed) : 0.0);
+      const float f = (float)(uniform(&seed) < 0.05 ? 20.0 * uniform(&seed) : 0.0);
+      if (with_rows) {
+        rows[i] = rows[2 * n + i] = e;
+        rows[n + i] = rows[3 * n + i] = f;
+      } else { /* into x as delivery adds it, in both copies */
+        a[2 * n + i] += cl_scale_w(&k.scale[0], step) * e;
+        b[2 * n + i] += cl_scale_w(&k.scale[0], step) * e;
+      }
+    }
+    cl_neuron_input in = {.in_ex = with_rows ? rows : NULL, .in_in = with_rows ? rows + n : NULL};
+    size_t ns = cl_neuron_step(&k, &whole, step, &in, idx, ts), ns2 = 0;
+    for (int h = 0; h < 2; h++) {
+      const size_t o = (size_t)h * half;
+      cl_neuron_input inh = {.in_ex = with_rows ? rows + 2 * n + o : NULL,
+                             .in_in = with_rows ? rows + 3 * n + o : NULL};
+      size_t m = cl_neuron_step(&k, &part[h], step, &inh, idx2 + ns2, ts2 + ns2);
+      for (size_t j = ns2; j < ns2 + m; j++)
+        idx2[j] += (uint32_t)o;
+      ns2 += m;
+    }
+    spikes += ns;
+    mismatches += ns != ns2;
+    for (size_t j = 0; j < ns && j < ns2; j++)
+      mismatches += idx[j] != idx2[j] || ts[j] != ts2[j];
+  }
+  mismatches += memcmp(a, b, 6 * n * sizeof(double)) != 0;
+  printf("prefetching population of %zu against two of %zu: %zu spikes, %zu mismatches\n", n, half,
+         spikes, mismatches);
+  CHECK_MSG(spikes > 0 && mismatches == 0, "prefetch variant: %zu spikes, %zu mismatches", spikes,
+            mismatches);
+  free(a);
+  free(rows);
+  free(idx);
+  free(idx2);
+  free(ts);
+  free(ts2);
+}
+
 static void test_population_equals_single(void) {
   for (int mode = 0; mode < 2; mode++)
     for (int t_ref_case = 0; t_ref_case < 2; t_ref_case++) {
@@ -908,6 +977,7 @@ int main(void) {
   test_crossing_after_dip();
   test_threshold_hair();
   test_population_equals_single();
+  test_prefetch_variant();
   if (failures)
     fprintf(stderr, "test_neuron: %d check(s) failed\n", failures);
   return failures != 0;
