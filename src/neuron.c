@@ -44,7 +44,7 @@
  *    K1 = alpha0 - beta0 u,         K2 = alpha_h - beta_h (u + K1),
  *    K3 = alpha_h - beta_h (u + K2), K4 = alpha1 - beta1 (u + 2 K3),
  *    u' = u + (K1 + 2 K2 + 2 K3 + K4) / 3,
- * which is classical RK4 with k_i = 2 K_i (see rk4() for the order of the operations). z <= 1
+ * which is classical RK4 with k_i = 2 K_i (see v_rk4() for the order of the operations). z <= 1
  * reads beta <= 1/2 (exact: halving is exact).
  *
  * Implementation: two passes.
@@ -57,21 +57,24 @@
  *    the three points, or V >= V_th at the end, or at the start in precise mode). When a vector
  *    has such a neuron (a rare, well predicted branch), its state at t_n (inputs added) and its
  *    RK4 result go to a small save area.
- *  - Pass two (the rare pass) finishes each saved neuron, in increasing index, with scalar code
- *    (exponential update, Hermite crossing, reset, partial intervals) and overwrites its V and
- *    refractory end. For the full step it uses pass one's RK4 result and recomputes the
- *    coefficients with full_coefs(), the scalar twin of pass one's few operations, so a
- *    neuron's result is the same bit for bit whichever path handles it and whatever its
- *    position (SIMD lanes are independent). The conductances and x of a flagged neuron are
- *    those pass one stored: both paths compute them identically.
+ *  - Pass two (the rare pass) gathers the saved neurons into whole vectors and finishes them
+ *    CL_W at a time (partial intervals, Hermite crossing, reset; the exponential update where
+ *    z > 1 and the rare root that two Halley steps do not settle in scalar code), then
+ *    overwrites their V and refractory end. For the full step it uses pass one's RK4 result;
+ *    the coefficients of the crossing's slopes are pass one's operations again
+ *    (v_full_coefs). Every lane's path depends on its own values alone, so a neuron's result
+ *    is the same bit for bit whatever its position and its neighbours in either pass (SIMD
+ *    lanes are independent), and pass two's own exp (v_exp) makes it the same in every
+ *    build. The conductances and x of a flagged neuron are those pass one stored.
  *  The vector pass runs over chunks of at most CL_CHUNK neurons and stops early when the save
  *  area is full; pass two then runs on data that is still in cache. The last n % CL_W neurons
  *  go through the same vector code on small padded copies.
  *
  * Cost, AVX-512 (bench/bench_neuron.c): 35 vector operations per 8 neurons, 16 of them
  * multiplications or FMAs, 14 additions or subtractions, 2 max and 3 compares; about 20 cycles
- * per vector on a Zen 4 core, plus some 25-50 ns per neuron taken by pass two (two per spike
- * in precise mode: the spike and the end of refractoriness). Zen 4 issues FMAs,
+ * per vector on a Zen 4 core, plus some 10-25 ns per neuron taken by pass two (two per spike
+ * in precise mode: the spike and the end of refractoriness; 30 ns each in scalar code, one
+ * neuron after another). Zen 4 issues FMAs,
  * multiplications and compares (also integer compares into mask registers) to one pair of
  * pipes, one 512-bit operation per cycle, and additions and max to the other pair, so the
  * FMA-pipe operations (19) bound the loop and additions are nearly free: the conductances'
@@ -123,6 +126,11 @@
 #define MADD(a, b, c) ((a) * (b) + (c))
 #endif
 
+/* exp's rounding constant 1.5 * 2^52 (x + it rounds x to an integer k, held in the low bits),
+ * and its bit pattern less the exponent bias: (bits - CL_EXP_BIAS) << 52 is 2^k. */
+#define CL_EXP_SHIFTER 0x1.8p52
+#define CL_EXP_BIAS (INT64_C(0x4338000000000000) - 1023)
+
 /* ---- SIMD layer: CL_W doubles per vector ----
  * Explicit vectors instead of auto-vectorisation, because pass one needs what a vectorised
  * loop cannot express: one branch per vector on "any lane flagged" instead of a flag array and
@@ -132,7 +140,10 @@
  * like x86's MAXPD; v_lt gives a lane mask; v_store_masked(p, m, x) stores the lanes of x
  * where m is set and leaves the others; v_bits_gt(m, a, b) has bit j set when lane j of m is
  * set and a > b there; v_loadf loads CL_W floats as doubles and v_zerof stores CL_W float
- * zeros (the input rows). */
+ * zeros (the input rows); v_all is the mask of every lane, v_ge_bits(a, b) has bit j set when
+ * a >= b in lane j, v_blend(bits, a, b) takes b in the lanes whose bit is set and a elsewhere;
+ * v_pow2k(t) is 2^k for t = k + CL_EXP_SHIFTER, -1022 <= k <= 1023 (integer arithmetic on the
+ * bits). */
 #if defined(__AVX512F__) && defined(CL_FAST_FMA)
 #include <immintrin.h>
 #define CL_W 8
@@ -170,6 +181,19 @@ static inline unsigned v_bits_gt(vmask m, vd a, vd b) {
 }
 static inline void v_store_masked(double *p, vmask m, vd x) {
   _mm512_mask_storeu_pd(p, m, x);
+}
+static inline vmask v_all(void) {
+  return (vmask)0xFF;
+}
+static inline unsigned v_ge_bits(vd a, vd b) {
+  return _mm512_cmp_pd_mask(a, b, _CMP_GE_OQ);
+}
+static inline vd v_blend(unsigned bits, vd a, vd b) {
+  return _mm512_mask_blend_pd((__mmask8)bits, a, b);
+}
+static inline vd v_pow2k(vd t) {
+  const __m512i i = _mm512_sub_epi64(_mm512_castpd_si512(t), _mm512_set1_epi64(CL_EXP_BIAS));
+  return _mm512_castsi512_pd(_mm512_slli_epi64(i, 52));
 }
 #elif defined(__AVX2__) && defined(__FMA__) && defined(CL_FAST_FMA)
 #include <immintrin.h>
@@ -209,6 +233,21 @@ static inline unsigned v_bits_gt(vmask m, vd a, vd b) {
 static inline void v_store_masked(double *p, vmask m, vd x) {
   v_store(p, _mm256_blendv_pd(v_load(p), x, m));
 }
+static inline vmask v_all(void) {
+  return _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
+}
+static inline unsigned v_ge_bits(vd a, vd b) {
+  return (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(a, b, _CMP_GE_OQ));
+}
+static inline vd v_blend(unsigned bits, vd a, vd b) {
+  const __m256i lane = _mm256_setr_epi64x(1, 2, 4, 8);
+  const __m256i m = _mm256_and_si256(_mm256_set1_epi64x((long long)bits), lane);
+  return _mm256_blendv_pd(a, b, _mm256_castsi256_pd(_mm256_cmpeq_epi64(m, lane)));
+}
+static inline vd v_pow2k(vd t) {
+  const __m256i i = _mm256_sub_epi64(_mm256_castpd_si256(t), _mm256_set1_epi64x(CL_EXP_BIAS));
+  return _mm256_castsi256_pd(_mm256_slli_epi64(i, 52));
+}
 #else
 /* Portable fallback: one neuron per "vector", the same code path and the same arithmetic. */
 #define CL_W 1
@@ -247,6 +286,22 @@ static inline unsigned v_bits_gt(vmask m, vd a, vd b) {
 static inline void v_store_masked(double *p, vmask m, vd x) {
   if (m)
     *p = x;
+}
+static inline vmask v_all(void) {
+  return 1;
+}
+static inline unsigned v_ge_bits(vd a, vd b) {
+  return a >= b;
+}
+static inline vd v_blend(unsigned bits, vd a, vd b) {
+  return bits & 1 ? b : a;
+}
+static inline vd v_pow2k(vd t) {
+  uint64_t i;
+  memcpy(&i, &t, sizeof i);
+  i = (i - (uint64_t)CL_EXP_BIAS) << 52;
+  memcpy(&t, &i, sizeof t);
+  return t;
 }
 #endif
 
@@ -396,7 +451,7 @@ void cl_neuron_kernel_init(cl_neuron_kernel *k, const cl_neuron_params *p, doubl
   /* The stored conductances grow within a step (X >= 0) and their factors to nS fall by at
    * most exp(-h/tau) from the start to the end: every beta of the step is at most
    * exp(h/tau_min) beta1 (g_L's share does not fall), so pass one flags z > 1 by beta1 alone,
-   * with a margin far above rounding; pass two decides exactly (is_huge). */
+   * with a margin far above rounding; pass two decides exactly (finish_lanes). */
   c[K_B1M] = 0.5 * exp(-dt / fmin(p->tau_ex, p->tau_in)) * (1.0 - 1e-12);
   c[K_AEX_H] = exp(-0.5 * dt / p->tau_ex);
   c[K_AIN_H] = exp(-0.5 * dt / p->tau_in);
@@ -443,7 +498,7 @@ static void renormalise(double *restrict a, size_t m, double f) {
   }
 }
 
-/* ---- pass two: the general scalar path ---- */
+/* ---- pass two: the flagged neurons, in lanes ---- */
 
 /* The halved coefficients of one (sub)interval (see the top): alpha (mV) and beta at its start,
  * midpoint and end. */
@@ -451,39 +506,22 @@ typedef struct {
   double a0, b0, ah, bh, a1, b1;
 } coefs;
 
-/* One RK4 step of u over an interval. The stages are formed as K2 = (alpha_h - beta_h u) -
- * beta_h K1, K3 = (alpha_h - beta_h u) - beta_h K2, K4 = (alpha1 - beta1 u) - 2 beta1 K3: the
- * same numbers as K = alpha - beta (u + ...), but the chain from K1 to K4 is one FMA per stage
- * (the vector pass's latency). The sum is formed with additions, u + ((2 (K2 + K3) + K1) + K4)/3,
- * the part without K4 while K4 is computed: one FMA instead of four, the other three for the
- * add pipes, which the vector pass leaves idler than the FMA pipes (see the cost at the top).
- * The same operations as pass one's. */
-static double rk4(double u, const coefs *c) {
-  double ch = MADD(-c->bh, u, c->ah), c1 = MADD(-c->b1, u, c->a1), b1x2 = c->b1 + c->b1;
-  double k1 = MADD(-c->b0, u, c->a0);
-  double k2 = MADD(-c->bh, k1, ch);
-  double k3 = MADD(-c->bh, k2, ch);
-  double p23 = k2 + k3;
-  double k4 = MADD(-b1x2, k3, c1);
-  double pre = (p23 + p23) + k1;
-  return MADD(pre + k4, 1.0 / 3.0, u);
-}
-
-static int is_huge(const coefs *c) {
-  return c->b0 > CL_BETA_RK4_MAX || c->bh > CL_BETA_RK4_MAX || c->b1 > CL_BETA_RK4_MAX;
-}
-
-/* u over one interval: RK4 when z <= 1 at all three points, else the exponential update with
- * the midpoint's u_inf = alpha/beta and z = 2 beta. */
-static double advance(double u, const coefs *c) {
-  if (!is_huge(c))
-    return rk4(u, c);
+/* u over an interval where z > 1 at one of its points (RK4 does not hold): the exponential
+ * update with the midpoint's u_inf = alpha/beta and z = 2 beta. */
+static double exp_update(double u, const coefs *c) {
   double u_inf = c->ah / c->bh;
   return u_inf + (u - u_inf) * exp(-2.0 * c->bh);
 }
 
 static inline double cubic(const double q[4], double s) {
   return MADD(MADD(MADD(q[3], s, q[2]), s, q[1]), s, q[0]);
+}
+
+/* Halley's step for the root of q from s: 2 q q' / (2 q'^2 - q q''). */
+static inline double halley_step(const double q[4], double s) {
+  const double qa = 3.0 * q[3], qb = 2.0 * q[2], qc = q[1];
+  double f = cubic(q, s), d1 = MADD(MADD(qa, s, qb), s, qc), d2 = MADD(2.0 * qa, s, qb);
+  return 2.0 * f * d1 / (2.0 * d1 * d1 - f * d2);
 }
 
 /* Smallest s in [0, 1] with q(s) = q0 + q1 s + q2 s^2 + q3 s^3 = 0, given q(0) < 0 <= q(1). */
@@ -530,11 +568,12 @@ static double first_root(const double q[4]) {
     /* The usual case, fast: Halley's method (q is a cubic, so q'' = 2 qa s + qb is exact and
      * cheap) from the secant point converges cubically. From the secant's typical error of
      * 1e-3 two steps reach full precision: once a step is below 1e-6 the next iterate is exact
-     * to about 1e-18. A step that leaves [0, 1] hands over to the safeguarded loop below. */
+     * to about 1e-18. A step that leaves [0, 1] hands over to the safeguarded loop below. (The
+     * vector pass two, v_root, takes the first two steps in lanes and calls this where they
+     * are not enough.) */
     double s = -q[0] / (cubic(q, 1.0) - q[0]);
     for (int it = 0; it < 4 && s > 0.0 && s < 1.0; it++) {
-      double f = cubic(q, s), d1 = MADD(MADD(qa, s, qb), s, qc), d2 = MADD(2.0 * qa, s, qb);
-      double step = 2.0 * f * d1 / (2.0 * d1 * d1 - f * d2);
+      double step = halley_step(q, s);
       double next = s - step;
       if (fabs(step) <= 1e-6 && next >= 0.0 && next <= 1.0)
         return next;
@@ -566,127 +605,184 @@ static double first_root(const double q[4]) {
   return s;
 }
 
-/* The data of a flagged neuron in pass two: conductances as stored (scaled, see cl_scale). */
+/* exp(x) for x <= 709, in CL_W lanes: x = k ln 2 + r with |r| <= ln(2)/2 (k by rounding with
+ * CL_EXP_SHIFTER, ln 2 in two parts, fdlibm's), e^r by its Taylor polynomial of degree 13
+ * (truncation below 1e-17 relative), times 2^k. Within 2 ulp of libm's exp (test_neuron);
+ * below -708 it returns exp(-708), about 3e-308: pass two only multiplies conductances by it.
+ * Pass two's partial intervals take their exp from here alone, so an event's result does not
+ * depend on its lane nor on the build's vector width. */
+static inline vd v_exp(vd x) {
+  static const double c[14] = {1.0,
+                               1.0,
+                               1.0 / 2.0,
+                               1.0 / 6.0,
+                               1.0 / 24.0,
+                               1.0 / 120.0,
+                               1.0 / 720.0,
+                               1.0 / 5040.0,
+                               1.0 / 40320.0,
+                               1.0 / 362880.0,
+                               1.0 / 3628800.0,
+                               1.0 / 39916800.0,
+                               1.0 / 479001600.0,
+                               1.0 / 6227020800.0};
+  x = v_max(x, v_set(-708.0));
+  const vd t = v_fma(x, v_set(0x1.71547652b82fep0), v_set(CL_EXP_SHIFTER));
+  const vd kk = t - v_set(CL_EXP_SHIFTER);
+  const vd r = v_fnma(kk, v_set(0x1.a39ef35793c76p-33), v_fnma(kk, v_set(0x1.62e42feep-1), x));
+  vd q = v_set(c[13]);
+  for (int j = 12; j >= 0; j--)
+    q = v_fma(q, r, v_set(c[j]));
+  return q * v_pow2k(t);
+}
+
+double cl_neuron_exp(double x) {
+  double in[CL_W], out[CL_W];
+  for (int l = 0; l < CL_W; l++)
+    in[l] = x;
+  v_store(out, v_exp(v_load(in)));
+  return out[0];
+}
+
+/* The constants of pass two's vector code (rare_pass), for one step. */
 typedef struct {
-  double V, tre;         /* at t_n */
-  double ge, xe, gi, xi; /* conductances at t_n, inputs added */
-  double ge1, gi1;       /* at t_{n+1} */
-  double I[3];           /* stimulus at t_n, t_n + h/2, t_{n+1} (pA) */
-  double Vn;             /* pass one's RK4 result for the full step */
-} lane_data;
+  vd zero, half, two, three, third, h, t0, t1, rk_max;
+  vd rc2, rh, g_L, a_rest, de_in, eex, vth, vreset, t_ref, ex_rate, in_rate, aex_h, ain_h;
+  vd de0, di0, de2, di2; /* stored g, x into nS at t_n, t_{n+1} */
+  vd hc2, zl2, al2, ai0, aih, ai1, ce0, ceh, ce1, ci0, cih, ci1; /* pass one's */
+  vd tre_grid; /* grid mode: the refractory end of a spike */
+  double E_ex;
+  int precise;
+} pconsts;
 
-/* The full step's coefficients: the scalar twin of those in vector_one() below, the same
- * operations in the same order (so the same bits). */
-static void full_coefs(const double *c, const stepc *sc, const lane_data *d, coefs *cf) {
-  double geh = d->ge + d->xe;
-  double gih = d->gi + d->xi;
-  cf->a0 = MADD(c[K_HC2], d->I[0], MADD(sc->ai[0], d->gi, c[K_AL2]));
-  cf->ah = MADD(c[K_HC2], d->I[1], MADD(sc->ai[1], gih, c[K_AL2]));
-  cf->a1 = MADD(c[K_HC2], d->I[2], MADD(sc->ai[2], d->gi1, c[K_AL2]));
-  cf->b0 = MADD(sc->ce[0], d->ge, MADD(sc->ci[0], d->gi, c[K_ZL2]));
-  cf->bh = MADD(sc->ce[1], geh, MADD(sc->ci[1], gih, c[K_ZL2]));
-  cf->b1 = MADD(sc->ce[2], d->ge1, MADD(sc->ci[2], d->gi1, c[K_ZL2]));
-}
-
-/* alpha and beta of a sub-interval of length h - u0 at time u (in the step) with the
- * conductances ge, gi and the stimulus I there; LC2 = (h - u0) / (2 C_m). */
-static void point_coefs(const double *c, double LC2, double ge, double gi, double I, double *a,
-                        double *b, const cl_neuron_params *p) {
-  *a = LC2 * (c[K_A_REST] + gi * c[K_DE_IN] + I);
-  *b = LC2 * (p->g_L + ge + gi);
-}
-
-/* The coefficients of the sub-interval [u0, h] of the step (0 < u0 < h): conductances
- * propagated exactly from their values at t_n, the stimulus from its quadratic. One exp per
- * receptor: with f = exp(-u0/(2 tau)), the decay to u0 is f^2 and to the midpoint (u0 + h)/2 it
- * is f exp(-h/(2 tau)). Pass two's latency is mostly this and the RK4 chain: no divisions. */
-static void partial_coefs(const cl_neuron_kernel *k, const stepc *sc, const lane_data *d, double u0,
-                          coefs *cf) {
-  const cl_neuron_params *p = &k->p;
+static pconsts make_pconsts(const cl_neuron_kernel *k, const stepc *sc, int64_t step) {
   const double *c = k->c;
   const double h = k->dt;
-  /* the values (nS) at t_n and t_{n+1} of the stored, scaled conductances */
-  const double ge = sc->de[0] * d->ge, xe = sc->de[0] * d->xe;
-  const double gi = sc->di[0] * d->gi, xi = sc->di[0] * d->xi;
-  const double ge1 = sc->de[2] * d->ge1, gi1 = sc->di[2] * d->gi1;
-  const double LC2 = fmax(h - u0, 0.0) * c[K_RC2];
-  const double fe = exp(-0.5 * u0 * c[K_RTAU_EX]), fi = exp(-0.5 * u0 * c[K_RTAU_IN]);
-  const double times[2] = {u0, 0.5 * (u0 + h)};
-  const double de[2] = {fe * fe, fe * c[K_AEX_H]}, di[2] = {fi * fi, fi * c[K_AIN_H]};
-  double *a[2] = {&cf->a0, &cf->ah}, *b[2] = {&cf->b0, &cf->bh};
-  for (int j = 0; j < 2; j++) {
-    double u = times[j], s = u * c[K_RH];
-    double gej = de[j] * (ge + (2.0 * s) * xe); /* (u/tau) x, x stored times h/(2 tau) */
-    double gij = di[j] * (gi + (2.0 * s) * xi);
-    const double *I = d->I;
-    double Is = I[0] + s * (4.0 * I[1] - 3.0 * I[0] - I[2]) +
-                s * s * (2.0 * I[0] - 4.0 * I[1] + 2.0 * I[2]);
-    point_coefs(c, LC2, gej, gij, Is, a[j], b[j], p);
-  }
-  point_coefs(c, LC2, ge1, gi1, d->I[2], &cf->a1, &cf->b1, p);
+  const pconsts P = {v_set(0.0),
+                     v_set(0.5),
+                     v_set(2.0),
+                     v_set(3.0),
+                     v_set(1.0 / 3.0),
+                     v_set(h),
+                     v_set((double)step * h),
+                     v_set((double)(step + 1) * h),
+                     v_set(CL_BETA_RK4_MAX),
+                     v_set(c[K_RC2]),
+                     v_set(c[K_RH]),
+                     v_set(k->p.g_L),
+                     v_set(c[K_A_REST]),
+                     v_set(c[K_DE_IN]),
+                     v_set(c[K_EEX]),
+                     v_set(k->p.V_th),
+                     v_set(k->p.V_reset),
+                     v_set(k->p.t_ref),
+                     v_set(-0.5 * c[K_RTAU_EX]),
+                     v_set(-0.5 * c[K_RTAU_IN]),
+                     v_set(c[K_AEX_H]),
+                     v_set(c[K_AIN_H]),
+                     v_set(sc->de[0]),
+                     v_set(sc->di[0]),
+                     v_set(sc->de[2]),
+                     v_set(sc->di[2]),
+                     v_set(c[K_HC2]),
+                     v_set(c[K_ZL2]),
+                     v_set(c[K_AL2]),
+                     v_set(sc->ai[0]),
+                     v_set(sc->ai[1]),
+                     v_set(sc->ai[2]),
+                     v_set(sc->ce[0]),
+                     v_set(sc->ce[1]),
+                     v_set(sc->ce[2]),
+                     v_set(sc->ci[0]),
+                     v_set(sc->ci[1]),
+                     v_set(sc->ci[2]),
+                     v_set((double)(step + 1 + (int64_t)c[K_NREF]) * h),
+                     c[K_EEX],
+                     c[K_PRECISE] != 0.0};
+  return P;
 }
 
-/* Finishes the step of flagged neuron i: writes its V and refractory end. Returns 1 and sets
- * *t_spike when it spikes. */
-static int finish_lane(const cl_neuron_kernel *k, const stepc *sc, cl_neuron_state *st,
-                       int64_t step, const lane_data *d, size_t i, double *t_spike) {
-  const double *c = k->c;
-  const cl_neuron_params *p = &k->p;
-  const double h = k->dt, E_ex = c[K_EEX];
-  const double t0 = (double)step * h, t1 = (double)(step + 1) * h;
-  double V = d->V, tre = d->tre;
-  const int precise = c[K_PRECISE] != 0.0;
-  if (precise ? tre >= t1 : tre > t0) { /* refractory for the whole step: V stays at V_reset */
-    st->V_m[i] = V;
-    return 0;
+/* The stored state of CL_W flagged neurons at t_n (inputs added), the stimulus at the step's
+ * three points and pass one's RK4 result. */
+typedef struct {
+  vd V, tre, ge, xe, gi, xi, I0, Ih, I1, Vn;
+} lanes;
+
+/* One RK4 step of u over an interval, in lanes; cf = {a0, b0, ah, bh, a1, b1}. The stages are
+ * formed as K2 = (alpha_h - beta_h u) - beta_h K1, K3 = (alpha_h - beta_h u) - beta_h K2,
+ * K4 = (alpha1 - beta1 u) - 2 beta1 K3: the same numbers as K = alpha - beta (u + ...), but the
+ * chain from K1 to K4 is one FMA per stage (the vector pass's latency). The sum is formed with
+ * additions, u + ((2 (K2 + K3) + K1) + K4)/3, the part without K4 while K4 is computed: one FMA
+ * instead of four, the other three for the add pipes, which the vector pass leaves idler than
+ * the FMA pipes (see the cost at the top). The same operations as pass one's. */
+static inline vd v_rk4(vd y, const vd cf[6], const pconsts *P) {
+  const vd ch = v_fnma(cf[3], y, cf[2]), c1 = v_fnma(cf[5], y, cf[4]), b1x2 = cf[5] + cf[5];
+  const vd k1 = v_fnma(cf[1], y, cf[0]);
+  const vd k2 = v_fnma(cf[3], k1, ch);
+  const vd k3 = v_fnma(cf[3], k2, ch);
+  const vd p23 = k2 + k3;
+  const vd k4 = v_fnma(b1x2, k3, c1);
+  const vd pre = (p23 + p23) + k1;
+  return v_fma(pre + k4, P->third, y);
+}
+
+/* The whole step's coefficients in lanes: pass one's operations (vector_one). */
+static inline void v_full_coefs(const lanes *L, const pconsts *P, vd cf[6]) {
+  const vd geh = L->ge + L->xe, gih = L->gi + L->xi, ge1 = geh + L->xe, gi1 = gih + L->xi;
+  cf[0] = v_fma(P->hc2, L->I0, v_fma(P->ai0, L->gi, P->al2));
+  cf[1] = v_fma(P->ce0, L->ge, v_fma(P->ci0, L->gi, P->zl2));
+  cf[2] = v_fma(P->hc2, L->Ih, v_fma(P->aih, gih, P->al2));
+  cf[3] = v_fma(P->ceh, geh, v_fma(P->cih, gih, P->zl2));
+  cf[4] = v_fma(P->hc2, L->I1, v_fma(P->ai1, gi1, P->al2));
+  cf[5] = v_fma(P->ce1, ge1, v_fma(P->ci1, gi1, P->zl2));
+}
+
+/* The coefficients cf of the intervals [u0, h] (u0 in [0, h)) and V at their end from Va by RK4,
+ * in lanes: the conductances propagated exactly from their values at t_n, the stimulus from its
+ * quadratic through I0, Ih, I1. One exp per receptor: with f = exp(-u0/(2 tau)), the decay to u0
+ * is f^2 and to the midpoint (u0 + h)/2 it is f exp(-h/(2 tau)). Returns the lanes where z > 1 at
+ * one of the points, where RK4 does not hold (the caller takes exp_update() there). */
+static inline unsigned v_partial(const lanes *L, vd u0, vd Va, const pconsts *P, vd cf[6], vd *V1) {
+  /* the values (nS) at t_n and t_{n+1} of the stored, scaled conductances */
+  const vd ge = P->de0 * L->ge, xe = P->de0 * L->xe, gi = P->di0 * L->gi, xi = P->di0 * L->xi;
+  const vd ge1 = P->de2 * ((L->ge + L->xe) + L->xe), gi1 = P->di2 * ((L->gi + L->xi) + L->xi);
+  const vd Iq1 = (v_set(4.0) * L->Ih - P->three * L->I0) - L->I1;
+  const vd Iq2 = P->two * ((L->I0 + L->I1) - P->two * L->Ih);
+  const vd LC2 = v_max(P->h - u0, P->zero) * P->rc2;
+  const vd fe = v_exp(u0 * P->ex_rate), fi = v_exp(u0 * P->in_rate);
+  const vd times[2] = {u0, P->half * (u0 + P->h)};
+  const vd dE[2] = {fe * fe, fe * P->aex_h}, dI[2] = {fi * fi, fi * P->ain_h};
+  for (int q = 0; q < 2; q++) {
+    const vd s = times[q] * P->rh, s2 = P->two * s; /* (u/tau) x: x is stored times h/(2 tau) */
+    const vd gq = dE[q] * v_fma(s2, xe, ge), gj = dI[q] * v_fma(s2, xi, gi);
+    const vd Is = v_fma(v_fma(Iq2, s, Iq1), s, L->I0);
+    cf[2 * q] = LC2 * (v_fma(gj, P->de_in, P->a_rest) + Is);
+    cf[2 * q + 1] = LC2 * ((P->g_L + gq) + gj);
   }
-  double u0 = tre > t0 ? tre - t0 : 0.0; /* precise mode: refractoriness ends inside the step */
-  int spiked = 0;
-  if (precise && V >= p->V_th) { /* starts at threshold: spike at the start of the interval */
-    *t_spike = t0 + u0;
-    spiked = 1;
-    V = p->V_reset;
-    tre = *t_spike + p->t_ref;
-    if (tre >= t1) {
-      st->V_m[i] = V;
-      st->t_ref_end[i] = tre;
-      return 1;
-    }
-    u0 = tre - t0;
+  cf[4] = LC2 * (v_fma(gi1, P->de_in, P->a_rest) + L->I1);
+  cf[5] = LC2 * ((P->g_L + ge1) + gi1);
+  const vd y = Va - P->eex;
+  *V1 = v_rk4(y, cf, P) + P->eex;
+  return v_bits_gt(v_all(), cf[1], P->rk_max) | v_bits_gt(v_all(), cf[3], P->rk_max) |
+         v_bits_gt(v_all(), cf[5], P->rk_max);
+}
+
+/* The lanes of `huge` (z > 1 somewhere) take the exponential update from Va instead of V1's RK4
+ * result (exp_update(), scalar: rare). */
+static inline vd fix_huge(unsigned huge, vd V1, vd Va, const vd cf[6], double E_ex) {
+  if (!huge)
+    return V1;
+  double c6[6][CL_W], va[CL_W], v1[CL_W];
+  for (int q = 0; q < 6; q++)
+    v_store(c6[q], cf[q]);
+  v_store(va, Va);
+  v_store(v1, V1);
+  for (unsigned b = huge; b; b &= b - 1) {
+    const int l = __builtin_ctz(b);
+    const coefs c = {c6[0][l], c6[1][l], c6[2][l], c6[3][l], c6[4][l], c6[5][l]};
+    v1[l] = exp_update(va[l] - E_ex, &c) + E_ex;
   }
-  coefs cf;
-  double V1;
-  if (u0 == 0.0) { /* the full step: pass one's RK4 result when it holds */
-    full_coefs(c, sc, d, &cf);
-    V1 = is_huge(&cf) ? advance(V - E_ex, &cf) + E_ex : d->Vn;
-  } else {
-    partial_coefs(k, sc, d, u0, &cf);
-    V1 = advance(V - E_ex, &cf) + E_ex;
-  }
-  if (!spiked && V1 >= p->V_th) {
-    spiked = 1;
-    if (!precise) {
-      *t_spike = t1;
-      V1 = p->V_reset;
-      tre = (double)(step + 1 + (int64_t)c[K_NREF]) * h;
-    } else {
-      /* Hermite cubic in s in [0, 1] over [u0, h]; the slopes dV/ds = 2 (alpha - beta u). */
-      double da = V - p->V_th, db = V1 - p->V_th;
-      double ma = 2.0 * MADD(-cf.b0, V - E_ex, cf.a0), mb = 2.0 * MADD(-cf.b1, V1 - E_ex, cf.a1);
-      const double q[4] = {da, ma, 3.0 * (db - da) - 2.0 * ma - mb, 2.0 * (da - db) + ma + mb};
-      double sroot = first_root(q);
-      *t_spike = t0 + (u0 + sroot * (h - u0));
-      tre = *t_spike + p->t_ref;
-      V1 = p->V_reset;
-      if (tre < t1) {
-        partial_coefs(k, sc, d, tre - t0, &cf);
-        V1 = advance(p->V_reset - E_ex, &cf) + E_ex;
-      }
-    }
-  }
-  st->V_m[i] = V1;
-  st->t_ref_end[i] = tre;
-  return spiked;
+  return v_load(v1);
 }
 
 /* ---- pass one: the vector pass ---- */
@@ -770,7 +866,7 @@ static inline __attribute__((always_inline)) void vector_one(const vconsts *K, c
   /* the state at t_n with this step's input (scaled, see cl_scale: X is constant over the step,
    * G grows by (u/tau) X); the scaled conductances at the midpoint and the end, and the halved
    * coefficients at the three points, with the factors back to nS in the step's constants
-   * (full_coefs() is the scalar twin) */
+   * (v_full_coefs() is their twin in pass two) */
   const vd V = v_load(A->V_m + i);
   vd ge = v_load(A->g_ex + i), gi = v_load(A->g_in + i);
   vd xe = v_load(A->x_ex + i), xi = v_load(A->x_in + i);
@@ -801,7 +897,7 @@ static inline __attribute__((always_inline)) void vector_one(const vconsts *K, c
   const vd tre = v_load(A->tre + i);
   const vmask active = v_lt(tre, K->t_full);
   vd early = v_max(v_max(V - K->vth0m, b1 - K->b1m), tre - K->t0);
-  /* RK4 on u = V - E_ex, arranged for a short dependency chain (rk4() above is the scalar
+  /* RK4 on u = V - E_ex, arranged for a short dependency chain (v_rk4() above is the
    * twin, see there) */
   vd y = V - K->eex;
   vd ch = v_fnma(bh, y, ah), c1 = v_fnma(b1, y, a1), b1x2 = b1 + b1;
@@ -883,38 +979,179 @@ static pass_fn *const vector_passes[16] = {pass_0,  pass_1,  pass_2,  pass_3, pa
                                            pass_6,  pass_7,  pass_8,  pass_9, pass_10, pass_11,
                                            pass_12, pass_13, pass_14, pass_15};
 
-/* Pass two over the save area (in increasing index); empties it. Returns the number of spikes
- * appended to spike_idx, spike_t. */
-static size_t rare_pass(const cl_neuron_kernel *k, const stepc *sc, cl_neuron_state *s,
-                        const cl_neuron_input *in, int64_t step, save_area *sv, uint32_t *spike_idx,
-                        double *spike_t) {
-  size_t nspikes = 0;
-  for (size_t slot = 0; slot < sv->count; slot++) {
-    double(*v)[CL_W] = sv->v[slot];
-    for (unsigned bits = sv->bits[slot]; bits; bits &= bits - 1) {
-      int l = __builtin_ctz(bits);
-      size_t i = sv->first[slot] + (size_t)l;
-      /* the conductances at t_{n+1} as pass one stored them */
-      const lane_data d = {
-          v[S_V][l],
-          v[S_TRE][l],
-          v[S_GE][l],
-          v[S_XE][l],
-          v[S_GI][l],
-          v[S_XI][l],
-          s->g_ex[i],
-          s->g_in[i],
-          {in->I0 ? in->I0[i] : 0.0, in->I0 ? in->Ih[i] : 0.0, in->I0 ? in->I1[i] : 0.0},
-          v[S_VN][l]};
-      double ts;
-      if (finish_lane(k, sc, s, step, &d, i, &ts)) {
-        spike_idx[nspikes] = (uint32_t)i;
-        spike_t[nspikes] = ts;
-        nspikes++;
+static inline vd v_cubic(const vd q[4], vd s) {
+  return v_fma(v_fma(v_fma(q[3], s, q[2]), s, q[1]), s, q[0]);
+}
+
+/* Halley's step in lanes: the operations of halley_step(). */
+static inline vd v_halley(const vd q[4], vd s, const pconsts *P) {
+  const vd qa = P->three * q[3], qb = P->two * q[2], qc = q[1];
+  const vd f = v_cubic(q, s), d1 = v_fma(v_fma(qa, s, qb), s, qc), d2 = v_fma(P->two * qa, s, qb);
+  return P->two * f * d1 / (P->two * d1 * d1 - f * d2);
+}
+
+/* The first root in [0, 1] of the cubics q in the lanes of `want` (q(0) < 0 <= q(1)): where q
+ * rises on [0, 1] (the usual case), two Halley steps from the secant point, as first_root() begins,
+ * in lanes and without a branch between them; the lanes where that is not surely converged (the
+ * second step above 1e-6, an iterate outside [0, 1], q not monotone) take first_root(). */
+static inline vd v_root(const vd q[4], unsigned want, const pconsts *P) {
+  const vd one = v_set(1.0), zero = P->zero;
+  const vd qa = P->three * q[3], qb = P->two * q[2], qc = q[1];
+  const vd disc = qb * qb - v_set(4.0) * qa * qc;
+  const vd s0 = -q[0] / (v_cubic(q, one) - q[0]);
+  const vd s1 = s0 - v_halley(q, s0, P);
+  const vd st = v_halley(q, s1, P), s2 = s1 - st;
+  const unsigned monotone = v_bits_gt(v_all(), qc, zero) &
+                            v_bits_gt(v_all(), (qa + qb) + qc, zero) &
+                            (v_ge_bits(zero, qa) | v_bits_gt(v_all(), zero, disc) |
+                             v_ge_bits(qb, zero) | v_ge_bits(-qb, P->two * qa));
+  const unsigned ok = monotone & v_bits_gt(v_all(), s0, zero) & v_bits_gt(v_all(), one, s0) &
+                      v_bits_gt(v_all(), s1, zero) & v_bits_gt(v_all(), one, s1) &
+                      v_ge_bits(v_set(1e-6), v_max(st, -st)) & v_ge_bits(s2, zero) &
+                      v_ge_bits(one, s2);
+  const unsigned slow = want & ~ok;
+  if (!slow)
+    return s2;
+  double qs[4][CL_W], r[CL_W];
+  for (int j = 0; j < 4; j++)
+    v_store(qs[j], q[j]);
+  v_store(r, s2);
+  for (unsigned b = slow; b; b &= b - 1) {
+    const int l = __builtin_ctz(b);
+    const double ql[4] = {qs[0][l], qs[1][l], qs[2][l], qs[3][l]};
+    r[l] = first_root(ql);
+  }
+  return v_load(r);
+}
+
+/* Pass two for CL_W flagged neurons (the lanes of `valid`): V and the refractory end at
+ * t_{n+1}, the spike time and the lanes that spiked. See the top for the cases; in lanes, each
+ * case's result blended in where it applies:
+ *  - refractory for the whole step: V and tre unchanged;
+ *  - precise mode, V at or above threshold at the start of its interval: a spike there, the
+ *    reset, and the rest of the step from V_reset when refractoriness ends before its end;
+ *  - the whole step from the neuron's own V: pass one's RK4 result, or the rest [u0, h] of a step
+ *    in which refractoriness ends (conductances propagated exactly, v_partial); the exponential
+ *    update where z > 1;
+ *  - then a crossing: in grid mode the spike at t_{n+1}; in precise mode at the first root of
+ *    the cubic Hermite interpolant of V (values and slopes dV/ds = 2 (alpha - beta u) at both
+ *    ends, s in [0, 1] over [u0, h]), the reset and, when refractoriness ends before t_{n+1},
+ *    the rest of the step from V_reset. */
+static inline void finish_lanes(const lanes *L, unsigned valid, const pconsts *P, vd *V_out,
+                                vd *tre_out, vd *ts_out, unsigned *spiked) {
+  const double E_ex = P->E_ex;
+  const unsigned refr = P->precise ? v_ge_bits(L->tre, P->t1) : v_bits_gt(v_all(), L->tre, P->t0);
+  vd u0 = v_max(L->tre - P->t0, P->zero); /* > 0: refractoriness ends inside (precise mode) */
+  const unsigned start = P->precise ? v_ge_bits(L->V, P->vth) & ~refr & valid : 0;
+  vd ts = P->t0 + u0, tre = L->tre, Va = L->V, V1 = L->Vn;
+  unsigned active = valid & ~refr;
+  if (start) {
+    const vd tre_s = ts + P->t_ref;
+    tre = v_blend(start, tre, tre_s);
+    Va = v_blend(start, Va, P->vreset);
+    active &= ~(start & v_ge_bits(tre_s, P->t1)); /* refractory to the step's end */
+    u0 = v_blend(start, u0, tre_s - P->t0);       /* 0 when t_ref = 0 at the step's start */
+  }
+  vd cf[6];
+  v_full_coefs(L, P, cf);
+  const unsigned part = (v_bits_gt(v_all(), u0, P->zero) | start) & active;
+  if (part) {
+    vd pc[6], pV1;
+    v_partial(L, u0, Va, P, pc, &pV1);
+    for (int q = 0; q < 6; q++)
+      cf[q] = v_blend(part, cf[q], pc[q]);
+    V1 = v_blend(part, V1, pV1);
+  }
+  const unsigned huge =
+      (v_bits_gt(v_all(), cf[1], P->rk_max) | v_bits_gt(v_all(), cf[3], P->rk_max) |
+       v_bits_gt(v_all(), cf[5], P->rk_max)) &
+      active;
+  V1 = fix_huge(huge, V1, Va, cf, E_ex);
+  V1 = v_blend(valid & ~active, V1, Va); /* V_reset or, refractory all step, V */
+  const unsigned cross = v_ge_bits(V1, P->vth) & active & ~start;
+  if (cross) {
+    if (!P->precise) {
+      ts = v_blend(cross, ts, P->t1);
+      tre = v_blend(cross, tre, P->tre_grid);
+      V1 = v_blend(cross, V1, P->vreset);
+    } else {
+      const vd da = Va - P->vth, db = V1 - P->vth;
+      const vd ma = P->two * v_fnma(cf[1], Va - P->eex, cf[0]);
+      const vd mb = P->two * v_fnma(cf[5], V1 - P->eex, cf[4]);
+      const vd q[4] = {da, ma, P->three * (db - da) - P->two * ma - mb,
+                       P->two * (da - db) + ma + mb};
+      const vd sr = v_root(q, cross, P);
+      const vd tsc = P->t0 + (u0 + sr * (P->h - u0)), trn = tsc + P->t_ref;
+      ts = v_blend(cross, ts, tsc);
+      tre = v_blend(cross, tre, trn);
+      V1 = v_blend(cross, V1, P->vreset);
+      const unsigned rest = v_bits_gt(v_all(), P->t1, trn) & cross;
+      if (rest) {
+        vd rc[6], rV1;
+        const unsigned rh = v_partial(L, trn - P->t0, P->vreset, P, rc, &rV1) & rest;
+        V1 = v_blend(rest, V1, fix_huge(rh, rV1, P->vreset, rc, E_ex));
       }
     }
   }
+  *V_out = V1;
+  *tre_out = tre;
+  *ts_out = ts;
+  *spiked = start | cross;
+}
+
+/* Pass two over the save area; empties it: the flagged lanes gathered into whole vectors
+ * (structure of arrays, padding lanes zero) and finished CL_W at a time (finish_lanes). Returns
+ * the number of spikes appended to spike_idx, spike_t (in increasing index). */
+static size_t rare_pass(const cl_neuron_kernel *k, const stepc *sc, cl_neuron_state *s,
+                        const cl_neuron_input *in, int64_t step, save_area *sv, uint32_t *spike_idx,
+                        double *spike_t) {
+  enum { E_I0 = S_COUNT, E_IH, E_I1, E_COUNT }; /* the saved vectors' fields, then these */
+  if (sv->count == 0)
+    return 0;
+  double f[E_COUNT][CL_SAVE * CL_W];
+  size_t idx[CL_SAVE * CL_W];
+  size_t m = 0;
+  for (size_t slot = 0; slot < sv->count; slot++) {
+    double(*v)[CL_W] = sv->v[slot];
+    for (unsigned bits = sv->bits[slot]; bits; bits &= bits - 1) {
+      const int l = __builtin_ctz(bits);
+      const size_t i = sv->first[slot] + (size_t)l;
+      for (int q = 0; q < S_COUNT; q++)
+        f[q][m] = v[q][l];
+      f[E_I0][m] = in->I0 ? in->I0[i] : 0.0;
+      f[E_IH][m] = in->I0 ? in->Ih[i] : 0.0;
+      f[E_I1][m] = in->I0 ? in->I1[i] : 0.0;
+      idx[m++] = i;
+    }
+  }
   sv->count = 0;
+  for (size_t j = m; j % CL_W; j++)
+    for (int q = 0; q < E_COUNT; q++)
+      f[q][j] = 0.0;
+  const pconsts P = make_pconsts(k, sc, step);
+  size_t nspikes = 0;
+  for (size_t j = 0; j < m; j += CL_W) {
+    const size_t w = m - j < CL_W ? m - j : CL_W;
+    const lanes L = {v_load(f[S_V] + j),  v_load(f[S_TRE] + j), v_load(f[S_GE] + j),
+                     v_load(f[S_XE] + j), v_load(f[S_GI] + j),  v_load(f[S_XI] + j),
+                     v_load(f[E_I0] + j), v_load(f[E_IH] + j),  v_load(f[E_I1] + j),
+                     v_load(f[S_VN] + j)};
+    vd V1, tre, ts;
+    unsigned spiked;
+    finish_lanes(&L, (1u << w) - 1, &P, &V1, &tre, &ts, &spiked);
+    double o[3][CL_W];
+    v_store(o[0], V1);
+    v_store(o[1], tre);
+    v_store(o[2], ts);
+    for (size_t l = 0; l < w; l++) {
+      const size_t i = idx[j + l];
+      s->V_m[i] = o[0][l];
+      s->t_ref_end[i] = o[1][l];
+      spike_idx[nspikes] = (uint32_t)i; /* kept when it spiked (the arrays hold s->n) */
+      spike_t[nspikes] = o[2][l];
+      nspikes += spiked >> l & 1;
+    }
+  }
   return nspikes;
 }
 

@@ -782,7 +782,11 @@ static void test_population_equals_single(void) {
 }
 
 /* t_ref below dt: at most one spike per step, a second crossing fires at the next step's
- * start; the rate is capped at 1/dt. */
+ * start; the rate is capped at 1/dt. With t_ref = 0 the neuron is reset at that start and
+ * integrates the whole step from V_reset (with no synaptic input V then ends each step at the
+ * exact V_reset-started value, to RK4's error: z = h g_L/C_m = 0.0067); a step that took pass
+ * one's result (integrated from the V above threshold) instead let V run up towards
+ * V_inf = E_L + I_e/g_L, about 6000 mV, without a reset. */
 static void test_short_refractory(void) {
   cl_neuron_params p;
   cl_neuron_params_default(&p);
@@ -799,6 +803,14 @@ static void test_short_refractory(void) {
       CHECK_MSG(ts > last, "spike at %.12f after %.12f, step %d", ts, last, step);
       last = ts;
       total++;
+    }
+    if (step >= 1) {
+      const double V_inf = p.E_L + p.I_e / p.g_L;
+      const double want = V_inf + (p.V_reset - V_inf) * exp(-0.1 * p.g_L / p.C_m);
+      CHECK_MSG(fabs(nr.s.V_m[0] - want) < 1e-9,
+                "step %d: V %.12f mV, reset at the start and a "
+                "full step give %.12f",
+                step, nr.s.V_m[0], want);
     }
   }
   printf("t_ref = 0, I_e = 1e5 pA: %zu spikes in 100 steps\n", total);
@@ -965,8 +977,33 @@ static void test_threshold_hair(void) {
   }
 }
 
+/* The exp of pass two's partial intervals (the vector code's, cl_neuron_exp) against libm's:
+ * within 2 ulp over its range, exact at 0, and exp(-708) below -708. */
+static void test_exp(void) {
+  double worst = 0.0, worst_x = 0.0;
+  uint64_t state = 12345;
+  for (int j = 0; j < 2000000; j++) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    const double u = (double)(state >> 11) * 0x1p-53;
+    /* half over the whole range, half over [-1, 0] (the partial intervals' arguments) */
+    const double x = j % 2 ? -708.0 + 1417.0 * u : -u;
+    const double want = exp(x), got = cl_neuron_exp(x);
+    const double ulps = fabs(got - want) / (nextafter(want, INFINITY) - want);
+    if (ulps > worst) {
+      worst = ulps;
+      worst_x = x;
+    }
+  }
+  printf("exp of the partial intervals: max error %.2f ulp (at x = %.17g)\n", worst, worst_x);
+  CHECK_MSG(worst <= 2.0, "exp off by %.2f ulp at x = %.17g", worst, worst_x);
+  CHECK_MSG(cl_neuron_exp(0.0) == 1.0, "exp(0) = %.17g", cl_neuron_exp(0.0));
+  CHECK_MSG(cl_neuron_exp(-1e6) == cl_neuron_exp(-708.0) && cl_neuron_exp(-708.0) > 0.0,
+            "exp(-1e6) = %g, exp(-708) = %g", cl_neuron_exp(-1e6), cl_neuron_exp(-708.0));
+}
+
 int main(void) {
   test_params();
+  test_exp();
   test_alpha_peak();
   test_mixed_periods();
   test_scenario_a();
