@@ -787,9 +787,11 @@ static inline vd fix_huge(unsigned huge, vd V1, vd Va, const vd cf[6], double E_
 
 /* ---- pass one: the vector pass ---- */
 
-/* The save area: up to CL_SAVE vectors that have flagged lanes, with their state at t_n (inputs
- * added) and pass one's RK4 result. */
-enum { S_V, S_TRE, S_GE, S_XE, S_GI, S_XI, S_VN, S_COUNT };
+/* The save area: up to CL_SAVE vectors that have flagged lanes, with what pass one overwrites of
+ * their state at t_n (inputs added) and its RK4 result. (Pass two reads their refractory end and
+ * x from the state: pass one leaves the one and stores the other with the step's inputs added.
+ * Saving them too cost more: bench_neuron COBA ...) */
+enum { S_V, S_GE, S_GI, S_VN, S_COUNT };
 typedef struct {
   size_t count;
   size_t first[CL_SAVE];  /* index of the vector's lane 0 */
@@ -915,7 +917,7 @@ static inline __attribute__((always_inline)) void vector_one(const vconsts *K, c
     size_t slot = sv->count++;
     sv->first[slot] = A->base + i;
     sv->bits[slot] = flag;
-    const vd keep[S_COUNT] = {V, tre, ge, xe, gi, xi, Vn};
+    const vd keep[S_COUNT] = {V, ge, gi, Vn};
     for (int q = 0; q < S_COUNT; q++)
       v_store(sv->v[slot][q], keep[q]);
   }
@@ -1105,7 +1107,7 @@ static inline void finish_lanes(const lanes *L, unsigned valid, const pconsts *P
 static size_t rare_pass(const cl_neuron_kernel *k, const stepc *sc, cl_neuron_state *s,
                         const cl_neuron_input *in, int64_t step, save_area *sv, uint32_t *spike_idx,
                         double *spike_t) {
-  enum { E_I0 = S_COUNT, E_IH, E_I1, E_COUNT }; /* the saved vectors' fields, then these */
+  enum { E_TRE = S_COUNT, E_XE, E_XI, E_I0, E_IH, E_I1, E_COUNT }; /* the saved fields first */
   if (sv->count == 0)
     return 0;
   double f[E_COUNT][CL_SAVE * CL_W];
@@ -1118,6 +1120,9 @@ static size_t rare_pass(const cl_neuron_kernel *k, const stepc *sc, cl_neuron_st
       const size_t i = sv->first[slot] + (size_t)l;
       for (int q = 0; q < S_COUNT; q++)
         f[q][m] = v[q][l];
+      f[E_TRE][m] = s->t_ref_end[i];
+      f[E_XE][m] = s->x_ex[i];
+      f[E_XI][m] = s->x_in[i];
       f[E_I0][m] = in->I0 ? in->I0[i] : 0.0;
       f[E_IH][m] = in->I0 ? in->Ih[i] : 0.0;
       f[E_I1][m] = in->I0 ? in->I1[i] : 0.0;
@@ -1132,8 +1137,8 @@ static size_t rare_pass(const cl_neuron_kernel *k, const stepc *sc, cl_neuron_st
   size_t nspikes = 0;
   for (size_t j = 0; j < m; j += CL_W) {
     const size_t w = m - j < CL_W ? m - j : CL_W;
-    const lanes L = {v_load(f[S_V] + j),  v_load(f[S_TRE] + j), v_load(f[S_GE] + j),
-                     v_load(f[S_XE] + j), v_load(f[S_GI] + j),  v_load(f[S_XI] + j),
+    const lanes L = {v_load(f[S_V] + j),  v_load(f[E_TRE] + j), v_load(f[S_GE] + j),
+                     v_load(f[E_XE] + j), v_load(f[S_GI] + j),  v_load(f[E_XI] + j),
                      v_load(f[E_I0] + j), v_load(f[E_IH] + j),  v_load(f[E_I1] + j),
                      v_load(f[S_VN] + j)};
     vd V1, tre, ts;
