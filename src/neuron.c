@@ -644,61 +644,55 @@ double cl_neuron_exp(double x) {
   return out[0];
 }
 
-/* The constants of pass two's vector code (rare_pass), for one step. */
+/* The constants of pass two's vector code (rare_pass), for one step: scalars, broadcast where
+ * they are used (AVX-512 takes them as memory operands; against a struct of vectors, 46 stores per
+ * call, bench_neuron's COBA and rare-pass cases are the same within the noise). */
 typedef struct {
-  vd zero, half, two, three, third, h, t0, t1, rk_max;
-  vd rc2, rh, g_L, a_rest, de_in, eex, vth, vreset, t_ref, ex_rate, in_rate, aex_h, ain_h;
-  vd de0, di0, de2, di2; /* stored g, x into nS at t_n, t_{n+1} */
-  vd hc2, zl2, al2, ai0, aih, ai1, ce0, ceh, ce1, ci0, cih, ci1; /* pass one's */
-  vd tre_grid; /* grid mode: the refractory end of a spike */
-  double E_ex;
+  double h, t0, t1, rc2, rh, g_L, a_rest, de_in, eex, vth, vreset, t_ref, ex_rate, in_rate;
+  double aex_h, ain_h;
+  double de0, di0, de2, di2; /* stored g, x into nS at t_n, t_{n+1} */
+  double hc2, zl2, al2, ai0, aih, ai1, ce0, ceh, ce1, ci0, cih, ci1; /* pass one's */
+  double tre_grid; /* grid mode: the refractory end of a spike */
   int precise;
 } pconsts;
 
 static pconsts make_pconsts(const cl_neuron_kernel *k, const stepc *sc, int64_t step) {
   const double *c = k->c;
   const double h = k->dt;
-  const pconsts P = {v_set(0.0),
-                     v_set(0.5),
-                     v_set(2.0),
-                     v_set(3.0),
-                     v_set(1.0 / 3.0),
-                     v_set(h),
-                     v_set((double)step * h),
-                     v_set((double)(step + 1) * h),
-                     v_set(CL_BETA_RK4_MAX),
-                     v_set(c[K_RC2]),
-                     v_set(c[K_RH]),
-                     v_set(k->p.g_L),
-                     v_set(c[K_A_REST]),
-                     v_set(c[K_DE_IN]),
-                     v_set(c[K_EEX]),
-                     v_set(k->p.V_th),
-                     v_set(k->p.V_reset),
-                     v_set(k->p.t_ref),
-                     v_set(-0.5 * c[K_RTAU_EX]),
-                     v_set(-0.5 * c[K_RTAU_IN]),
-                     v_set(c[K_AEX_H]),
-                     v_set(c[K_AIN_H]),
-                     v_set(sc->de[0]),
-                     v_set(sc->di[0]),
-                     v_set(sc->de[2]),
-                     v_set(sc->di[2]),
-                     v_set(c[K_HC2]),
-                     v_set(c[K_ZL2]),
-                     v_set(c[K_AL2]),
-                     v_set(sc->ai[0]),
-                     v_set(sc->ai[1]),
-                     v_set(sc->ai[2]),
-                     v_set(sc->ce[0]),
-                     v_set(sc->ce[1]),
-                     v_set(sc->ce[2]),
-                     v_set(sc->ci[0]),
-                     v_set(sc->ci[1]),
-                     v_set(sc->ci[2]),
-                     v_set((double)(step + 1 + (int64_t)c[K_NREF]) * h),
-                     c[K_EEX],
-                     c[K_PRECISE] != 0.0};
+  const pconsts P = {.h = h,
+                     .t0 = (double)step * h,
+                     .t1 = (double)(step + 1) * h,
+                     .rc2 = c[K_RC2],
+                     .rh = c[K_RH],
+                     .g_L = k->p.g_L,
+                     .a_rest = c[K_A_REST],
+                     .de_in = c[K_DE_IN],
+                     .eex = c[K_EEX],
+                     .vth = k->p.V_th,
+                     .vreset = k->p.V_reset,
+                     .t_ref = k->p.t_ref,
+                     .ex_rate = -0.5 * c[K_RTAU_EX],
+                     .in_rate = -0.5 * c[K_RTAU_IN],
+                     .aex_h = c[K_AEX_H],
+                     .ain_h = c[K_AIN_H],
+                     .de0 = sc->de[0],
+                     .di0 = sc->di[0],
+                     .de2 = sc->de[2],
+                     .di2 = sc->di[2],
+                     .hc2 = c[K_HC2],
+                     .zl2 = c[K_ZL2],
+                     .al2 = c[K_AL2],
+                     .ai0 = sc->ai[0],
+                     .aih = sc->ai[1],
+                     .ai1 = sc->ai[2],
+                     .ce0 = sc->ce[0],
+                     .ceh = sc->ce[1],
+                     .ce1 = sc->ce[2],
+                     .ci0 = sc->ci[0],
+                     .cih = sc->ci[1],
+                     .ci1 = sc->ci[2],
+                     .tre_grid = (double)(step + 1 + (int64_t)c[K_NREF]) * h,
+                     .precise = c[K_PRECISE] != 0.0};
   return P;
 }
 
@@ -715,7 +709,7 @@ typedef struct {
  * additions, u + ((2 (K2 + K3) + K1) + K4)/3, the part without K4 while K4 is computed: one FMA
  * instead of four, the other three for the add pipes, which the vector pass leaves idler than
  * the FMA pipes (see the cost at the top). The same operations as pass one's. */
-static inline vd v_rk4(vd y, const vd cf[6], const pconsts *P) {
+static inline vd v_rk4(vd y, const vd cf[6]) {
   const vd ch = v_fnma(cf[3], y, cf[2]), c1 = v_fnma(cf[5], y, cf[4]), b1x2 = cf[5] + cf[5];
   const vd k1 = v_fnma(cf[1], y, cf[0]);
   const vd k2 = v_fnma(cf[3], k1, ch);
@@ -723,18 +717,18 @@ static inline vd v_rk4(vd y, const vd cf[6], const pconsts *P) {
   const vd p23 = k2 + k3;
   const vd k4 = v_fnma(b1x2, k3, c1);
   const vd pre = (p23 + p23) + k1;
-  return v_fma(pre + k4, P->third, y);
+  return v_fma(pre + k4, v_set(1.0 / 3.0), y);
 }
 
 /* The whole step's coefficients in lanes: pass one's operations (vector_one). */
 static inline void v_full_coefs(const lanes *L, const pconsts *P, vd cf[6]) {
   const vd geh = L->ge + L->xe, gih = L->gi + L->xi, ge1 = geh + L->xe, gi1 = gih + L->xi;
-  cf[0] = v_fma(P->hc2, L->I0, v_fma(P->ai0, L->gi, P->al2));
-  cf[1] = v_fma(P->ce0, L->ge, v_fma(P->ci0, L->gi, P->zl2));
-  cf[2] = v_fma(P->hc2, L->Ih, v_fma(P->aih, gih, P->al2));
-  cf[3] = v_fma(P->ceh, geh, v_fma(P->cih, gih, P->zl2));
-  cf[4] = v_fma(P->hc2, L->I1, v_fma(P->ai1, gi1, P->al2));
-  cf[5] = v_fma(P->ce1, ge1, v_fma(P->ci1, gi1, P->zl2));
+  cf[0] = v_fma(v_set(P->hc2), L->I0, v_fma(v_set(P->ai0), L->gi, v_set(P->al2)));
+  cf[1] = v_fma(v_set(P->ce0), L->ge, v_fma(v_set(P->ci0), L->gi, v_set(P->zl2)));
+  cf[2] = v_fma(v_set(P->hc2), L->Ih, v_fma(v_set(P->aih), gih, v_set(P->al2)));
+  cf[3] = v_fma(v_set(P->ceh), geh, v_fma(v_set(P->cih), gih, v_set(P->zl2)));
+  cf[4] = v_fma(v_set(P->hc2), L->I1, v_fma(v_set(P->ai1), gi1, v_set(P->al2)));
+  cf[5] = v_fma(v_set(P->ce1), ge1, v_fma(v_set(P->ci1), gi1, v_set(P->zl2)));
 }
 
 /* The coefficients cf of the intervals [u0, h] (u0 in [0, h)) and V at their end from Va by RK4,
@@ -744,27 +738,31 @@ static inline void v_full_coefs(const lanes *L, const pconsts *P, vd cf[6]) {
  * one of the points, where RK4 does not hold (the caller takes exp_update() there). */
 static inline unsigned v_partial(const lanes *L, vd u0, vd Va, const pconsts *P, vd cf[6], vd *V1) {
   /* the values (nS) at t_n and t_{n+1} of the stored, scaled conductances */
-  const vd ge = P->de0 * L->ge, xe = P->de0 * L->xe, gi = P->di0 * L->gi, xi = P->di0 * L->xi;
-  const vd ge1 = P->de2 * ((L->ge + L->xe) + L->xe), gi1 = P->di2 * ((L->gi + L->xi) + L->xi);
-  const vd Iq1 = (v_set(4.0) * L->Ih - P->three * L->I0) - L->I1;
-  const vd Iq2 = P->two * ((L->I0 + L->I1) - P->two * L->Ih);
-  const vd LC2 = v_max(P->h - u0, P->zero) * P->rc2;
-  const vd fe = v_exp(u0 * P->ex_rate), fi = v_exp(u0 * P->in_rate);
-  const vd times[2] = {u0, P->half * (u0 + P->h)};
-  const vd dE[2] = {fe * fe, fe * P->aex_h}, dI[2] = {fi * fi, fi * P->ain_h};
+  const vd ge = v_set(P->de0) * L->ge, xe = v_set(P->de0) * L->xe, gi = v_set(P->di0) * L->gi,
+           xi = v_set(P->di0) * L->xi;
+  const vd ge1 = v_set(P->de2) * ((L->ge + L->xe) + L->xe),
+           gi1 = v_set(P->di2) * ((L->gi + L->xi) + L->xi);
+  const vd Iq1 = (v_set(4.0) * L->Ih - v_set(3.0) * L->I0) - L->I1;
+  const vd Iq2 = v_set(2.0) * ((L->I0 + L->I1) - v_set(2.0) * L->Ih);
+  const vd LC2 = v_max(v_set(P->h) - u0, v_set(0.0)) * v_set(P->rc2);
+  const vd fe = v_exp(u0 * v_set(P->ex_rate)), fi = v_exp(u0 * v_set(P->in_rate));
+  const vd times[2] = {u0, v_set(0.5) * (u0 + v_set(P->h))};
+  const vd dE[2] = {fe * fe, fe * v_set(P->aex_h)}, dI[2] = {fi * fi, fi * v_set(P->ain_h)};
   for (int q = 0; q < 2; q++) {
-    const vd s = times[q] * P->rh, s2 = P->two * s; /* (u/tau) x: x is stored times h/(2 tau) */
+    const vd s = times[q] * v_set(P->rh),
+             s2 = v_set(2.0) * s; /* (u/tau) x: x is stored times h/(2 tau) */
     const vd gq = dE[q] * v_fma(s2, xe, ge), gj = dI[q] * v_fma(s2, xi, gi);
     const vd Is = v_fma(v_fma(Iq2, s, Iq1), s, L->I0);
-    cf[2 * q] = LC2 * (v_fma(gj, P->de_in, P->a_rest) + Is);
-    cf[2 * q + 1] = LC2 * ((P->g_L + gq) + gj);
+    cf[2 * q] = LC2 * (v_fma(gj, v_set(P->de_in), v_set(P->a_rest)) + Is);
+    cf[2 * q + 1] = LC2 * ((v_set(P->g_L) + gq) + gj);
   }
-  cf[4] = LC2 * (v_fma(gi1, P->de_in, P->a_rest) + L->I1);
-  cf[5] = LC2 * ((P->g_L + ge1) + gi1);
-  const vd y = Va - P->eex;
-  *V1 = v_rk4(y, cf, P) + P->eex;
-  return v_bits_gt(v_all(), cf[1], P->rk_max) | v_bits_gt(v_all(), cf[3], P->rk_max) |
-         v_bits_gt(v_all(), cf[5], P->rk_max);
+  cf[4] = LC2 * (v_fma(gi1, v_set(P->de_in), v_set(P->a_rest)) + L->I1);
+  cf[5] = LC2 * ((v_set(P->g_L) + ge1) + gi1);
+  const vd y = Va - v_set(P->eex);
+  *V1 = v_rk4(y, cf) + v_set(P->eex);
+  return v_bits_gt(v_all(), cf[1], v_set(CL_BETA_RK4_MAX)) |
+         v_bits_gt(v_all(), cf[3], v_set(CL_BETA_RK4_MAX)) |
+         v_bits_gt(v_all(), cf[5], v_set(CL_BETA_RK4_MAX));
 }
 
 /* The lanes of `huge` (z > 1 somewhere) take the exponential update from Va instead of V1's RK4
@@ -986,27 +984,28 @@ static inline vd v_cubic(const vd q[4], vd s) {
 }
 
 /* Halley's step in lanes: the operations of halley_step(). */
-static inline vd v_halley(const vd q[4], vd s, const pconsts *P) {
-  const vd qa = P->three * q[3], qb = P->two * q[2], qc = q[1];
-  const vd f = v_cubic(q, s), d1 = v_fma(v_fma(qa, s, qb), s, qc), d2 = v_fma(P->two * qa, s, qb);
-  return P->two * f * d1 / (P->two * d1 * d1 - f * d2);
+static inline vd v_halley(const vd q[4], vd s) {
+  const vd qa = v_set(3.0) * q[3], qb = v_set(2.0) * q[2], qc = q[1];
+  const vd f = v_cubic(q, s), d1 = v_fma(v_fma(qa, s, qb), s, qc),
+           d2 = v_fma(v_set(2.0) * qa, s, qb);
+  return v_set(2.0) * f * d1 / (v_set(2.0) * d1 * d1 - f * d2);
 }
 
 /* The first root in [0, 1] of the cubics q in the lanes of `want` (q(0) < 0 <= q(1)): where q
  * rises on [0, 1] (the usual case), two Halley steps from the secant point, as first_root() begins,
  * in lanes and without a branch between them; the lanes where that is not surely converged (the
  * second step above 1e-6, an iterate outside [0, 1], q not monotone) take first_root(). */
-static inline vd v_root(const vd q[4], unsigned want, const pconsts *P) {
-  const vd one = v_set(1.0), zero = P->zero;
-  const vd qa = P->three * q[3], qb = P->two * q[2], qc = q[1];
+static inline vd v_root(const vd q[4], unsigned want) {
+  const vd one = v_set(1.0), zero = v_set(0.0);
+  const vd qa = v_set(3.0) * q[3], qb = v_set(2.0) * q[2], qc = q[1];
   const vd disc = qb * qb - v_set(4.0) * qa * qc;
   const vd s0 = -q[0] / (v_cubic(q, one) - q[0]);
-  const vd s1 = s0 - v_halley(q, s0, P);
-  const vd st = v_halley(q, s1, P), s2 = s1 - st;
+  const vd s1 = s0 - v_halley(q, s0);
+  const vd st = v_halley(q, s1), s2 = s1 - st;
   const unsigned monotone = v_bits_gt(v_all(), qc, zero) &
                             v_bits_gt(v_all(), (qa + qb) + qc, zero) &
                             (v_ge_bits(zero, qa) | v_bits_gt(v_all(), zero, disc) |
-                             v_ge_bits(qb, zero) | v_ge_bits(-qb, P->two * qa));
+                             v_ge_bits(qb, zero) | v_ge_bits(-qb, v_set(2.0) * qa));
   const unsigned ok = monotone & v_bits_gt(v_all(), s0, zero) & v_bits_gt(v_all(), one, s0) &
                       v_bits_gt(v_all(), s1, zero) & v_bits_gt(v_all(), one, s1) &
                       v_ge_bits(v_set(1e-6), v_max(st, -st)) & v_ge_bits(s2, zero) &
@@ -1041,22 +1040,24 @@ static inline vd v_root(const vd q[4], unsigned want, const pconsts *P) {
  *    the rest of the step from V_reset. */
 static inline void finish_lanes(const lanes *L, unsigned valid, const pconsts *P, vd *V_out,
                                 vd *tre_out, vd *ts_out, unsigned *spiked) {
-  const double E_ex = P->E_ex;
-  const unsigned refr = P->precise ? v_ge_bits(L->tre, P->t1) : v_bits_gt(v_all(), L->tre, P->t0);
-  vd u0 = v_max(L->tre - P->t0, P->zero); /* > 0: refractoriness ends inside (precise mode) */
-  const unsigned start = P->precise ? v_ge_bits(L->V, P->vth) & ~refr & valid : 0;
-  vd ts = P->t0 + u0, tre = L->tre, Va = L->V, V1 = L->Vn;
+  const double E_ex = P->eex;
+  const unsigned refr =
+      P->precise ? v_ge_bits(L->tre, v_set(P->t1)) : v_bits_gt(v_all(), L->tre, v_set(P->t0));
+  vd u0 =
+      v_max(L->tre - v_set(P->t0), v_set(0.0)); /* > 0: refractoriness ends inside (precise mode) */
+  const unsigned start = P->precise ? v_ge_bits(L->V, v_set(P->vth)) & ~refr & valid : 0;
+  vd ts = v_set(P->t0) + u0, tre = L->tre, Va = L->V, V1 = L->Vn;
   unsigned active = valid & ~refr;
   if (start) {
-    const vd tre_s = ts + P->t_ref;
+    const vd tre_s = ts + v_set(P->t_ref);
     tre = v_blend(start, tre, tre_s);
-    Va = v_blend(start, Va, P->vreset);
-    active &= ~(start & v_ge_bits(tre_s, P->t1)); /* refractory to the step's end */
-    u0 = v_blend(start, u0, tre_s - P->t0);       /* 0 when t_ref = 0 at the step's start */
+    Va = v_blend(start, Va, v_set(P->vreset));
+    active &= ~(start & v_ge_bits(tre_s, v_set(P->t1))); /* refractory to the step's end */
+    u0 = v_blend(start, u0, tre_s - v_set(P->t0));       /* 0 when t_ref = 0 at the step's start */
   }
   vd cf[6];
   v_full_coefs(L, P, cf);
-  const unsigned part = (v_bits_gt(v_all(), u0, P->zero) | start) & active;
+  const unsigned part = (v_bits_gt(v_all(), u0, v_set(0.0)) | start) & active;
   if (part) {
     vd pc[6], pV1;
     v_partial(L, u0, Va, P, pc, &pV1);
@@ -1064,34 +1065,34 @@ static inline void finish_lanes(const lanes *L, unsigned valid, const pconsts *P
       cf[q] = v_blend(part, cf[q], pc[q]);
     V1 = v_blend(part, V1, pV1);
   }
-  const unsigned huge =
-      (v_bits_gt(v_all(), cf[1], P->rk_max) | v_bits_gt(v_all(), cf[3], P->rk_max) |
-       v_bits_gt(v_all(), cf[5], P->rk_max)) &
-      active;
+  const unsigned huge = (v_bits_gt(v_all(), cf[1], v_set(CL_BETA_RK4_MAX)) |
+                         v_bits_gt(v_all(), cf[3], v_set(CL_BETA_RK4_MAX)) |
+                         v_bits_gt(v_all(), cf[5], v_set(CL_BETA_RK4_MAX))) &
+                        active;
   V1 = fix_huge(huge, V1, Va, cf, E_ex);
   V1 = v_blend(valid & ~active, V1, Va); /* V_reset or, refractory all step, V */
-  const unsigned cross = v_ge_bits(V1, P->vth) & active & ~start;
+  const unsigned cross = v_ge_bits(V1, v_set(P->vth)) & active & ~start;
   if (cross) {
     if (!P->precise) {
-      ts = v_blend(cross, ts, P->t1);
-      tre = v_blend(cross, tre, P->tre_grid);
-      V1 = v_blend(cross, V1, P->vreset);
+      ts = v_blend(cross, ts, v_set(P->t1));
+      tre = v_blend(cross, tre, v_set(P->tre_grid));
+      V1 = v_blend(cross, V1, v_set(P->vreset));
     } else {
-      const vd da = Va - P->vth, db = V1 - P->vth;
-      const vd ma = P->two * v_fnma(cf[1], Va - P->eex, cf[0]);
-      const vd mb = P->two * v_fnma(cf[5], V1 - P->eex, cf[4]);
-      const vd q[4] = {da, ma, P->three * (db - da) - P->two * ma - mb,
-                       P->two * (da - db) + ma + mb};
-      const vd sr = v_root(q, cross, P);
-      const vd tsc = P->t0 + (u0 + sr * (P->h - u0)), trn = tsc + P->t_ref;
+      const vd da = Va - v_set(P->vth), db = V1 - v_set(P->vth);
+      const vd ma = v_set(2.0) * v_fnma(cf[1], Va - v_set(P->eex), cf[0]);
+      const vd mb = v_set(2.0) * v_fnma(cf[5], V1 - v_set(P->eex), cf[4]);
+      const vd q[4] = {da, ma, v_set(3.0) * (db - da) - v_set(2.0) * ma - mb,
+                       v_set(2.0) * (da - db) + ma + mb};
+      const vd sr = v_root(q, cross);
+      const vd tsc = v_set(P->t0) + (u0 + sr * (v_set(P->h) - u0)), trn = tsc + v_set(P->t_ref);
       ts = v_blend(cross, ts, tsc);
       tre = v_blend(cross, tre, trn);
-      V1 = v_blend(cross, V1, P->vreset);
-      const unsigned rest = v_bits_gt(v_all(), P->t1, trn) & cross;
+      V1 = v_blend(cross, V1, v_set(P->vreset));
+      const unsigned rest = v_bits_gt(v_all(), v_set(P->t1), trn) & cross;
       if (rest) {
         vd rc[6], rV1;
-        const unsigned rh = v_partial(L, trn - P->t0, P->vreset, P, rc, &rV1) & rest;
-        V1 = v_blend(rest, V1, fix_huge(rh, rV1, P->vreset, rc, E_ex));
+        const unsigned rh = v_partial(L, trn - v_set(P->t0), v_set(P->vreset), P, rc, &rV1) & rest;
+        V1 = v_blend(rest, V1, fix_huge(rh, rV1, v_set(P->vreset), rc, E_ex));
       }
     }
   }
