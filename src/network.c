@@ -56,6 +56,15 @@ static int setup_state(cl_network *net) {
     CL_ALLOC_CHECK(*arrays[a]);
   }
   cl_neuron_state_clear_refractory(st);
+  /* Padding is refractory for ever: one kernel call over a run of populations
+   * (cl_network_kernel_run) steps the padding between them too, which stays zero and never
+   * spikes. */
+  for (size_t p = 0; p < net->n_pops; p++) {
+    const cl_pop *pop = &net->pops[p];
+    if (pop->cfg->model == CL_MODEL_COND_ALPHA)
+      for (uint64_t i = pop->n_local; i < cl_inputs_of(pop->n_local); i++)
+        st->t_ref_end[pop->in_begin + i] = INFINITY;
+  }
   return CL_OK;
 }
 
@@ -189,6 +198,22 @@ void cl_network_source_step(cl_network *net, cl_pop *pop, int64_t step, cl_emit_
         emit(ctx, pop, j, pc->spike_times[pop->cursor[j]++]);
     }
   }
+}
+
+size_t cl_network_kernel_run(const cl_network *net, size_t p) {
+  const cl_pop *a = &net->pops[p];
+  if (a->cfg->model != CL_MODEL_COND_ALPHA || a->n_local == 0)
+    return 0;
+  size_t q = p + 1;
+  while (q < net->n_pops) {
+    const cl_pop *b = &net->pops[q], *prev = &net->pops[q - 1];
+    if (b->cfg->model != CL_MODEL_COND_ALPHA || b->n_local == 0 || a->I0 || b->I0 ||
+        !cl_neuron_kernel_same(&a->kernel, &b->kernel) ||
+        b->in_begin != prev->in_begin + cl_inputs_of(prev->n_local))
+      break;
+    q++;
+  }
+  return q - p;
 }
 
 void cl_network_destroy(cl_network *net) {

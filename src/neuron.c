@@ -479,6 +479,14 @@ void cl_neuron_kernel_init(cl_neuron_kernel *k, const cl_neuron_params *p, doubl
     make_stepc(k, j, &k->phase[j]);
 }
 
+int cl_neuron_kernel_same(const cl_neuron_kernel *a, const cl_neuron_kernel *b) {
+  const cl_neuron_params *p = &a->p, *q = &b->p;
+  return a->dt == b->dt && p->C_m == q->C_m && p->g_L == q->g_L && p->E_L == q->E_L &&
+         p->E_ex == q->E_ex && p->E_in == q->E_in && p->V_th == q->V_th &&
+         p->V_reset == q->V_reset && p->t_ref == q->t_ref && p->tau_ex == q->tau_ex &&
+         p->tau_in == q->tau_in && p->I_e == q->I_e && p->mode == q->mode;
+}
+
 void cl_neuron_state_clear_refractory(cl_neuron_state *s) {
   for (size_t i = 0; i < s->n; i++)
     s->t_ref_end[i] = -INFINITY;

@@ -52,10 +52,12 @@ typedef struct {
   double periodic_t;      /* ms: the simulated time of the last one */
   size_t n_rec;
   recording *rec;
-  int *spike_slot;      /* output index of each population's spikes, -1 when not recorded */
-  uint8_t **spike_mask; /* per population: 1 for each local neuron whose spikes are recorded,
-                         * NULL when all are (record_spikes naming neurons) */
-  uint32_t *spike_idx;  /* kernel scratch: spikes of one step of one population */
+  int *spike_slot;            /* output index of each population's spikes, -1 when not recorded */
+  uint8_t **spike_mask;       /* per population: 1 for each local neuron whose spikes are recorded,
+                               * NULL when all are (record_spikes naming neurons) */
+  size_t *run;                /* per population: cl_network_kernel_run (0 inside a run) */
+  cl_neuron_state *run_state; /* per population: its run's neurons, where run > 1 */
+  uint32_t *spike_idx;        /* kernel scratch: spikes of one step of one run */
   double *spike_t;
   uint64_t *node_ids;
   int64_t n_steps, slice;
@@ -323,6 +325,28 @@ static int start_from(sim *S) {
   return cl_error_agree(S->comm, status);
 }
 
+/* The runs of populations that one kernel call updates (cl_network_kernel_run), with the state
+ * of each run of more than one. */
+static int plan_runs(sim *S) {
+  const cl_network *net = &S->net;
+  S->run = cl_calloc(net->n_pops, sizeof *S->run);
+  S->run_state = cl_calloc(net->n_pops, sizeof *S->run_state);
+  CL_ALLOC_CHECK(S->run && S->run_state);
+  for (size_t p = 0; p < net->n_pops;) {
+    const size_t len = cl_network_kernel_run(net, p);
+    S->run[p] = len;
+    if (len > 1) { /* from the first one's first neuron to the last one's last */
+      const cl_neuron_state *first = &net->pops[p].state;
+      const cl_pop *last = &net->pops[p + len - 1];
+      const uint64_t n = last->in_begin + last->n_local - net->pops[p].in_begin;
+      S->run_state[p] = (cl_neuron_state){n,           first->V_m,  first->g_ex,     first->x_ex,
+                                          first->g_in, first->x_in, first->t_ref_end};
+    }
+    p += len ? len : 1;
+  }
+  return CL_OK;
+}
+
 /* Everything up to the time loop; every step that can fail on some ranks only ends in an
  * agreement, so all ranks leave together. */
 static int setup(sim *S) {
@@ -341,11 +365,14 @@ static int setup(sim *S) {
     status = cl_exchange_init(&S->ex, S->comm);
   if (status == CL_OK)
     status = setup_recordings(S);
+  if (status == CL_OK)
+    status = plan_runs(S);
   if (status == CL_OK) {
     size_t most = 1;
-    for (size_t p = 0; p < S->net.n_pops; p++)
-      if (S->net.pops[p].n_local > most)
-        most = S->net.pops[p].n_local;
+    for (size_t p = 0; p < S->net.n_pops; p++) {
+      const size_t n = S->run[p] > 1 ? S->run_state[p].n : S->net.pops[p].n_local;
+      most = n > most ? n : most;
+    }
     S->spike_idx = cl_malloc(most * sizeof *S->spike_idx);
     S->spike_t = cl_malloc(most * sizeof *S->spike_t);
     S->node_ids = cl_malloc(most * sizeof *S->node_ids);
@@ -462,8 +489,20 @@ static void update(sim *S, int64_t step, int64_t in_slice, int poll) {
                           .I1 = pop->I1,
                           .poll = poll ? poll_exchange : NULL,
                           .poll_ctx = &S->ex};
-    size_t n = cl_neuron_step(&pop->kernel, &pop->state, step, &in, S->spike_idx, S->spike_t);
-    record_spikes(S, pop, n, S->spike_idx, S->spike_t, in_slice);
+    /* the populations of the run (pop and those after it: no currents then) */
+    const size_t len = S->run[p];
+    cl_neuron_state *st = len > 1 ? &S->run_state[p] : &pop->state;
+    const size_t n = cl_neuron_step(&pop->kernel, st, step, &in, S->spike_idx, S->spike_t);
+    size_t i = 0; /* the spikes come in increasing index: each population's in turn */
+    for (size_t q = p; q < p + len; q++) {
+      cl_pop *pq = &net->pops[q];
+      const uint32_t off = (uint32_t)(pq->in_begin - pop->in_begin);
+      const size_t first = i;
+      for (; i < n && S->spike_idx[i] - off < pq->n_local; i++)
+        S->spike_idx[i] -= off;
+      record_spikes(S, pq, i - first, S->spike_idx + first, S->spike_t + first, in_slice);
+    }
+    p += len - 1;
   }
 }
 
@@ -729,6 +768,8 @@ static void teardown(sim *S) {
   free(S->rec);
   free(S->spike_slot);
   free(S->edges);
+  free(S->run);
+  free(S->run_state);
   free(S->spike_idx);
   free(S->spike_t);
   free(S->node_ids);

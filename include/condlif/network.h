@@ -45,7 +45,8 @@ typedef struct {
   uint64_t n_inputs; /* length of the input index space: the cond_alpha neurons on this rank,
                       * each population padded to a multiple of 8 */
   /* The state of every local cond_alpha neuron, indexed by input index (the populations'
-   * states are slices of it; padding is zero and never stepped). Delivery adds arriving
+   * states are slices of it; padding is zero and refractory for ever, so that it stays zero
+   * and never spikes when a run of populations is stepped with it). Delivery adds arriving
    * spikes to x_ex and x_in here directly. */
   cl_neuron_state state;
   size_t n_pops;
@@ -82,6 +83,15 @@ int cl_network_create(cl_network *net, const cl_config *cfg, int rank, int size)
  * population. */
 typedef void (*cl_emit_fn)(void *ctx, cl_pop *pop, uint64_t j, double t);
 void cl_network_source_step(cl_network *net, cl_pop *pop, int64_t step, cl_emit_fn emit, void *ctx);
+
+/* The number of populations, from p on, that one cl_neuron_step can update together, over
+ * their slices of the rank's state and the padding between them: a cond_alpha population p
+ * with local neurons, and the populations right after it with the same kernel
+ * (cl_neuron_kernel_same), local neurons and no stimulus current (I0 NULL, p's too); 1 when
+ * none follows, 0 when p is a spike source or has no local neurons. Per step, a call's fixed costs
+ * (pass two's vectors, the constants) are then paid once for, say, an excitatory and an inhibitory
+ * population of one neuron model. Call it once the stimuli are set up. */
+size_t cl_network_kernel_run(const cl_network *net, size_t p);
 
 /* Draws a value of d from stream r (NORMAL is redrawn until inside [lo, hi]). */
 double cl_dist_draw(const cl_dist *d, cl_rng *r);

@@ -99,6 +99,10 @@ typedef struct {
 /* Computes the propagator constants. p must have passed cl_neuron_params_check. */
 void cl_neuron_kernel_init(cl_neuron_kernel *k, const cl_neuron_params *p, double dt);
 
+/* Whether two kernels step neurons alike (the same parameters and dt): one cl_neuron_step over
+ * the neurons of both then gives each neuron, to the bit, what its own kernel would. */
+int cl_neuron_kernel_same(const cl_neuron_kernel *a, const cl_neuron_kernel *b);
+
 /* Structure-of-arrays state of n neurons; arrays owned by the caller. The conductance
  * variables are stored scaled (see cl_scale): at t_n, g_ex[i] * cl_scale_out(&k->scale[0], n)
  * is g_ex in nS, x_ex[i] * cl_scale_out_x(&k->scale[0], n) is x_ex. At step 0 (an epoch start)

@@ -73,6 +73,9 @@ if(TARGET condlif)
                  --min-traces 6 ${CL_ENGINE_DIR}/tiny.cfg)
   cl_engine_test(unconnected identical.py --ranks 1 4 --min-spikes 10 --min-traces 5
                  ${CL_ENGINE_DIR}/unconnected.cfg)
+  # The excitatory and inhibitory populations stepped by one kernel call (on 3 ranks over the
+  # padding between them) against one at a time: the same spikes.
+  cl_engine_test(runs check_runs.py ${CMAKE_SOURCE_DIR}/config/coba_alpha.cfg)
   # Again with a weight drawn (sd 0): weights per synapse instead of the weight table.
   cl_engine_test(delivery check_delivery.py ${CL_ENGINE_DIR}/delivery.cfg --ranks 1 2 3 4
                  --also-set

@@ -222,10 +222,48 @@ static void test_spike_input(void) {
   free(trace6);
 }
 
+/* The populations one kernel call updates together (cl_network_kernel_run): consecutive
+ * cond_alpha populations of one neuron model, with local neurons and no stimulus current. */
+static void test_kernel_runs(void) {
+  const char *text =
+      "simulation = { dt = \"0.1 ms\"; t_stop = \"10 ms\"; seed = 1; };\n"
+      "populations = (\n"
+      "  { name = \"a\"; model = \"cond_alpha\"; size = 30; },\n"
+      "  { name = \"b\"; model = \"cond_alpha\"; size = 10; },\n"
+      "  { name = \"src\"; model = \"poisson_source\"; size = 5; rate = \"10 Hz\"; },\n"
+      "  { name = \"c\"; model = \"cond_alpha\"; size = 7; },\n"
+      "  { name = \"d\"; model = \"cond_alpha\"; size = 7; V_th = \"-54 mV\"; },\n"
+      "  { name = \"e\"; model = \"cond_alpha\"; size = 7; V_th = \"-54 mV\"; },\n"
+      "  { name = \"f\"; model = \"cond_alpha\"; size = 7; V_th = \"-54 mV\"; },\n"
+      "  { name = \"one\"; model = \"cond_alpha\"; size = 1; V_th = \"-54 mV\"; }\n"
+      ");\n"
+      "stimuli = ( { type = \"dc\"; target = \"f\"; amplitude = \"0 pA\"; } );\n";
+  cl_config cfg;
+  CHECK_MSG(cl_config_parse("runs.cfg", text, NULL, 0, 0, &cfg) == CL_OK, "%s", cl_error_message());
+  /* a + b (over a's padding: 15 and 5 neurons per rank); the source; c alone (d's threshold
+   * differs); d + e; f alone (its current); one, on the second rank only. */
+  const size_t want[2][8] = {{2, 1, 0, 1, 2, 1, 1, 0}, {2, 1, 0, 1, 2, 1, 1, 1}};
+  for (int r = 0; r < 2; r++) {
+    cl_network net;
+    cl_stimuli st;
+    CHECK_MSG(cl_network_create(&net, &cfg, r, 2) == CL_OK &&
+                  cl_stimuli_create(&st, &cfg, &net) == CL_OK,
+              "%s", cl_error_message());
+    for (size_t p = 0; p < net.n_pops; p++)
+      CHECK_MSG(cl_network_kernel_run(&net, p) == want[r][p],
+                "rank %d of 2: population %s: run of %zu populations, expected %zu", r,
+                cfg.populations[p].name, cl_network_kernel_run(&net, p), want[r][p]);
+    cl_stimuli_destroy(&st);
+    cl_network_destroy(&net);
+  }
+  cl_config_destroy(&cfg);
+}
+
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   test_currents();
   test_spike_input();
+  test_kernel_runs();
   MPI_Finalize();
   if (failures)
     fprintf(stderr, "test_stimulus: %d check(s) failed\n", failures);
