@@ -210,8 +210,9 @@ static result bench_kernel(size_t n, int steps, int warmup, const cl_neuron_para
     }
     cl_neuron_input in = {.in_ex = NULL};
     for (size_t i = 0; dr != DRIVE_BACKGROUND && i < m; i++) {
-      s.V_m[i] = dr == DRIVE_ALL_SPIKE ? p.V_th - 0.05 : p.V_reset;
-      s.t_ref_end[i] = dr == DRIVE_ALL_SPIKE ? -INFINITY : (step + 0.5) * dt;
+      /* (held at V_reset: V NaN, see cl_neuron_state) */
+      s.V_m[i] = dr == DRIVE_ALL_SPIKE ? p.V_th - 0.05 : NAN;
+      s.t_ref_end[i] = dr == DRIVE_ALL_SPIKE ? INFINITY : (step + 0.5) * dt;
     }
     s.n = m;
     double t = now();

@@ -56,14 +56,14 @@ static int setup_state(cl_network *net) {
     CL_ALLOC_CHECK(*arrays[a]);
   }
   cl_neuron_state_clear_refractory(st);
-  /* Padding is refractory for ever: one kernel call over a run of populations
-   * (cl_network_kernel_run) steps the padding between them too, which stays zero and never
-   * spikes. */
+  /* Padding is held for ever (V NaN, t_ref_end +inf: cl_neuron_state): one kernel call over a
+   * run of populations (cl_network_kernel_run) steps the padding between them too, whose
+   * conductances stay zero and which never spikes. */
   for (size_t p = 0; p < net->n_pops; p++) {
     const cl_pop *pop = &net->pops[p];
     if (pop->cfg->model == CL_MODEL_COND_ALPHA)
       for (uint64_t i = pop->n_local; i < cl_inputs_of(pop->n_local); i++)
-        st->t_ref_end[pop->in_begin + i] = INFINITY;
+        st->V_m[pop->in_begin + i] = NAN;
   }
   return CL_OK;
 }

@@ -50,13 +50,14 @@
  * Implementation: two passes.
  *  - Pass one (the vector pass) runs over the neurons CL_W at a time (explicit SIMD, see the
  *    layer below) and, without any branch per neuron, propagates the conductances, clears the
- *    input row, integrates the full step with RK4 and stores the results of every neuron
- *    (V only for those not refractory all step). It also forms, with a few max operations, a
- *    "score" per neuron that is positive exactly when the neuron needs the general path: not
- *    refractory for the whole step and (refractoriness ends inside the step, or z > 1 at one of
- *    the three points, or V >= V_th at the end, or at the start in precise mode). When a vector
- *    has such a neuron (a rare, well predicted branch), its state at t_n (inputs added) and its
- *    RK4 result go to a small save area.
+ *    input row, integrates the full step with RK4 and stores the results of every neuron. A
+ *    neuron held at V_reset after a spike has V = NaN (cl_neuron_state in neuron.h), which the
+ *    arithmetic keeps, so the pass has no refractory test. It also forms, with a few max
+ *    operations, a "score" per neuron that is positive exactly when the neuron needs the
+ *    general path: a held neuron's refractoriness ends in the step, or z > 1 at one of the
+ *    three points, or V >= V_th at the end, or at the start in precise mode. When a vector has
+ *    such a neuron (a rare, well predicted branch), its state at t_n (inputs added) and its RK4
+ *    result go to a small save area.
  *  - Pass two (the rare pass) gathers the saved neurons into whole vectors and finishes them
  *    CL_W at a time (partial intervals, Hermite crossing, reset; the exponential update where
  *    z > 1 and the rare root that two Halley steps do not settle in scalar code), then
@@ -70,26 +71,28 @@
  *  area is full; pass two then runs on data that is still in cache. The last n % CL_W neurons
  *  go through the same vector code on small padded copies.
  *
- * Cost, AVX-512 (bench/bench_neuron.c): 35 vector operations per 8 neurons, 16 of them
- * multiplications or FMAs, 14 additions or subtractions, 2 max and 3 compares; about 20 cycles
+ * Cost, AVX-512 (bench/bench_neuron.c): 34 vector operations per 8 neurons, 16 of them
+ * multiplications or FMAs, 14 additions or subtractions, 2 max and 2 compares; about 19 cycles
  * per vector on a Zen 4 core, plus some 10-25 ns per neuron taken by pass two (two per spike
  * in precise mode: the spike and the end of refractoriness; 30 ns each in scalar code, one
  * neuron after another). Zen 4 issues FMAs,
  * multiplications and compares (also integer compares into mask registers) to one pair of
  * pipes, one 512-bit operation per cycle, and additions and max to the other pair, so the
- * FMA-pipe operations (19) bound the loop and additions are nearly free: the conductances'
+ * FMA-pipe operations (18) bound the loop and additions are nearly free: the conductances'
  * midpoint and end and the RK4 sum use additions where FMAs were (bench_neuron COBA at N =
  * 4000 on Zen 4, medians of 3 interleaved runs: 1.07-1.13 -> 0.96-0.97 ns per neuron-step),
  * x is stored times h/(2 tau) (0.975 -> 0.918), the z > 1 test takes beta1 alone
- * (0.918 -> 0.89). Tried and dropped: the flag from compares, or from sign bits with integer
- * logic, instead of the max and subtractions (slower); the flag's last compare folded into the
- * max (18 + 18 operations instead of 19 + 16: no faster); beta1 and alpha1 kept per neuron
- * for the next step's beta0 and alpha0, equal to the bit but for the first step of an epoch
- * (3 FMAs fewer, two arrays more to load and store: 0.89 -> 0.93 at N = 4000, 0.92 -> 1.15 at
- * 40 000); pass one without its branch (flag bits written per vector, the flagged lanes'
- * stores masked so that they keep their state at t_n, pass two evaluating those vectors
- * again: fastest steps 0.75 -> 0.88; a mispredicted branch and save cost some 17 ns per
- * flagged vector, measured by flagging random vectors); AVX2 on the same core (1.54). */
+ * (0.918 -> 0.89), held neurons' V NaN instead of a refractory test and a masked store of V
+ * (one compare fewer: 0.799 -> 0.771-0.774 at 4000, 0.819-0.825 -> 0.796-0.806 at 40 000, 3
+ * interleaved runs when the machine was calm). Tried and dropped: the flag from compares, or from
+ * sign bits with integer logic, instead of the max and subtractions (slower); the flag's last
+ * compare folded into the max (18 + 18 operations instead of 19 + 16: no faster); beta1 and alpha1
+ * kept per neuron for the next step's beta0 and alpha0, equal to the bit but for the first step of
+ * an epoch (3 FMAs fewer, two arrays more to load and store: 0.89 -> 0.93 at N = 4000, 0.92 -> 1.15
+ * at 40 000); pass one without its branch (flag bits written per vector, the flagged lanes' stores
+ * masked so that they keep their state at t_n, pass two evaluating those vectors again: fastest
+ * steps 0.75 -> 0.88; a mispredicted branch and save cost some 17 ns per flagged vector, measured
+ * by flagging random vectors); AVX2 on the same core (1.54). */
 #include "condlif/neuron.h"
 
 #include <math.h>
@@ -137,13 +140,12 @@
  * a blend on every store. The operators + - * act lane-wise on vd (GCC/Clang vector types, or
  * plain doubles in the scalar fallback); v_fma(a, b, c) = a b + c and v_fnma(a, b, c) = c - a b
  * are fused exactly when MADD is; v_max returns b when a lane compares false (also for NaN),
- * like x86's MAXPD; v_lt gives a lane mask; v_store_masked(p, m, x) stores the lanes of x
- * where m is set and leaves the others; v_bits_gt(m, a, b) has bit j set when lane j of m is
- * set and a > b there; v_loadf loads CL_W floats as doubles and v_zerof stores CL_W float
- * zeros (the input rows); v_all is the mask of every lane, v_ge_bits(a, b) has bit j set when
- * a >= b in lane j, v_blend(bits, a, b) takes b in the lanes whose bit is set and a elsewhere;
- * v_pow2k(t) is 2^k for t = k + CL_EXP_SHIFTER, -1022 <= k <= 1023 (integer arithmetic on the
- * bits). */
+ * like x86's MAXPD (pass one relies on it for the NaN V of held neurons); v_bits_gt(m, a, b)
+ * has bit j set when lane j of the mask m is set and a > b there; v_loadf loads CL_W floats as
+ * doubles and v_zerof stores CL_W float zeros (the input rows); v_all is the mask of every lane,
+ * v_ge_bits(a, b) has bit j set when a >= b in lane j, v_blend(bits, a, b) takes b in the lanes
+ * whose bit is set and a elsewhere; v_pow2k(t) is 2^k for t = k + CL_EXP_SHIFTER, -1022 <= k <=
+ * 1023 (integer arithmetic on the bits). */
 #if defined(__AVX512F__) && defined(CL_FAST_FMA)
 #include <immintrin.h>
 #define CL_W 8
@@ -173,14 +175,8 @@ static inline vd v_fnma(vd a, vd b, vd c) {
 static inline vd v_max(vd a, vd b) {
   return _mm512_max_pd(a, b);
 }
-static inline vmask v_lt(vd a, vd b) {
-  return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ);
-}
 static inline unsigned v_bits_gt(vmask m, vd a, vd b) {
   return _mm512_mask_cmp_pd_mask(m, a, b, _CMP_GT_OQ);
-}
-static inline void v_store_masked(double *p, vmask m, vd x) {
-  _mm512_mask_storeu_pd(p, m, x);
 }
 static inline vmask v_all(void) {
   return (vmask)0xFF;
@@ -224,14 +220,8 @@ static inline vd v_fnma(vd a, vd b, vd c) {
 static inline vd v_max(vd a, vd b) {
   return _mm256_max_pd(a, b);
 }
-static inline vmask v_lt(vd a, vd b) {
-  return _mm256_cmp_pd(a, b, _CMP_LT_OQ);
-}
 static inline unsigned v_bits_gt(vmask m, vd a, vd b) {
   return (unsigned)_mm256_movemask_pd(_mm256_and_pd(m, _mm256_cmp_pd(a, b, _CMP_GT_OQ)));
-}
-static inline void v_store_masked(double *p, vmask m, vd x) {
-  v_store(p, _mm256_blendv_pd(v_load(p), x, m));
 }
 static inline vmask v_all(void) {
   return _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
@@ -277,15 +267,8 @@ static inline vd v_fnma(vd a, vd b, vd c) {
 static inline vd v_max(vd a, vd b) {
   return a > b ? a : b;
 }
-static inline vmask v_lt(vd a, vd b) {
-  return a < b;
-}
 static inline unsigned v_bits_gt(vmask m, vd a, vd b) {
   return m && a > b;
-}
-static inline void v_store_masked(double *p, vmask m, vd x) {
-  if (m)
-    *p = x;
 }
 static inline vmask v_all(void) {
   return 1;
@@ -489,7 +472,26 @@ int cl_neuron_kernel_same(const cl_neuron_kernel *a, const cl_neuron_kernel *b) 
 
 void cl_neuron_state_clear_refractory(cl_neuron_state *s) {
   for (size_t i = 0; i < s->n; i++)
-    s->t_ref_end[i] = -INFINITY;
+    s->t_ref_end[i] = INFINITY;
+}
+
+void cl_neuron_state_export(const cl_neuron_kernel *k, cl_neuron_state *s) {
+  for (size_t i = 0; i < s->n; i++) {
+    if (s->V_m[i] != s->V_m[i])
+      s->V_m[i] = k->p.V_reset;
+    else
+      s->t_ref_end[i] = -INFINITY;
+  }
+}
+
+void cl_neuron_state_import(const cl_neuron_kernel *k, cl_neuron_state *s, int64_t step) {
+  const double t0 = (double)step * k->dt;
+  for (size_t i = 0; i < s->n; i++) {
+    if (s->t_ref_end[i] >= t0 && s->t_ref_end[i] < INFINITY)
+      s->V_m[i] = NAN;
+    else
+      s->t_ref_end[i] = INFINITY;
+  }
 }
 
 /* At the end of an epoch (cl_scale) the scaled g and x of the chunk just updated (still in
@@ -794,9 +796,10 @@ static inline vd fix_huge(unsigned huge, vd V1, vd Va, const vd cf[6], double E_
 /* ---- pass one: the vector pass ---- */
 
 /* The save area: up to CL_SAVE vectors that have flagged lanes, with what pass one overwrites of
- * their state at t_n (inputs added) and its RK4 result. (Pass two reads their refractory end and
- * x from the state: pass one leaves the one and stores the other with the step's inputs added.
- * Saving them too cost more: bench_neuron COBA ...) */
+ * their state at t_n (inputs added) and its RK4 result. Pass two reads their refractory end and
+ * x from the state: pass one leaves the one and stores the other with the step's inputs added
+ * (three vector stores fewer per flagged vector than saving them too; bench_neuron COBA medians
+ * 0.814 -> 0.809 ns per neuron-step at 4000, 0.836 -> 0.830 at 40 000, within the noise). */
 enum { S_V, S_GE, S_GI, S_VN, S_COUNT };
 typedef struct {
   size_t count;
@@ -818,19 +821,17 @@ typedef struct {
 /* The step's constants, one per vector register. */
 typedef struct {
   vd wex, win, b1m, ce0, ceh, ce1, ci0, cih, ci1, ai0, aih, ai1;
-  vd hc2, zl2, al2, eex, vth0m, uthm, t0, t_full;
+  vd hc2, zl2, al2, eex, vth0m, uthm, t1;
 } vconsts;
 
 static vconsts make_vconsts(const cl_neuron_kernel *k, const stepc *sc, int64_t step) {
   const double *c = k->c;
-  const double t0 = (double)step * k->dt, t1 = (double)(step + 1) * k->dt;
-  /* Refractory for the whole step from t_full on; between t0 and t_full it ends inside. */
-  const double t_full = c[K_PRECISE] != 0.0 ? t1 : nextafter(t0, INFINITY);
+  const double t1 = (double)(step + 1) * k->dt;
   const vconsts K = {v_set(sc->wex),    v_set(sc->win),   v_set(c[K_B1M]),  v_set(sc->ce[0]),
                      v_set(sc->ce[1]),  v_set(sc->ce[2]), v_set(sc->ci[0]), v_set(sc->ci[1]),
                      v_set(sc->ci[2]),  v_set(sc->ai[0]), v_set(sc->ai[1]), v_set(sc->ai[2]),
                      v_set(c[K_HC2]),   v_set(c[K_ZL2]),  v_set(c[K_AL2]),  v_set(c[K_EEX]),
-                     v_set(c[K_VTH0M]), v_set(c[K_UTHM]), v_set(t0),        v_set(t_full)};
+                     v_set(c[K_VTH0M]), v_set(c[K_UTHM]), v_set(t1)};
   return K;
 }
 
@@ -895,16 +896,18 @@ static inline __attribute__((always_inline)) void vector_one(const vconsts *K, c
     ah = v_fma(K->hc2, v_load(A->Ih + i), ah);
     a1 = v_fma(K->hc2, v_load(A->I1 + i), a1);
   }
-  /* Flagged: not refractory for the whole step (tre < t_full) and score > 0, where score > 0
-   * <=> V_end >= V_th, or V_start >= V_th in precise mode, or beta1 > K_B1M (implied by any
-   * beta > 1/2), or tre > t_n: each difference is > 0 exactly when its comparison holds (IEEE
-   * subtraction is monotone and exact at 0), and tre = -inf gives -inf. All but the V_end term
-   * now, off the RK4 chain; the V_end term is a compare of u_end (one operation after the
-   * chain's end, before E_ex is added back) against K_UTHM, which flags a superset of
-   * V_end >= V_th. Pass two decides both supersets exactly. */
+  /* Flagged: score > 0, where score > 0 <=> V_end >= V_th, or V_start >= V_th in precise
+   * mode, or beta1 > K_B1M (implied by any beta > 1/2), or tre < t_{n+1} (a held neuron's
+   * refractoriness ends in the step; tre = +inf for the others): each difference is > 0
+   * exactly when its comparison holds (IEEE subtraction is monotone and exact at 0). A held
+   * neuron's V is NaN (cl_neuron_state): its V terms compare false and MAXPD returns the second
+   * operand for a NaN first one, so neither flags it, and its NaN result is stored back as it
+   * is: no refractory test and no masked store (one compare fewer on the FMA pipes, see the
+   * cost at the top). All but the V_end term now, off the RK4 chain; the V_end term is a compare of
+   * u_end (one operation after the chain's end, before E_ex is added back) against K_UTHM, which
+   * flags a superset of V_end >= V_th. Pass two decides both supersets exactly. */
   const vd tre = v_load(A->tre + i);
-  const vmask active = v_lt(tre, K->t_full);
-  vd early = v_max(v_max(V - K->vth0m, b1 - K->b1m), tre - K->t0);
+  vd early = v_max(v_max(V - K->vth0m, b1 - K->b1m), K->t1 - tre);
   /* RK4 on u = V - E_ex, arranged for a short dependency chain (v_rk4() above is the
    * twin, see there) */
   vd y = V - K->eex;
@@ -916,9 +919,9 @@ static inline __attribute__((always_inline)) void vector_one(const vconsts *K, c
   vd p23 = k2 + k3;
   vd k4 = v_fnma(b1x2, k3, c1);
   vd pre = (p23 + p23) + k1;
-  const unsigned early_bits = v_bits_gt(active, early, zero);
+  const unsigned early_bits = v_bits_gt(v_all(), early, zero);
   const vd un = v_fma(pre + k4, third, y), Vn = un + K->eex;
-  unsigned flag = early_bits | v_bits_gt(active, un, K->uthm);
+  unsigned flag = early_bits | v_bits_gt(v_all(), un, K->uthm);
   if (flag) { /* rare: keep what pass two needs */
     size_t slot = sv->count++;
     sv->first[slot] = A->base + i;
@@ -929,7 +932,7 @@ static inline __attribute__((always_inline)) void vector_one(const vconsts *K, c
   }
   /* Every store is unconditional: a flagged neuron's V is overwritten by pass two, and its
    * conductances are the same on both paths. X changes only with an input row. */
-  v_store_masked(A->V_m + i, active, Vn);
+  v_store(A->V_m + i, Vn);
   v_store(A->g_ex + i, ge1);
   v_store(A->g_in + i, gi1);
   if (has_ex) {
@@ -1033,39 +1036,55 @@ static inline vd v_root(const vd q[4], unsigned want) {
   return v_load(r);
 }
 
+/* The lanes whose beta exceeds 1/2 at one of the interval's points (z > 1: RK4 does not hold). */
+static inline unsigned huge_lanes(const vd cf[6]) {
+  const vd m = v_set(CL_BETA_RK4_MAX);
+  return v_bits_gt(v_all(), cf[1], m) | v_bits_gt(v_all(), cf[3], m) | v_bits_gt(v_all(), cf[5], m);
+}
+
 /* Pass two for CL_W flagged neurons (the lanes of `valid`): V and the refractory end at
- * t_{n+1}, the spike time and the lanes that spiked. See the top for the cases; in lanes, each
- * case's result blended in where it applies:
- *  - refractory for the whole step: V and tre unchanged;
- *  - precise mode, V at or above threshold at the start of its interval: a spike there, the
- *    reset, and the rest of the step from V_reset when refractoriness ends before its end;
- *  - the whole step from the neuron's own V: pass one's RK4 result, or the rest [u0, h] of a step
- *    in which refractoriness ends (conductances propagated exactly, v_partial); the exponential
- *    update where z > 1;
- *  - then a crossing: in grid mode the spike at t_{n+1}; in precise mode at the first root of
- *    the cubic Hermite interpolant of V (values and slopes dV/ds = 2 (alpha - beta u) at both
- *    ends, s in [0, 1] over [u0, h]), the reset and, when refractoriness ends before t_{n+1},
- *    the rest of the step from V_reset. */
+ * t_{n+1} in the kernel's form (cl_neuron_state: V NaN while held), the spike time and the lanes
+ * that spiked. See the top for the cases; in lanes, each case's result blended in where it
+ * applies:
+ *  - held (V NaN) through the step (tre >= t_{n+1}): V and tre unchanged;
+ *  - held, refractoriness ending in the step: the rest [u0, h] of the step from V_reset
+ *    (u0 = tre - t_n, or 0 when it ended at t_n), then a crossing;
+ *  - precise mode, V at or above threshold at the start: a spike there, the reset, and the rest
+ *    of the step from V_reset when refractoriness ends before its end;
+ *  - else the whole step from the neuron's own V: pass one's RK4 result, then a crossing: in
+ *    grid mode the spike at t_{n+1}; in precise mode at the first root of the cubic Hermite
+ *    interpolant of V (values and slopes dV/ds = 2 (alpha - beta u) at both ends, s in [0, 1]
+ *    over [u0, h]), the reset and, when refractoriness ends before t_{n+1}, the rest of the
+ *    step from V_reset.
+ * The rests of steps are v_partial's (conductances propagated exactly); where z > 1, the
+ * exponential update. A neuron that ends the step refractory is held (V NaN, its tre); any
+ * other one has tre = +inf. */
 static inline void finish_lanes(const lanes *L, unsigned valid, const pconsts *P, vd *V_out,
                                 vd *tre_out, vd *ts_out, unsigned *spiked) {
   const double E_ex = P->eex;
-  const unsigned refr =
-      P->precise ? v_ge_bits(L->tre, v_set(P->t1)) : v_bits_gt(v_all(), L->tre, v_set(P->t0));
-  vd u0 =
-      v_max(L->tre - v_set(P->t0), v_set(0.0)); /* > 0: refractoriness ends inside (precise mode) */
-  const unsigned start = P->precise ? v_ge_bits(L->V, v_set(P->vth)) & ~refr & valid : 0;
-  vd ts = v_set(P->t0) + u0, tre = L->tre, Va = L->V, V1 = L->Vn;
+  const vd zero = v_set(0.0), t0 = v_set(P->t0), t1 = v_set(P->t1), vreset = v_set(P->vreset);
+  const unsigned held = ~v_ge_bits(L->V, L->V) & valid; /* V is NaN */
+  const unsigned refr = held & v_ge_bits(L->tre, t1);   /* through the step */
+  const unsigned ends = held & ~refr;                   /* refractoriness ends in the step */
+  vd u0 = v_blend(ends, zero, v_max(L->tre - t0, zero));
+  const unsigned start = P->precise ? v_ge_bits(L->V, v_set(P->vth)) & valid : 0;
+  vd ts = t0 + u0, tre = L->tre, Va = v_blend(held, L->V, vreset), V1 = L->Vn;
   unsigned active = valid & ~refr;
   if (start) {
     const vd tre_s = ts + v_set(P->t_ref);
     tre = v_blend(start, tre, tre_s);
-    Va = v_blend(start, Va, v_set(P->vreset));
-    active &= ~(start & v_ge_bits(tre_s, v_set(P->t1))); /* refractory to the step's end */
-    u0 = v_blend(start, u0, tre_s - v_set(P->t0));       /* 0 when t_ref = 0 at the step's start */
+    Va = v_blend(start, Va, vreset);
+    active &= ~(start & v_ge_bits(tre_s, t1)); /* refractory to the step's end */
+    u0 = v_blend(start, u0, tre_s - t0);       /* 0 when t_ref = 0 at the step's start */
   }
   vd cf[6];
   v_full_coefs(L, P, cf);
-  const unsigned part = (v_bits_gt(v_all(), u0, v_set(0.0)) | start) & active;
+  /* refractoriness ended at t_n: the whole step from V_reset, by pass one's RK4 (what pass one
+   * computes for a neuron that starts a step at V_reset); inside the step: the rest of it */
+  const unsigned whole_reset = ends & ~v_bits_gt(v_all(), u0, zero);
+  if (whole_reset)
+    V1 = v_blend(whole_reset, V1, v_rk4(vreset - v_set(P->eex), cf) + v_set(P->eex));
+  const unsigned part = (v_bits_gt(v_all(), u0, zero) | start) & active;
   if (part) {
     vd pc[6], pV1;
     v_partial(L, u0, Va, P, pc, &pV1);
@@ -1073,18 +1092,12 @@ static inline void finish_lanes(const lanes *L, unsigned valid, const pconsts *P
       cf[q] = v_blend(part, cf[q], pc[q]);
     V1 = v_blend(part, V1, pV1);
   }
-  const unsigned huge = (v_bits_gt(v_all(), cf[1], v_set(CL_BETA_RK4_MAX)) |
-                         v_bits_gt(v_all(), cf[3], v_set(CL_BETA_RK4_MAX)) |
-                         v_bits_gt(v_all(), cf[5], v_set(CL_BETA_RK4_MAX))) &
-                        active;
-  V1 = fix_huge(huge, V1, Va, cf, E_ex);
-  V1 = v_blend(valid & ~active, V1, Va); /* V_reset or, refractory all step, V */
+  V1 = fix_huge(huge_lanes(cf) & active, V1, Va, cf, E_ex);
   const unsigned cross = v_ge_bits(V1, v_set(P->vth)) & active & ~start;
   if (cross) {
     if (!P->precise) {
-      ts = v_blend(cross, ts, v_set(P->t1));
+      ts = v_blend(cross, ts, t1);
       tre = v_blend(cross, tre, v_set(P->tre_grid));
-      V1 = v_blend(cross, V1, v_set(P->vreset));
     } else {
       const vd da = Va - v_set(P->vth), db = V1 - v_set(P->vth);
       const vd ma = v_set(2.0) * v_fnma(cf[1], Va - v_set(P->eex), cf[0]);
@@ -1092,22 +1105,24 @@ static inline void finish_lanes(const lanes *L, unsigned valid, const pconsts *P
       const vd q[4] = {da, ma, v_set(3.0) * (db - da) - v_set(2.0) * ma - mb,
                        v_set(2.0) * (da - db) + ma + mb};
       const vd sr = v_root(q, cross);
-      const vd tsc = v_set(P->t0) + (u0 + sr * (v_set(P->h) - u0)), trn = tsc + v_set(P->t_ref);
+      const vd tsc = t0 + (u0 + sr * (v_set(P->h) - u0)), trn = tsc + v_set(P->t_ref);
       ts = v_blend(cross, ts, tsc);
       tre = v_blend(cross, tre, trn);
-      V1 = v_blend(cross, V1, v_set(P->vreset));
-      const unsigned rest = v_bits_gt(v_all(), v_set(P->t1), trn) & cross;
+      V1 = v_blend(cross, V1, vreset);
+      const unsigned rest = v_bits_gt(v_all(), t1, trn) & cross;
       if (rest) {
         vd rc[6], rV1;
-        const unsigned rh = v_partial(L, trn - v_set(P->t0), v_set(P->vreset), P, rc, &rV1) & rest;
-        V1 = v_blend(rest, V1, fix_huge(rh, rV1, v_set(P->vreset), rc, E_ex));
+        v_partial(L, trn - t0, vreset, P, rc, &rV1);
+        V1 = v_blend(rest, V1, fix_huge(huge_lanes(rc) & rest, rV1, vreset, rc, E_ex));
       }
     }
   }
-  *V_out = V1;
-  *tre_out = tre;
-  *ts_out = ts;
   *spiked = start | cross;
+  /* held at the step's end: refractory through it, or a spike whose refractoriness outlasts it */
+  const unsigned held_out = refr | (*spiked & v_ge_bits(tre, t1));
+  *V_out = v_blend(held_out, V1, v_set(NAN));
+  *tre_out = v_blend(held_out, v_set(INFINITY), tre);
+  *ts_out = ts;
 }
 
 /* Pass two over the save area; empties it: the flagged lanes gathered into whole vectors
@@ -1209,14 +1224,14 @@ size_t cl_neuron_step(const cl_neuron_kernel *k, cl_neuron_state *s, int64_t ste
   }
   if (n_full < n) {
     /* The last m < CL_W neurons: the same vector code on padded copies. Padding lanes are
-     * refractory forever (tre = +inf), so they are never flagged; their arithmetic is on
-     * zeros. */
+     * held for ever (V NaN, tre = +inf), so they are never flagged; their other arithmetic is
+     * on zeros. */
     const size_t m = n - n_full;
     double buf[9][CL_W];
     float fbuf[2][CL_W] = {{0.0f}};
     for (int a = 0; a < 9; a++)
       for (size_t l = 0; l < CL_W; l++)
-        buf[a][l] = a == 5 ? INFINITY : 0.0;
+        buf[a][l] = a == 0 ? NAN : a == 5 ? INFINITY : 0.0;
     double *const state[6] = {s->V_m, s->g_ex, s->x_ex, s->g_in, s->x_in, s->t_ref_end};
     const double *const currents[3] = {in->I0, in->Ih, in->I1};
     float *const rows[2] = {in->in_ex, in->in_in};

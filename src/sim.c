@@ -325,6 +325,20 @@ static int start_from(sim *S) {
   return cl_error_agree(S->comm, status);
 }
 
+/* The neuron states into the plain form of files (to_plain) or back into the kernel's at the
+ * start of step (cl_neuron_state_export, _import). */
+static void convert_states(sim *S, int to_plain, int64_t step) {
+  for (size_t p = 0; p < S->net.n_pops; p++) {
+    cl_pop *pop = &S->net.pops[p];
+    if (pop->cfg->model != CL_MODEL_COND_ALPHA)
+      continue;
+    if (to_plain)
+      cl_neuron_state_export(&pop->kernel, &pop->state);
+    else
+      cl_neuron_state_import(&pop->kernel, &pop->state, step);
+  }
+}
+
 /* The runs of populations that one kernel call updates (cl_network_kernel_run), with the state
  * of each run of more than one. */
 static int plan_runs(sim *S) {
@@ -387,6 +401,8 @@ static int setup(sim *S) {
     CL_CALL(resume(S));
   else if (S->cfg->sim.initial_state[0])
     CL_CALL(start_from(S));
+  if (S->opt->resume || S->cfg->sim.initial_state[0])
+    convert_states(S, 0, S->n0); /* read in the plain form */
   S->slice = cl_exchange_slice(S->syn.d_min);
   return open_output(S);
 }
@@ -445,9 +461,9 @@ static void sample(sim *S, int64_t step) {
     if (step % R->every)
       continue;
     const double *a = var_array(R->pop, R->var);
-    if (R->var == CL_VAR_V_M) {
+    if (R->var == CL_VAR_V_M) { /* NaN while held at V_reset (cl_neuron_state) */
       for (uint64_t i = 0; i < R->n; i++)
-        R->values[i] = (float)a[R->j[i]];
+        R->values[i] = (float)cl_neuron_V(&R->pop->kernel, a[R->j[i]]);
     } else { /* the conductances are stored scaled (cl_scale) */
       const int r = R->var == CL_VAR_G_IN || R->var == CL_VAR_X_IN;
       const cl_scale *sc = &R->pop->kernel.scale[r];
@@ -707,8 +723,10 @@ static int write_checkpoint(sim *S, const uint64_t *counts) {
     }
     cl_output_written(S->out, c.spikes, c.spike_t_max, c.rows);
     const char *text = S->opt->config_text ? S->opt->config_text : S->cfg->text;
+    convert_states(S, 1, c.step); /* files hold the plain form (cl_neuron_state_export) */
     status = cl_checkpoint_write(S->cfg->sim.output, text, S->cfg, &S->net, &S->stim, gid, step, n,
                                  &c, S->comm);
+    convert_states(S, 0, c.step);
   }
   free(gid);
   free(step);

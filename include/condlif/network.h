@@ -45,8 +45,8 @@ typedef struct {
   uint64_t n_inputs; /* length of the input index space: the cond_alpha neurons on this rank,
                       * each population padded to a multiple of 8 */
   /* The state of every local cond_alpha neuron, indexed by input index (the populations'
-   * states are slices of it; padding is zero and refractory for ever, so that it stays zero
-   * and never spikes when a run of populations is stepped with it). Delivery adds arriving
+   * states are slices of it; padding is held for ever (cl_neuron_state), so that it stays
+   * zero and never spikes when a run of populations is stepped with it). Delivery adds arriving
    * spikes to x_ex and x_in here directly. */
   cl_neuron_state state;
   size_t n_pops;

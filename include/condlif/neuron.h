@@ -106,19 +106,37 @@ int cl_neuron_kernel_same(const cl_neuron_kernel *a, const cl_neuron_kernel *b);
 /* Structure-of-arrays state of n neurons; arrays owned by the caller. The conductance
  * variables are stored scaled (see cl_scale): at t_n, g_ex[i] * cl_scale_out(&k->scale[0], n)
  * is g_ex in nS, x_ex[i] * cl_scale_out_x(&k->scale[0], n) is x_ex. At step 0 (an epoch start)
- * g is stored as it is and x times x_unit. */
+ * g is stored as it is and x times x_unit.
+ * Refractoriness (the kernel's form): a neuron held at V_reset after a spike has V_m = NaN (the
+ * kernel's vector pass then needs no refractory test: NaN stays NaN and never compares true) and
+ * t_ref_end the time its refractoriness ends; every other neuron has t_ref_end = +INFINITY. A NaN
+ * V_m with t_ref_end = +INFINITY is held for ever (padding). cl_neuron_V reads V_m; files hold
+ * the plain form (cl_neuron_state_export, _import). */
 typedef struct {
   size_t n;
-  double *V_m;       /* mV */
+  double *V_m;       /* mV; NaN while held at V_reset */
   double *g_ex;      /* nS, scaled */
   double *x_ex;      /* nS (auxiliary alpha variable), scaled, times x_unit */
   double *g_in;      /* nS, scaled */
   double *x_in;      /* nS, scaled, times x_unit */
-  double *t_ref_end; /* ms: absolute time refractoriness ends; -INFINITY when not refractory */
+  double *t_ref_end; /* ms: the end of a held neuron's refractoriness; +INFINITY for the others */
 } cl_neuron_state;
 
-/* Sets every neuron's refractory end to "not refractory". */
+/* Sets every neuron's refractory end to "not refractory" (V_m must be a number). */
 void cl_neuron_state_clear_refractory(cl_neuron_state *s);
+
+/* V_m of a neuron as stored (NaN while held) as the membrane potential: V_reset while held. */
+static inline double cl_neuron_V(const cl_neuron_kernel *k, double v) {
+  return v == v ? v : k->p.V_reset;
+}
+
+/* The plain form of a state, for files (checkpoints): V_m = V_reset while refractory, t_ref_end
+ * the end of the refractoriness or -INFINITY when none. _export converts the kernel's form in
+ * place, _import converts back at the start of step `step` (a plain state is held when its
+ * t_ref_end >= t_step; earlier ends are past). A round trip gives the state back bit for bit;
+ * _import also reads the plain states of earlier versions. */
+void cl_neuron_state_export(const cl_neuron_kernel *k, cl_neuron_state *s);
+void cl_neuron_state_import(const cl_neuron_kernel *k, cl_neuron_state *s, int64_t step);
 
 /* Inputs of one step for the n neurons of a state. */
 typedef struct {

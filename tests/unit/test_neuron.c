@@ -234,7 +234,7 @@ static run simulate(const cl_neuron_params *p, double dt, double T, double V0,
     CHECK_MSG(in_ex == 0 && in_in == 0, "inputs not consumed at step %zu", step);
     if (!isnan(ts) && r.nspikes < 256)
       r.spikes[r.nspikes++] = ts;
-    r.v[step + 1] = nr.V;
+    r.v[step + 1] = cl_neuron_V(&nr.k, nr.V);
     const int64_t t1 = (int64_t)step + 1;
     r.ge[step + 1] = neuron1_value(&nr, 0, nr.ge, t1);
     r.gi[step + 1] = neuron1_value(&nr, 1, nr.gi, t1);
@@ -547,11 +547,12 @@ static void test_robust(void) {
         }
         nspikes += cl_neuron_step(&k, &s, step, &in, idx, ts);
         for (size_t i = 0; i < n; i++) {
-          if (!isfinite(V[i]) || V[i] < lo - 1e-9 || V[i] > hi + 1e-9 || !isfinite(ge[i]) ||
+          const double v = cl_neuron_V(&k, V[i]); /* NaN while held at V_reset */
+          if (!isfinite(v) || v < lo - 1e-9 || v > hi + 1e-9 || !isfinite(ge[i]) ||
               !isfinite(gi[i]))
             bad++;
-          vmin = fmin(vmin, V[i]);
-          vmax = fmax(vmax, V[i]);
+          vmin = fmin(vmin, v);
+          vmax = fmax(vmax, v);
         }
       }
       printf("robust %s dt=%.2f: V in [%.6f, %.6f] (allowed [%g, %g]), %zu spikes\n", names[mode],
@@ -600,6 +601,7 @@ static size_t population_vs_single(const char *what, const cl_neuron_params *p, 
     if (i % 11 == 3)
       tre[i] = 0.35 + 0.5 * uniform(&seed); /* refractory at the start */
   }
+  cl_neuron_state_import(&k, &s, 0); /* (held: V NaN) */
   memcpy(single, a, 6 * n * sizeof(double));
   size_t polls = 0; /* the poll hook runs every CL_POLL_NEURONS neurons and changes nothing */
   cl_neuron_input in = {.in_ex = iex,
@@ -646,8 +648,9 @@ static size_t population_vs_single(const char *what, const cl_neuron_params *p, 
       double t_pop = spiked ? ts[j++] : NAN;
       double t_one = sv[6 * n + i];
       int same_spike = spiked ? t_one == t_pop : isnan(t_one);
-      int same_state = V[i] == sv[i] && ge[i] == sv[n + i] && xe[i] == sv[2 * n + i] &&
-                       gi[i] == sv[3 * n + i] && xi[i] == sv[4 * n + i] && tre[i] == sv[5 * n + i];
+      int same_state = 1; /* to the bit (V is NaN while held) */
+      for (int v = 0; v < 6; v++)
+        same_state &= memcmp(a + (size_t)v * n + i, sv + (size_t)v * n + i, sizeof(double)) == 0;
       if (!same_spike || !same_state) {
         if (mismatches++ < 5)
           fprintf(stderr,
@@ -807,10 +810,10 @@ static void test_short_refractory(void) {
     if (step >= 1) {
       const double V_inf = p.E_L + p.I_e / p.g_L;
       const double want = V_inf + (p.V_reset - V_inf) * exp(-0.1 * p.g_L / p.C_m);
-      CHECK_MSG(fabs(nr.s.V_m[0] - want) < 1e-9,
+      CHECK_MSG(fabs(cl_neuron_V(&nr.k, nr.s.V_m[0]) - want) < 1e-9,
                 "step %d: V %.12f mV, reset at the start and a "
                 "full step give %.12f",
-                step, nr.s.V_m[0], want);
+                step, cl_neuron_V(&nr.k, nr.s.V_m[0]), want);
     }
   }
   printf("t_ref = 0, I_e = 1e5 pA: %zu spikes in 100 steps\n", total);
@@ -863,7 +866,7 @@ static void test_no_subnormals(void) {
   /* from 3 nS to below 1e-308 takes 710 time constants: 36000 steps for tau_in = 5 ms */
   for (int step = 0; step < 40000; step++) {
     neuron1_step(&nr, step, &in);
-    double v[5] = {nr.V, nr.ge, nr.xe, nr.gi, nr.xi};
+    double v[5] = {cl_neuron_V(&nr.k, nr.V), nr.ge, nr.xe, nr.gi, nr.xi};
     for (int j = 0; j < 5; j++)
       if (fpclassify(v[j]) == FP_SUBNORMAL)
         subnormal++;
@@ -966,9 +969,8 @@ static void test_threshold_hair(void) {
     size_t spikes = 0, above = 0;
     for (int64_t step = 0; step < 4000; step++) {
       spikes += cl_neuron_step(&k, &s, step, &in, idx, ts);
-      double t1 = (double)(step + 1) * dt;
       for (size_t i = 0; i < N; i++)
-        above += !(tre[i] >= t1) && V[i] >= p.V_th;
+        above += V[i] >= p.V_th; /* (NaN, false, while held) */
     }
     printf("threshold by a hair (%s): %zu spikes, %zu neuron-steps left at or above V_th\n",
            mode ? "grid, E_ex 7.5" : "precise", spikes, above);
@@ -1001,9 +1003,64 @@ static void test_exp(void) {
             "exp(-1e6) = %g, exp(-708) = %g", cl_neuron_exp(-1e6), cl_neuron_exp(-708.0));
 }
 
+/* The plain form of a state (cl_neuron_state_export, _import): V_reset while refractory and
+ * -inf when not; a copy of a running population converted to it and back before every step
+ * (at every phase of every refractory period) stays the population to the bit, spikes and all. */
+static void test_state_forms(void) {
+  cl_neuron_params p;
+  cl_neuron_params_default(&p);
+  p.t_ref = 1.0;
+  p.I_e = 400.0; /* V_inf = -46 mV: regular firing */
+  const size_t n = 64;
+  const double dt = 0.1;
+  cl_neuron_kernel k;
+  cl_neuron_kernel_init(&k, &p, dt);
+  double *a = calloc(12 * n, sizeof(double)), *b = a + 6 * n;
+  cl_neuron_state s = {n, a, a + n, a + 2 * n, a + 3 * n, a + 4 * n, a + 5 * n};
+  cl_neuron_state c = {n, b, b + n, b + 2 * n, b + 3 * n, b + 4 * n, b + 5 * n};
+  cl_neuron_state_clear_refractory(&s);
+  uint64_t seed = 77;
+  for (size_t i = 0; i < n; i++)
+    s.V_m[i] = p.E_L + (p.V_th - p.E_L + 2.0) * uniform(&seed);
+  memcpy(b, a, 6 * n * sizeof(double));
+  cl_neuron_input in = {.in_ex = NULL};
+  uint32_t idx[64], idx2[64];
+  double ts[64], ts2[64];
+  size_t held = 0, spikes = 0, bad = 0, differ = 0;
+  for (int64_t step = 0; step < 400; step++) {
+    cl_neuron_state_export(&k, &c);
+    for (size_t i = 0; i < n; i++) {
+      held += s.V_m[i] != s.V_m[i];
+      bad +=
+          !(isfinite(c.V_m[i]) && (c.t_ref_end[i] == -INFINITY ||
+                                   (c.t_ref_end[i] >= (double)step * dt && c.V_m[i] == p.V_reset)));
+    }
+    cl_neuron_state_import(&k, &c, step);
+    differ += memcmp(a, b, 6 * n * sizeof(double)) != 0;
+    for (size_t i = 0; i < n; i++) {
+      const double w = step % 3 == 0 ? 0.05 * (double)(i % 7) : 0.0; /* some input */
+      s.x_ex[i] += w;
+      c.x_ex[i] += w;
+    }
+    const size_t ns = cl_neuron_step(&k, &s, step, &in, idx, ts);
+    const size_t ns2 = cl_neuron_step(&k, &c, step, &in, idx2, ts2);
+    spikes += ns;
+    differ += ns2 != ns || memcmp(idx, idx2, ns * sizeof *idx) != 0 ||
+              memcmp(ts, ts2, ns * sizeof *ts) != 0;
+  }
+  printf("state forms: %zu spikes, %zu neuron-steps held, %zu plain states wrong, %zu differ\n",
+         spikes, held, bad, differ);
+  CHECK_MSG(held > 1000 && spikes > 100, "too little activity (%zu held, %zu spikes)", held,
+            spikes);
+  CHECK_MSG(bad == 0, "%zu neuron-steps with a wrong plain form", bad);
+  CHECK_MSG(differ == 0, "%zu steps differ after conversions", differ);
+  free(a);
+}
+
 int main(void) {
   test_params();
   test_exp();
+  test_state_forms();
   test_alpha_peak();
   test_mixed_periods();
   test_scenario_a();
