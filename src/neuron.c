@@ -527,13 +527,6 @@ static inline double cubic(const double q[4], double s) {
   return MADD(MADD(MADD(q[3], s, q[2]), s, q[1]), s, q[0]);
 }
 
-/* Halley's step for the root of q from s: 2 q q' / (2 q'^2 - q q''). */
-static inline double halley_step(const double q[4], double s) {
-  const double qa = 3.0 * q[3], qb = 2.0 * q[2], qc = q[1];
-  double f = cubic(q, s), d1 = MADD(MADD(qa, s, qb), s, qc), d2 = MADD(2.0 * qa, s, qb);
-  return 2.0 * f * d1 / (2.0 * d1 * d1 - f * d2);
-}
-
 /* Smallest s in [0, 1] with q(s) = q0 + q1 s + q2 s^2 + q3 s^3 = 0, given q(0) < 0 <= q(1). */
 static double first_root(const double q[4]) {
   /* q'(s) = qa s^2 + qb s + qc. Usually q' > 0 on [0, 1] (q rises through the threshold); else
@@ -583,7 +576,8 @@ static double first_root(const double q[4]) {
      * are not enough.) */
     double s = -q[0] / (cubic(q, 1.0) - q[0]);
     for (int it = 0; it < 4 && s > 0.0 && s < 1.0; it++) {
-      double step = halley_step(q, s);
+      double f = cubic(q, s), d1 = MADD(MADD(qa, s, qb), s, qc), d2 = MADD(2.0 * qa, s, qb);
+      double step = 2.0 * f * d1 / (2.0 * d1 * d1 - f * d2);
       double next = s - step;
       if (fabs(step) <= 1e-6 && next >= 0.0 && next <= 1.0)
         return next;
@@ -744,9 +738,9 @@ static inline void v_full_coefs(const lanes *L, const pconsts *P, vd cf[6]) {
 /* The coefficients cf of the intervals [u0, h] (u0 in [0, h)) and V at their end from Va by RK4,
  * in lanes: the conductances propagated exactly from their values at t_n, the stimulus from its
  * quadratic through I0, Ih, I1. One exp per receptor: with f = exp(-u0/(2 tau)), the decay to u0
- * is f^2 and to the midpoint (u0 + h)/2 it is f exp(-h/(2 tau)). Returns the lanes where z > 1 at
- * one of the points, where RK4 does not hold (the caller takes exp_update() there). */
-static inline unsigned v_partial(const lanes *L, vd u0, vd Va, const pconsts *P, vd cf[6], vd *V1) {
+ * is f^2 and to the midpoint (u0 + h)/2 it is f exp(-h/(2 tau)). Where z > 1 at one of the
+ * points (huge_lanes) RK4 does not hold: the caller takes exp_update() there (fix_huge). */
+static inline void v_partial(const lanes *L, vd u0, vd Va, const pconsts *P, vd cf[6], vd *V1) {
   /* the values (nS) at t_n and t_{n+1} of the stored, scaled conductances */
   const vd ge = v_set(P->de0) * L->ge, xe = v_set(P->de0) * L->xe, gi = v_set(P->di0) * L->gi,
            xi = v_set(P->di0) * L->xi;
@@ -770,9 +764,6 @@ static inline unsigned v_partial(const lanes *L, vd u0, vd Va, const pconsts *P,
   cf[5] = LC2 * ((v_set(P->g_L) + ge1) + gi1);
   const vd y = Va - v_set(P->eex);
   *V1 = v_rk4(y, cf) + v_set(P->eex);
-  return v_bits_gt(v_all(), cf[1], v_set(CL_BETA_RK4_MAX)) |
-         v_bits_gt(v_all(), cf[3], v_set(CL_BETA_RK4_MAX)) |
-         v_bits_gt(v_all(), cf[5], v_set(CL_BETA_RK4_MAX));
 }
 
 /* The lanes of `huge` (z > 1 somewhere) take the exponential update from Va instead of V1's RK4
@@ -994,7 +985,7 @@ static inline vd v_cubic(const vd q[4], vd s) {
   return v_fma(v_fma(v_fma(q[3], s, q[2]), s, q[1]), s, q[0]);
 }
 
-/* Halley's step in lanes: the operations of halley_step(). */
+/* Halley's step 2 q q' / (2 q'^2 - q q'') in lanes: the operations of first_root()'s. */
 static inline vd v_halley(const vd q[4], vd s) {
   const vd qa = v_set(3.0) * q[3], qb = v_set(2.0) * q[2], qc = q[1];
   const vd f = v_cubic(q, s), d1 = v_fma(v_fma(qa, s, qb), s, qc),
@@ -1107,8 +1098,7 @@ static inline void finish_lanes(const lanes *L, unsigned valid, const pconsts *P
       const vd sr = v_root(q, cross);
       const vd tsc = t0 + (u0 + sr * (v_set(P->h) - u0)), trn = tsc + v_set(P->t_ref);
       ts = v_blend(cross, ts, tsc);
-      tre = v_blend(cross, tre, trn);
-      V1 = v_blend(cross, V1, vreset);
+      tre = v_blend(cross, tre, trn); /* held at the end (V NaN below) unless it ends before */
       const unsigned rest = v_bits_gt(v_all(), t1, trn) & cross;
       if (rest) {
         vd rc[6], rV1;
