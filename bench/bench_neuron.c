@@ -178,7 +178,7 @@ static result bench_kernel(size_t n, int steps, int warmup, const cl_neuron_para
     exit(1);
   }
   const size_t nw = n < CL_BENCH_WARM_N ? n : CL_BENCH_WARM_N;
-  cl_neuron_state s = {n, a, a + n, a + 2 * n, a + 3 * n, a + 4 * n, a + 5 * n};
+  cl_neuron_state s = {n, a, a + n, a + 2 * n, a + 3 * n, a + 4 * n, a + 5 * n, 0};
   cl_neuron_state_clear_refractory(&s);
   for (size_t i = 0; i < nw; i++)
     s.V_m[i] = p.E_L + (p.V_th - p.E_L) * uniform();

@@ -73,8 +73,8 @@ static int setup_neurons(cl_network *net, cl_pop *pop) {
   cl_neuron_kernel_init(&pop->kernel, &pc->params, net->cfg->sim.dt);
   const cl_neuron_state *all = &net->state;
   const uint64_t b = pop->in_begin;
-  pop->state = (cl_neuron_state){pop->n_local,  all->V_m + b,  all->g_ex + b,     all->x_ex + b,
-                                 all->g_in + b, all->x_in + b, all->t_ref_end + b};
+  pop->state = (cl_neuron_state){pop->n_local,  all->V_m + b,  all->g_ex + b,      all->x_ex + b,
+                                 all->g_in + b, all->x_in + b, all->t_ref_end + b, 0};
   double *vars[CL_NVARS] = {pop->state.V_m, pop->state.g_ex, pop->state.x_ex, pop->state.g_in,
                             pop->state.x_in};
   for (uint64_t j = 0; j < pop->n_local; j++) {

@@ -71,28 +71,35 @@
  *  area is full; pass two then runs on data that is still in cache. The last n % CL_W neurons
  *  go through the same vector code on small padded copies.
  *
- * Cost, AVX-512 (bench/bench_neuron.c): 34 vector operations per 8 neurons, 16 of them
- * multiplications or FMAs, 14 additions or subtractions, 2 max and 2 compares; about 19 cycles
- * per vector on a Zen 4 core, plus some 10-25 ns per neuron taken by pass two (two per spike
- * in precise mode: the spike and the end of refractoriness; 30 ns each in scalar code, one
- * neuron after another). Zen 4 issues FMAs,
+ * Cost, AVX-512 (bench/bench_neuron.c): 33 vector operations per 8 neurons, 16 of them
+ * multiplications or FMAs, 14 additions or subtractions, 2 max and 1 compare; about 19 cycles
+ * per vector on a Zen 4 core, plus some 50 ns per event (an end of refractoriness, a spike) in
+ * COBA-alpha's network: about 26 for pass one's flagged vector (a mispredicted branch that
+ * resolves at the end of the RK4 chain, and the save) and 23 for pass two's lanes (TSC counts
+ * around the two passes, N = 4000, 8.5 events per step). Zen 4 issues FMAs,
  * multiplications and compares (also integer compares into mask registers) to one pair of
  * pipes, one 512-bit operation per cycle, and additions and max to the other pair, so the
- * FMA-pipe operations (18) bound the loop and additions are nearly free: the conductances'
+ * FMA-pipe operations (17) bound the loop and additions are nearly free: the conductances'
  * midpoint and end and the RK4 sum use additions where FMAs were (bench_neuron COBA at N =
  * 4000 on Zen 4, medians of 3 interleaved runs: 1.07-1.13 -> 0.96-0.97 ns per neuron-step),
  * x is stored times h/(2 tau) (0.975 -> 0.918), the z > 1 test takes beta1 alone
  * (0.918 -> 0.89), held neurons' V NaN instead of a refractory test and a masked store of V
  * (one compare fewer: 0.799 -> 0.771-0.774 at 4000, 0.819-0.825 -> 0.796-0.806 at 40 000, 3
- * interleaved runs when the machine was calm). Tried and dropped: the flag from compares, or from
- * sign bits with integer logic, instead of the max and subtractions (slower); the flag's last
- * compare folded into the max (18 + 18 operations instead of 19 + 16: no faster); beta1 and alpha1
+ * interleaved runs when the machine was calm), the flag's V_end term folded into the max with
+ * one compare for all terms, and the start-of-step term only where a neuron can start above
+ * threshold (cl_neuron_state.settled; 17 + 16 operations instead of 18 + 16: 0.771-0.774 ->
+ * 0.756-0.766 at 4000; the simulator's update 0.0324-0.0333 -> 0.0317-0.0324 s at 4000,
+ * 0.325-0.338 -> 0.317-0.322 at 40 000). Tried and dropped: the flag from compares, or from
+ * sign bits with integer logic or VPMOVQ2M of a score formed with min, instead of the max and
+ * one compare (the add pipes then bound the loop: 0.771 -> 0.801); the fold with the start term
+ * kept (18 + 18: no faster); beta1 and alpha1
  * kept per neuron for the next step's beta0 and alpha0, equal to the bit but for the first step of
  * an epoch (3 FMAs fewer, two arrays more to load and store: 0.89 -> 0.93 at N = 4000, 0.92 -> 1.15
  * at 40 000); pass one without its branch (flag bits written per vector, the flagged lanes' stores
  * masked so that they keep their state at t_n, pass two evaluating those vectors again: fastest
- * steps 0.75 -> 0.88; a mispredicted branch and save cost some 17 ns per flagged vector, measured
- * by flagging random vectors); AVX2 on the same core (1.54). */
+ * steps 0.75 -> 0.88), or with the save written for every vector and its slot advanced by the
+ * flag (1.74 -> 2.25 TSC ticks per neuron-step with no event at all); the branch on the terms
+ * known early apart from the V_end term's (no faster); AVX2 on the same core (1.54). */
 #include "condlif/neuron.h"
 
 #include <math.h>
@@ -309,6 +316,7 @@ enum {
   K_UTHM,    /* a little below V_th - E_ex: u_end > K_UTHM whenever V_end = u_end + E_ex >= V_th */
   K_NREF,    /* round(t_ref/h): refractory steps in grid mode */
   K_PRECISE, /* 1 in precise mode, 0 in grid mode */
+  K_SETTLES, /* 1 when no neuron ends a step at or above V_th (cl_neuron_state.settled) */
   K_COUNT
 };
 
@@ -457,6 +465,11 @@ void cl_neuron_kernel_init(cl_neuron_kernel *k, const cl_neuron_params *p, doubl
   c[K_UTHM] = (p->V_th - p->E_ex) - 1e-12 * (1.0 + fabs(p->V_th) + fabs(p->E_ex));
   c[K_NREF] = round(p->t_ref / dt);
   c[K_PRECISE] = p->mode == CL_THRESHOLD_PRECISE;
+  /* A neuron ends a step at or above V_th only when it crossed and its refractoriness ended
+   * before the step's end, so that the rest of the step could cross again (capped: it fires at
+   * the next step's start): never when t_ref is at least two steps (one would do but for the
+   * rounding of t* + t_ref against t_{n+1}). In grid mode the start is not tested. */
+  c[K_SETTLES] = p->mode == CL_THRESHOLD_GRID || p->t_ref >= 2.0 * dt;
   k->n_phases = k->scale[0].period > k->scale[1].period ? k->scale[0].period : k->scale[1].period;
   for (int j = 0; j < k->n_phases; j++)
     make_stepc(k, j, &k->phase[j]);
@@ -486,6 +499,7 @@ void cl_neuron_state_export(const cl_neuron_kernel *k, cl_neuron_state *s) {
 
 void cl_neuron_state_import(const cl_neuron_kernel *k, cl_neuron_state *s, int64_t step) {
   const double t0 = (double)step * k->dt;
+  s->settled = 0;
   for (size_t i = 0; i < s->n; i++) {
     if (s->t_ref_end[i] >= t0 && s->t_ref_end[i] < INFINITY)
       s->V_m[i] = NAN;
@@ -856,10 +870,9 @@ prefetch_ahead(const arrays *A, size_t i, const int has_ex, const int has_in) {
  * flight): the RK4 stages are one FMA apart, and the parts of the flag that do not need V_end
  * are formed as soon as the coefficients are. (Interleaving two vectors per iteration, to give
  * the core more independent work, was slower once the chain was short: register spills.) */
-static inline __attribute__((always_inline)) void vector_one(const vconsts *K, const arrays *A,
-                                                             size_t i, save_area *sv,
-                                                             const int has_ex, const int has_in,
-                                                             const int has_I, const int prefetch) {
+static inline __attribute__((always_inline)) void
+vector_one(const vconsts *K, const arrays *A, size_t i, save_area *sv, const int has_ex,
+           const int has_in, const int has_I, const int prefetch, const int start) {
   const vd zero = v_set(0.0);
   if (prefetch)
     prefetch_ahead(A, i, has_ex, has_in);
@@ -888,17 +901,19 @@ static inline __attribute__((always_inline)) void vector_one(const vconsts *K, c
     a1 = v_fma(K->hc2, v_load(A->I1 + i), a1);
   }
   /* Flagged: score > 0, where score > 0 <=> V_end >= V_th, or V_start >= V_th in precise
-   * mode, or beta1 > K_B1M (implied by any beta > 1/2), or tre < t_{n+1} (a held neuron's
-   * refractoriness ends in the step; tre = +inf for the others): each difference is > 0
-   * exactly when its comparison holds (IEEE subtraction is monotone and exact at 0). A held
-   * neuron's V is NaN (cl_neuron_state): its V terms compare false and MAXPD returns the second
-   * operand for a NaN first one, so neither flags it, and its NaN result is stored back as it
-   * is: no refractory test and no masked store (one compare fewer on the FMA pipes, see the
-   * cost at the top). All but the V_end term now, off the RK4 chain; the V_end term is a compare of
-   * u_end (one operation after the chain's end, before E_ex is added back) against K_UTHM, which
-   * flags a superset of V_end >= V_th. Pass two decides both supersets exactly. */
+   * mode unless the state is settled (`start`), or beta1 > K_B1M (implied by any beta > 1/2),
+   * or tre < t_{n+1} (a held neuron's refractoriness ends in the step; tre = +inf for the
+   * others): each difference is > 0 exactly when its comparison holds (IEEE subtraction is
+   * monotone and exact at 0), and score is their max, compared once. A held neuron's V is NaN
+   * (cl_neuron_state): its V terms are NaN and MAXPD returns the second operand for a NaN first
+   * one (they come first), so neither flags it, and its NaN result is stored back as it is: no
+   * refractory test and no masked store. All but the V_end term now, off the RK4 chain; the
+   * V_end term is u_end - K_UTHM (one operation after the chain's end, before E_ex is added
+   * back), which flags a superset of V_end >= V_th. Pass two decides both supersets exactly. */
   const vd tre = v_load(A->tre + i);
-  vd early = v_max(v_max(V - K->vth0m, b1 - K->b1m), K->t1 - tre);
+  vd early = v_max(b1 - K->b1m, K->t1 - tre);
+  if (start)
+    early = v_max(V - K->vth0m, early);
   /* RK4 on u = V - E_ex, arranged for a short dependency chain (v_rk4() above is the
    * twin, see there) */
   vd y = V - K->eex;
@@ -910,9 +925,9 @@ static inline __attribute__((always_inline)) void vector_one(const vconsts *K, c
   vd p23 = k2 + k3;
   vd k4 = v_fnma(b1x2, k3, c1);
   vd pre = (p23 + p23) + k1;
-  const unsigned early_bits = v_bits_gt(v_all(), early, zero);
   const vd un = v_fma(pre + k4, third, y), Vn = un + K->eex;
-  unsigned flag = early_bits | v_bits_gt(v_all(), un, K->uthm);
+  /* (a held neuron's un is NaN: v_max then returns early) */
+  const unsigned flag = v_bits_gt(v_all(), v_max(un - K->uthm, early), zero);
   if (flag) { /* rare: keep what pass two needs */
     size_t slot = sv->count++;
     sv->first[slot] = A->base + i;
@@ -941,17 +956,18 @@ static inline __attribute__((always_inline)) void vector_one(const vconsts *K, c
 static inline __attribute__((always_inline)) size_t
 vector_pass(const cl_neuron_kernel *k, const stepc *sc, int64_t step, const arrays *A0, size_t i,
             size_t end, save_area *sv, const int has_ex, const int has_in, const int has_I,
-            const int prefetch) {
+            const int prefetch, const int start) {
   /* Constants and pointers in locals: the vector stores may alias anything in memory. */
   const vconsts K = make_vconsts(k, sc, step);
   const arrays A = *A0;
   for (; i + CL_W <= end && sv->count < CL_SAVE; i += CL_W)
-    vector_one(&K, &A, i, sv, has_ex, has_in, has_I, prefetch);
+    vector_one(&K, &A, i, sv, has_ex, has_in, has_I, prefetch, start);
   return i;
 }
 
-/* One instance of pass one per input combination and prefetching (not inlined: its loop gets
- * the registers), indexed by has_ex | has_in << 1 | has_I << 2 | prefetch << 3. */
+/* One instance of pass one per input combination, prefetching and start test (not inlined: its
+ * loop gets the registers), indexed by has_ex | has_in << 1 | has_I << 2 | prefetch << 3 |
+ * start << 4. */
 typedef size_t pass_fn(const cl_neuron_kernel *k, const stepc *sc, int64_t step, const arrays *A,
                        size_t i, size_t end, save_area *sv);
 #define CL_VECTOR_PASS(v)                                                                          \
@@ -959,7 +975,7 @@ typedef size_t pass_fn(const cl_neuron_kernel *k, const stepc *sc, int64_t step,
   size_t pass_##v(const cl_neuron_kernel *k, const stepc *sc, int64_t step, const arrays *A,       \
                   size_t i, size_t end, save_area *sv) {                                           \
     return vector_pass(k, sc, step, A, i, end, sv, (v)&1, (v) >> 1 & 1, (v) >> 2 & 1,              \
-                       (v) >> 3 & 1);                                                              \
+                       (v) >> 3 & 1, (v) >> 4 & 1);                                                \
   }
 CL_VECTOR_PASS(0)
 CL_VECTOR_PASS(1)
@@ -977,9 +993,27 @@ CL_VECTOR_PASS(12)
 CL_VECTOR_PASS(13)
 CL_VECTOR_PASS(14)
 CL_VECTOR_PASS(15)
-static pass_fn *const vector_passes[16] = {pass_0,  pass_1,  pass_2,  pass_3, pass_4,  pass_5,
-                                           pass_6,  pass_7,  pass_8,  pass_9, pass_10, pass_11,
-                                           pass_12, pass_13, pass_14, pass_15};
+CL_VECTOR_PASS(16)
+CL_VECTOR_PASS(17)
+CL_VECTOR_PASS(18)
+CL_VECTOR_PASS(19)
+CL_VECTOR_PASS(20)
+CL_VECTOR_PASS(21)
+CL_VECTOR_PASS(22)
+CL_VECTOR_PASS(23)
+CL_VECTOR_PASS(24)
+CL_VECTOR_PASS(25)
+CL_VECTOR_PASS(26)
+CL_VECTOR_PASS(27)
+CL_VECTOR_PASS(28)
+CL_VECTOR_PASS(29)
+CL_VECTOR_PASS(30)
+CL_VECTOR_PASS(31)
+static pass_fn *const vector_passes[32] = {
+    pass_0,  pass_1,  pass_2,  pass_3,  pass_4,  pass_5,  pass_6,  pass_7,
+    pass_8,  pass_9,  pass_10, pass_11, pass_12, pass_13, pass_14, pass_15,
+    pass_16, pass_17, pass_18, pass_19, pass_20, pass_21, pass_22, pass_23,
+    pass_24, pass_25, pass_26, pass_27, pass_28, pass_29, pass_30, pass_31};
 
 static inline vd v_cubic(const vd q[4], vd s) {
   return v_fma(v_fma(v_fma(q[3], s, q[2]), s, q[1]), s, q[0]);
@@ -1189,8 +1223,10 @@ static void renormalise_range(const stepc *sc, cl_neuron_state *s, size_t i, siz
 size_t cl_neuron_step(const cl_neuron_kernel *k, cl_neuron_state *s, int64_t step,
                       const cl_neuron_input *in, uint32_t *spike_idx, double *spike_t) {
   const int has_ex = in->in_ex != NULL, has_in = in->in_in != NULL, has_I = in->I0 != NULL;
+  /* the start-of-step threshold test, unless no neuron can start above threshold */
+  const int start = k->c[K_PRECISE] != 0.0 && !(k->c[K_SETTLES] != 0.0 && s->settled);
   pass_fn *const pass =
-      vector_passes[has_ex | has_in << 1 | has_I << 2 | (s->n > CL_PREFETCH_MIN) << 3];
+      vector_passes[has_ex | has_in << 1 | has_I << 2 | (s->n > CL_PREFETCH_MIN) << 3 | start << 4];
   const stepc *sc = &k->phase[(uint64_t)step & (uint64_t)(k->n_phases - 1)];
   const int epoch_end = sc->end_ex != 0.0 || sc->end_in != 0.0;
   const size_t n = s->n, n_full = n - n % CL_W;
@@ -1245,5 +1281,6 @@ size_t cl_neuron_step(const cl_neuron_kernel *k, cl_neuron_state *s, int64_t ste
     if (epoch_end)
       renormalise_range(sc, s, n_full, m);
   }
+  s->settled = k->c[K_SETTLES] != 0.0;
   return nspikes;
 }

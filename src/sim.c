@@ -353,8 +353,8 @@ static int plan_runs(sim *S) {
       const cl_neuron_state *first = &net->pops[p].state;
       const cl_pop *last = &net->pops[p + len - 1];
       const uint64_t n = last->in_begin + last->n_local - net->pops[p].in_begin;
-      S->run_state[p] = (cl_neuron_state){n,           first->V_m,  first->g_ex,     first->x_ex,
-                                          first->g_in, first->x_in, first->t_ref_end};
+      S->run_state[p] = (cl_neuron_state){n,           first->V_m,  first->g_ex,      first->x_ex,
+                                          first->g_in, first->x_in, first->t_ref_end, 0};
     }
     p += len ? len : 1;
   }

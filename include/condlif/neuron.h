@@ -120,6 +120,11 @@ typedef struct {
   double *g_in;      /* nS, scaled */
   double *x_in;      /* nS, scaled, times x_unit */
   double *t_ref_end; /* ms: the end of a held neuron's refractoriness; +INFINITY for the others */
+  /* Set by cl_neuron_step when no neuron can start the next step at or above V_th (every step of
+   * a population whose refractoriness outlasts the step of its spike, see there), which spares
+   * the kernel that test; 0 (as a state is initialised) is always correct. Whatever writes V_m
+   * other than the kernel sets it to 0 (cl_neuron_state_import does). */
+  int settled;
 } cl_neuron_state;
 
 /* Sets every neuron's refractory end to "not refractory" (V_m must be a number). */

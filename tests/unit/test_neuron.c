@@ -146,7 +146,7 @@ static void neuron1_init(neuron1 *n, const cl_neuron_params *p, double dt, doubl
   cl_neuron_kernel_init(&n->k, p, dt);
   n->V = V0;
   n->ge = n->xe = n->gi = n->xi = 0.0;
-  n->s = (cl_neuron_state){1, &n->V, &n->ge, &n->xe, &n->gi, &n->xi, &n->tre};
+  n->s = (cl_neuron_state){1, &n->V, &n->ge, &n->xe, &n->gi, &n->xi, &n->tre, 0};
   cl_neuron_state_clear_refractory(&n->s);
 }
 
@@ -527,7 +527,7 @@ static void test_robust(void) {
              *tre = a + 5 * n;
       uint32_t *idx = malloc(n * sizeof *idx);
       double *ts = malloc(n * sizeof *ts);
-      cl_neuron_state s = {n, V, ge, xe, gi, xi, tre};
+      cl_neuron_state s = {n, V, ge, xe, gi, xi, tre, 0};
       cl_neuron_state_clear_refractory(&s);
       uint64_t seed = 12345 + (uint64_t)(10 * mode + d);
       for (size_t i = 0; i < n; i++)
@@ -594,7 +594,7 @@ static size_t population_vs_single(const char *what, const cl_neuron_params *p, 
   double *single = calloc(11 * n, sizeof(double));           /* the same, each neuron alone */
   uint32_t *idx = malloc(n * sizeof *idx);
   double *ts = malloc(n * sizeof *ts);
-  cl_neuron_state s = {n, V, ge, xe, gi, xi, tre};
+  cl_neuron_state s = {n, V, ge, xe, gi, xi, tre, 0};
   cl_neuron_state_clear_refractory(&s);
   for (size_t i = 0; i < n; i++) {
     V[i] = -75.0 + 25.0 * uniform(&seed); /* some start above threshold */
@@ -629,7 +629,7 @@ static size_t population_vs_single(const char *what, const cl_neuron_params *p, 
     for (size_t i = 0; i < n; i++) { /* each neuron alone first (inputs are read-only) */
       float e = iex[i], ii = iin[i];
       cl_neuron_state one = {
-          1, sv + i, sv + n + i, sv + 2 * n + i, sv + 3 * n + i, sv + 4 * n + i, sv + 5 * n + i};
+          1, sv + i, sv + n + i, sv + 2 * n + i, sv + 3 * n + i, sv + 4 * n + i, sv + 5 * n + i, 0};
       cl_neuron_input in1 = {.in_ex = &e, .in_in = &ii, .I0 = I0 + i, .Ih = Ih + i, .I1 = I1 + i};
       uint32_t id1;
       double t1;
@@ -692,7 +692,7 @@ static void test_prefetch_variant(void) {
   double *ts = malloc(n * sizeof *ts), *ts2 = malloc(n * sizeof *ts2);
   CHECK(a && rows && idx && idx2 && ts && ts2);
   uint64_t seed = 7;
-  cl_neuron_state whole = {n, a, a + n, a + 2 * n, a + 3 * n, a + 4 * n, a + 5 * n};
+  cl_neuron_state whole = {n, a, a + n, a + 2 * n, a + 3 * n, a + 4 * n, a + 5 * n, 0};
   cl_neuron_state_clear_refractory(&whole);
   for (size_t i = 0; i < n; i++)
     a[i] = -75.0 + 25.0 * uniform(&seed);
@@ -700,8 +700,8 @@ static void test_prefetch_variant(void) {
   cl_neuron_state part[2];
   for (int h = 0; h < 2; h++) {
     const size_t o = (size_t)h * half;
-    part[h] = (cl_neuron_state){half,          b + o,         b + n + o,    b + 2 * n + o,
-                                b + 3 * n + o, b + 4 * n + o, b + 5 * n + o};
+    part[h] = (cl_neuron_state){half,          b + o,         b + n + o,     b + 2 * n + o,
+                                b + 3 * n + o, b + 4 * n + o, b + 5 * n + o, 0};
   }
   size_t spikes = 0, mismatches = 0;
   for (int step = 0; step < nsteps; step++) {
@@ -959,7 +959,7 @@ static void test_threshold_hair(void) {
     cl_neuron_kernel_init(&k, &p, dt);
     double a[6 * N] = {0};
     double *V = a, *tre = a + 5 * N;
-    cl_neuron_state s = {N, V, a + N, a + 2 * N, a + 3 * N, a + 4 * N, tre};
+    cl_neuron_state s = {N, V, a + N, a + 2 * N, a + 3 * N, a + 4 * N, tre, 0};
     cl_neuron_state_clear_refractory(&s);
     for (size_t i = 0; i < N; i++)
       V[i] = p.V_th - 1e-8 - 1e-10 * (double)i;
@@ -1016,8 +1016,8 @@ static void test_state_forms(void) {
   cl_neuron_kernel k;
   cl_neuron_kernel_init(&k, &p, dt);
   double *a = calloc(12 * n, sizeof(double)), *b = a + 6 * n;
-  cl_neuron_state s = {n, a, a + n, a + 2 * n, a + 3 * n, a + 4 * n, a + 5 * n};
-  cl_neuron_state c = {n, b, b + n, b + 2 * n, b + 3 * n, b + 4 * n, b + 5 * n};
+  cl_neuron_state s = {n, a, a + n, a + 2 * n, a + 3 * n, a + 4 * n, a + 5 * n, 0};
+  cl_neuron_state c = {n, b, b + n, b + 2 * n, b + 3 * n, b + 4 * n, b + 5 * n, 0};
   cl_neuron_state_clear_refractory(&s);
   uint64_t seed = 77;
   for (size_t i = 0; i < n; i++)
@@ -1057,10 +1057,98 @@ static void test_state_forms(void) {
   free(a);
 }
 
+/* Runs n neurons for `steps` steps twice, once as the simulator does and once with `settled`
+ * cleared before every step (the start-of-step threshold test always on); drive: 0, a current
+ * alternating per step between 1e5 pA (a crossing, and the rest of the step from V_reset crossing
+ * again: V ends above threshold when t_ref is short) and -6e4 pA (a step that starts there and
+ * ends below threshold: only the start test sees the spike), or 1, random
+ * input to x and I_e 400 pA. Counts the runs' differences (state or spikes) and the neuron-steps
+ * of the first run that ended at or above V_th. */
+static void settled_runs(const cl_neuron_params *p, int drive, size_t *differ, size_t *above,
+                         size_t *spikes) {
+  enum { N = 16, STEPS = 300 };
+  const double dt = 0.1;
+  cl_neuron_kernel k;
+  cl_neuron_kernel_init(&k, p, dt);
+  double a[12 * N] = {0}, *b = a + 6 * N, I[N];
+  cl_neuron_state s[2] = {{N, a, a + N, a + 2 * N, a + 3 * N, a + 4 * N, a + 5 * N, 0},
+                          {N, b, b + N, b + 2 * N, b + 3 * N, b + 4 * N, b + 5 * N, 0}};
+  cl_neuron_state_clear_refractory(&s[0]);
+  uint64_t seed = 5;
+  for (size_t i = 0; i < N; i++)
+    a[i] = p->E_L + (p->V_th - p->E_L) * uniform(&seed);
+  memcpy(b, a, 6 * N * sizeof(double));
+  cl_neuron_input in = {.in_ex = NULL};
+  if (drive == 0)
+    in.I0 = in.Ih = in.I1 = I;
+  uint32_t idx[2][N];
+  double ts[2][N];
+  *differ = *above = *spikes = 0;
+  for (int64_t step = 0; step < STEPS; step++) {
+    for (size_t i = 0; i < N; i++) {
+      I[i] = (step + (int64_t)i) % 2 == 0 ? 1e5 : -6e4;
+      if (drive == 1 && step % 3 == 0)
+        for (int r = 0; r < 2; r++)
+          s[r].x_ex[i] += 0.3 * (double)(i % 5);
+    }
+    s[1].settled = 0;
+    size_t ns[2];
+    for (int r = 0; r < 2; r++)
+      ns[r] = cl_neuron_step(&k, &s[r], step, &in, idx[r], ts[r]);
+    *spikes += ns[0];
+    *differ += ns[0] != ns[1] || memcmp(idx[0], idx[1], ns[0] * sizeof idx[0][0]) != 0 ||
+               memcmp(ts[0], ts[1], ns[0] * sizeof ts[0][0]) != 0 ||
+               memcmp(a, b, 6 * N * sizeof(double)) != 0;
+    for (size_t i = 0; i < N; i++)
+      *above += a[i] >= p->V_th; /* (false for NaN: held) */
+  }
+}
+
+/* cl_neuron_state.settled: the kernel skips the start-of-step threshold test after a step of a
+ * population whose neurons cannot end a step above threshold (t_ref at least two steps, or grid
+ * mode), with the same results as with the test; with a shorter t_ref neurons do end steps above
+ * threshold and the test stays on; cl_neuron_state_import turns it back on. */
+static void test_settled(void) {
+  cl_neuron_params p = c_params();
+  size_t differ, above, spikes;
+  p.t_ref = 0.0;
+  settled_runs(&p, 0, &differ, &above, &spikes);
+  printf("settled, t_ref 0: %zu spikes, %zu neuron-steps ended above threshold, %zu differ\n",
+         spikes, above, differ);
+  CHECK_MSG(above > 100 && differ == 0, "t_ref 0: %zu above threshold, %zu differ", above, differ);
+  const double trefs[2] = {0.2, 2.0};
+  for (int j = 0; j < 2; j++)
+    for (int mode = 0; mode < 2; mode++) {
+      p.t_ref = trefs[j];
+      p.mode = mode ? CL_THRESHOLD_GRID : CL_THRESHOLD_PRECISE;
+      for (int drive = 0; drive < 2; drive++) {
+        settled_runs(&p, drive, &differ, &above, &spikes);
+        CHECK_MSG(spikes > 50 && above == 0 && differ == 0,
+                  "t_ref %g, %s, drive %d: %zu spikes, %zu above threshold, %zu differ", p.t_ref,
+                  mode ? "grid" : "precise", drive, spikes, above, differ);
+      }
+    }
+  /* a neuron put above threshold through the plain form fires at the step's start, although
+   * its V ends the step below (the leak alone) */
+  p = c_params();
+  neuron1 nr;
+  neuron1_init(&nr, &p, 0.1, p.E_L);
+  cl_neuron_input in = {.in_ex = NULL};
+  for (int64_t step = 0; step < 5; step++)
+    neuron1_step(&nr, step, &in);
+  CHECK(nr.s.settled);
+  cl_neuron_state_export(&nr.k, &nr.s);
+  nr.V = p.V_th + 0.01;
+  cl_neuron_state_import(&nr.k, &nr.s, 5);
+  const double t = neuron1_step(&nr, 5, &in);
+  CHECK_MSG(t == 0.5, "a neuron imported above threshold fired at %.17g, not at t_5 = 0.5", t);
+}
+
 int main(void) {
   test_params();
   test_exp();
   test_state_forms();
+  test_settled();
   test_alpha_peak();
   test_mixed_periods();
   test_scenario_a();
