@@ -2,6 +2,8 @@
 #ifndef CONDLIF_TIMER_H
 #define CONDLIF_TIMER_H
 
+#include <stdint.h>
+
 enum {
   CL_PHASE_BUILD = 0, /* network construction */
   CL_PHASE_UPDATE,    /* neuron and source update, stimuli */
@@ -12,10 +14,17 @@ enum {
 };
 extern const char *const cl_phase_names[CL_NPHASES];
 
+/* The simulation switches phases twice a step, so a switch reads a cheap counter (the CPU's
+ * time-stamp counter where it runs at a constant rate, else the monotonic clock in ns) and the
+ * counts become seconds at cl_timer_stop, at the counter's rate measured against the monotonic
+ * clock since cl_timer_init. */
 typedef struct {
-  double seconds[CL_NPHASES];
-  double started; /* time the running phase started; < 0 when none runs */
-  int running;
+  double seconds[CL_NPHASES]; /* up to date after cl_timer_stop */
+  uint64_t ticks[CL_NPHASES];
+  uint64_t started; /* count at which the running phase started */
+  int running;      /* < 0 when none runs */
+  uint64_t tick0;   /* count and monotonic time at cl_timer_init */
+  double sec0;
 } cl_timer;
 
 /* Seconds since an arbitrary fixed point (monotonic). */
@@ -23,7 +32,7 @@ double cl_timer_now(void);
 void cl_timer_init(cl_timer *t);
 /* Starts phase (stops the running one first, charging it). Not collective. */
 void cl_timer_start(cl_timer *t, int phase);
-/* Stops the running phase, if any. */
+/* Stops the running phase, if any, and brings seconds up to date. */
 void cl_timer_stop(cl_timer *t);
 
 #endif
