@@ -861,6 +861,7 @@ int cl_sim_run(const cl_config *cfg, const cl_sim_options *opt, MPI_Comm comm, F
   }
   double wall = cl_timer_now() - t_start;
   char *resolved = cl_config_resolved_text(cfg);
+  const double *secs = cl_timer_seconds(&S.timer); /* (the timer is stopped) */
   cl_output_meta meta = {.config_text = opt->config_text ? opt->config_text : cfg->text,
                          .resolved_text = resolved ? resolved : "",
                          .version = CL_VERSION_STRING,
@@ -881,7 +882,7 @@ int cl_sim_run(const cl_config *cfg, const cl_sim_options *opt, MPI_Comm comm, F
                          .local_spike_counts = local,
                          .n_timers = CL_NPHASES,
                          .timer_names = cl_phase_names,
-                         .timer_seconds = S.timer.seconds,
+                         .timer_seconds = secs,
                          .wall_seconds = wall,
                          .peak_rss_bytes = peak_rss_bytes(),
                          .completed = !stopped};
@@ -890,7 +891,7 @@ int cl_sim_run(const cl_config *cfg, const cl_sim_options *opt, MPI_Comm comm, F
     status = cl_output_close(&S.out);
   status = cl_error_agree(comm, status);
   double tmax[CL_NPHASES];
-  MPI_Reduce(S.timer.seconds, tmax, CL_NPHASES, MPI_DOUBLE, MPI_MAX, 0, comm);
+  MPI_Reduce(secs, tmax, CL_NPHASES, MPI_DOUBLE, MPI_MAX, 0, comm);
   if (status == CL_OK && S.rank == 0 && !opt->quiet)
     summary(&S, out, wall, counts, tmax);
   if (status == CL_OK && ckpt_status != CL_OK)

@@ -61,12 +61,21 @@ void cl_timer_stop(cl_timer *t) {
   if (t->running >= 0)
     t->ticks[t->running] += now - t->started;
   t->running = -1;
+}
+
+const double *cl_timer_seconds(cl_timer *t) {
+  const uint64_t now = ticks();
+  if (t->running >= 0) { /* charged so far, the phase goes on */
+    t->ticks[t->running] += now - t->started;
+    t->started = now;
+  }
   /* seconds per count: exact for the clock; for the TSC its rate since init */
   double rate = 1e-9;
   if (use_tsc)
     rate = now > t->tick0 ? (cl_timer_now() - t->sec0) / (double)(now - t->tick0) : 0.0;
   for (int i = 0; i < CL_NPHASES; i++)
     t->seconds[i] = (double)t->ticks[i] * rate;
+  return t->seconds;
 }
 
 void cl_timer_start(cl_timer *t, int phase) {
