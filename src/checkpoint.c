@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <hdf5.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -406,6 +407,8 @@ static int io_populations(ckpt *k, cl_network *net, uint64_t *spike_count, int w
     size_t nc = st == CL_OK ? pop_columns(pop, col) : 0;
     for (size_t i = 0; i < nc && st == CL_OK; i++)
       st = cl_error_agree(k->comm, io_spread(k, g, &col[i], &sp, write));
+    if (!write)
+      pop->next_due = -INFINITY; /* next_spike, cursor read: sources scanned at the next step */
     free(pos);
     if (g >= 0)
       H5Gclose(g);

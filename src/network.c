@@ -154,6 +154,7 @@ int cl_network_create(cl_network *net, const cl_config *cfg, int rank, int size)
         pop->cursor[j] = pop->cfg->spike_ptr[pop->gid0 + j * (uint64_t)size - pop->cfg->first_gid];
       break;
     }
+    pop->next_due = -INFINITY; /* (sources: scanned at the first step) */
   }
   if (status != CL_OK) {
     cl_error_trace(__FILE__, __LINE__, __func__);
@@ -179,6 +180,9 @@ void cl_network_source_step(cl_network *net, cl_pop *pop, int64_t step, cl_emit_
    * 1e-6 dt for times given on the grid). */
   double t_end = (double)(step + 1) * dt + 1e-6 * dt;
   const cl_population_config *pc = pop->cfg;
+  if (!(pop->next_due <= t_end)) /* (a population silent for good: +inf) */
+    return;
+  double due = INFINITY;
   if (pc->model == CL_MODEL_POISSON_SOURCE) {
     for (uint64_t j = 0; j < pop->n_local; j++) {
       while (pop->next_spike[j] <= t_end) {
@@ -189,6 +193,7 @@ void cl_network_source_step(cl_network *net, cl_pop *pop, int64_t step, cl_emit_
         pop->next_spike[j] =
             t >= pc->stop ? INFINITY : t + poisson_interval(net, pop, gid, pop->draws[j]++);
       }
+      due = fmin(due, pop->next_spike[j]);
     }
   } else if (pc->model == CL_MODEL_SPIKE_SOURCE) {
     for (uint64_t j = 0; j < pop->n_local; j++) {
@@ -196,8 +201,11 @@ void cl_network_source_step(cl_network *net, cl_pop *pop, int64_t step, cl_emit_
       uint64_t end = pc->spike_ptr[node + 1];
       while (pop->cursor[j] < end && pc->spike_times[pop->cursor[j]] <= t_end)
         emit(ctx, pop, j, pc->spike_times[pop->cursor[j]++]);
+      if (pop->cursor[j] < end)
+        due = fmin(due, pc->spike_times[pop->cursor[j]]);
     }
   }
+  pop->next_due = due;
 }
 
 size_t cl_network_kernel_run(const cl_network *net, size_t p) {

@@ -32,6 +32,9 @@ typedef struct {
   uint64_t *draws;
   /* spike_source: index of each local source's next spike in cfg->spike_times */
   uint64_t *cursor;
+  /* sources: no local source spikes before this time (ms), so that a step before it skips
+   * them; -INFINITY (unknown) whenever next_spike or cursor is written from outside */
+  double next_due;
   /* external current at t_n, t_n + dt/2, t_n + dt (pA) when a current stimulus targets it */
   double *I0, *Ih, *I1;
   uint64_t n_spikes; /* spikes emitted on this rank so far */
