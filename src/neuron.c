@@ -312,7 +312,6 @@ enum {
   K_RH,      /* 1/h, same */
   K_RC2,     /* 1/(2 C_m), same */
   K_VTHM,    /* the largest double below V_th: V >= V_th <=> V - K_VTHM > 0 */
-  K_VTH0M,   /* K_VTHM in precise mode (V at the start of the step is checked), +inf in grid */
   K_UTHM,    /* a little below V_th - E_ex: u_end > K_UTHM whenever V_end = u_end + E_ex >= V_th */
   K_NREF,    /* round(t_ref/h): refractory steps in grid mode */
   K_PRECISE, /* 1 in precise mode, 0 in grid mode */
@@ -458,7 +457,6 @@ void cl_neuron_kernel_init(cl_neuron_kernel *k, const cl_neuron_params *p, doubl
   c[K_HEIN2] = 0.5 * dt * c[K_DE_IN] / p->C_m;
   c[K_EEX] = p->E_ex;
   c[K_VTHM] = nextafter(p->V_th, -INFINITY);
-  c[K_VTH0M] = p->mode == CL_THRESHOLD_PRECISE ? c[K_VTHM] : INFINITY;
   /* u + E_ex rounds to within half an ulp of max(|V_th|, |E_ex|)-sized numbers: a margin of
    * 1e-12 of their size (thousands of ulps) makes the test on u a superset of V_end >= V_th;
    * pass two decides exactly */
@@ -826,17 +824,17 @@ typedef struct {
 /* The step's constants, one per vector register. */
 typedef struct {
   vd wex, win, b1m, ce0, ceh, ce1, ci0, cih, ci1, ai0, aih, ai1;
-  vd hc2, zl2, al2, eex, vth0m, uthm, t1;
+  vd hc2, zl2, al2, eex, vthm, uthm, t1;
 } vconsts;
 
 static vconsts make_vconsts(const cl_neuron_kernel *k, const stepc *sc, int64_t step) {
   const double *c = k->c;
   const double t1 = (double)(step + 1) * k->dt;
-  const vconsts K = {v_set(sc->wex),    v_set(sc->win),   v_set(c[K_B1M]),  v_set(sc->ce[0]),
-                     v_set(sc->ce[1]),  v_set(sc->ce[2]), v_set(sc->ci[0]), v_set(sc->ci[1]),
-                     v_set(sc->ci[2]),  v_set(sc->ai[0]), v_set(sc->ai[1]), v_set(sc->ai[2]),
-                     v_set(c[K_HC2]),   v_set(c[K_ZL2]),  v_set(c[K_AL2]),  v_set(c[K_EEX]),
-                     v_set(c[K_VTH0M]), v_set(c[K_UTHM]), v_set(t1)};
+  const vconsts K = {v_set(sc->wex),   v_set(sc->win),   v_set(c[K_B1M]),  v_set(sc->ce[0]),
+                     v_set(sc->ce[1]), v_set(sc->ce[2]), v_set(sc->ci[0]), v_set(sc->ci[1]),
+                     v_set(sc->ci[2]), v_set(sc->ai[0]), v_set(sc->ai[1]), v_set(sc->ai[2]),
+                     v_set(c[K_HC2]),  v_set(c[K_ZL2]),  v_set(c[K_AL2]),  v_set(c[K_EEX]),
+                     v_set(c[K_VTHM]), v_set(c[K_UTHM]), v_set(t1)};
   return K;
 }
 
@@ -913,7 +911,7 @@ vector_one(const vconsts *K, const arrays *A, size_t i, save_area *sv, const int
   const vd tre = v_load(A->tre + i);
   vd early = v_max(b1 - K->b1m, K->t1 - tre);
   if (start)
-    early = v_max(V - K->vth0m, early);
+    early = v_max(V - K->vthm, early); /* (precise mode only) */
   /* RK4 on u = V - E_ex, arranged for a short dependency chain (v_rk4() above is the
    * twin, see there) */
   vd y = V - K->eex;

@@ -56,19 +56,21 @@ void cl_timer_init(cl_timer *t) {
   t->tick0 = ticks();
 }
 
-void cl_timer_stop(cl_timer *t) {
-  const uint64_t now = ticks();
+/* Charges the running phase, if any, up to now. */
+static void charge(cl_timer *t, uint64_t now) {
   if (t->running >= 0)
     t->ticks[t->running] += now - t->started;
+  t->started = now;
+}
+
+void cl_timer_stop(cl_timer *t) {
+  charge(t, ticks());
   t->running = -1;
 }
 
 const double *cl_timer_seconds(cl_timer *t) {
   const uint64_t now = ticks();
-  if (t->running >= 0) { /* charged so far, the phase goes on */
-    t->ticks[t->running] += now - t->started;
-    t->started = now;
-  }
+  charge(t, now); /* a running phase goes on */
   /* seconds per count: exact for the clock; for the TSC its rate since init */
   double rate = 1e-9;
   if (use_tsc)
@@ -79,9 +81,6 @@ const double *cl_timer_seconds(cl_timer *t) {
 }
 
 void cl_timer_start(cl_timer *t, int phase) {
-  const uint64_t now = ticks();
-  if (t->running >= 0)
-    t->ticks[t->running] += now - t->started;
+  charge(t, ticks());
   t->running = phase;
-  t->started = now;
 }
