@@ -715,6 +715,7 @@ int cl_synapses_build_local(cl_synapses *syn, const cl_config *cfg, const cl_net
   if (status == CL_OK) {
     syn->d_min = b.d_min;
     syn->d_max = b.d_max;
+    syn->gather = cl_synapses_gather_default(net->n_inputs);
   } else {
     cl_synapses_destroy(syn);
   }

@@ -60,6 +60,10 @@ typedef struct {
   int words;
   uint64_t *dest;
   int dest_all; /* every local source has targets on every rank (the exchange counts nothing) */
+  /* Delivery gathers a step's synapses into a buffer before adding them where rows have one
+   * delay (cl_synapses_deliver): set by build_local when the local x arrays outgrow the L2
+   * cache (cl_synapses_gather_default); a test may change it. */
+  int gather;
 } cl_synapses;
 
 /* Delay in steps of synapse k, of source gid. */
@@ -160,6 +164,9 @@ void cl_synapses_enqueue(const cl_synapses *syn, cl_spike_queue *q, const uint64
 void cl_synapses_deliver(const cl_synapses *syn, cl_spike_queue *q, double *x_ex, double *x_in,
                          int64_t step);
 void cl_spike_queue_destroy(cl_spike_queue *q);
+/* Whether delivery should gather (cl_synapses.gather) on a rank of n_inputs input indices: when
+ * their x arrays (16 bytes each) exceed the L2 cache (sysconf; 1 MiB where unknown). */
+int cl_synapses_gather_default(uint64_t n_inputs);
 /* The source gid of queued spike i (its row ends at q->s[i].end). */
 uint64_t cl_synapses_queued_gid(const cl_synapses *syn, const cl_spike_queue *q, size_t i);
 /* Restores spikes in transit at step `now` of a continued run (a checkpoint's): appends the
