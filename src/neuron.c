@@ -147,7 +147,8 @@
  * a blend on every store. The operators + - * act lane-wise on vd (GCC/Clang vector types, or
  * plain doubles in the scalar fallback); v_fma(a, b, c) = a b + c and v_fnma(a, b, c) = c - a b
  * are fused exactly when MADD is; v_max returns b when a lane compares false (also for NaN),
- * like x86's MAXPD (pass one relies on it for the NaN V of held neurons); v_bits_gt(m, a, b)
+ * like x86's MAXPD (pass one relies on it for the NaN V of held neurons), and so does v_min,
+ * like MINPD; v_neg_bits(a) has bit j set when lane j's sign bit is; v_bits_gt(m, a, b)
  * has bit j set when lane j of the mask m is set and a > b there; v_loadf loads CL_W floats as
  * doubles and v_zerof stores CL_W float zeros (the input rows); v_all is the mask of every lane,
  * v_ge_bits(a, b) has bit j set when a >= b in lane j, v_blend(bits, a, b) takes b in the lanes
@@ -181,6 +182,16 @@ static inline vd v_fnma(vd a, vd b, vd c) {
 }
 static inline vd v_max(vd a, vd b) {
   return _mm512_max_pd(a, b);
+}
+static inline vd v_min(vd a, vd b) {
+  return _mm512_min_pd(a, b);
+}
+static inline unsigned v_neg_bits(vd a) {
+#ifdef __AVX512DQ__
+  return _mm512_movepi64_mask(_mm512_castpd_si512(a)); /* VPMOVQ2M */
+#else
+  return _mm512_cmplt_epi64_mask(_mm512_castpd_si512(a), _mm512_setzero_si512());
+#endif
 }
 static inline unsigned v_bits_gt(vmask m, vd a, vd b) {
   return _mm512_mask_cmp_pd_mask(m, a, b, _CMP_GT_OQ);
@@ -226,6 +237,12 @@ static inline vd v_fnma(vd a, vd b, vd c) {
 }
 static inline vd v_max(vd a, vd b) {
   return _mm256_max_pd(a, b);
+}
+static inline vd v_min(vd a, vd b) {
+  return _mm256_min_pd(a, b);
+}
+static inline unsigned v_neg_bits(vd a) {
+  return (unsigned)_mm256_movemask_pd(a);
 }
 static inline unsigned v_bits_gt(vmask m, vd a, vd b) {
   return (unsigned)_mm256_movemask_pd(_mm256_and_pd(m, _mm256_cmp_pd(a, b, _CMP_GT_OQ)));
@@ -273,6 +290,12 @@ static inline vd v_fnma(vd a, vd b, vd c) {
 }
 static inline vd v_max(vd a, vd b) {
   return a > b ? a : b;
+}
+static inline vd v_min(vd a, vd b) {
+  return a < b ? a : b;
+}
+static inline unsigned v_neg_bits(vd a) {
+  return signbit(a) != 0;
 }
 static inline unsigned v_bits_gt(vmask m, vd a, vd b) {
   return m && a > b;
@@ -870,7 +893,7 @@ prefetch_ahead(const arrays *A, size_t i, const int has_ex, const int has_in) {
  * the core more independent work, was slower once the chain was short: register spills.) */
 static inline __attribute__((always_inline)) void
 vector_one(const vconsts *K, const arrays *A, size_t i, save_area *sv, const int has_ex,
-           const int has_in, const int has_I, const int prefetch, const int start) {
+           const int has_in, const int has_I, const int prefetch, const int start, const int e0) {
   const vd zero = v_set(0.0);
   if (prefetch)
     prefetch_ahead(A, i, has_ex, has_in);
@@ -907,14 +930,25 @@ vector_one(const vconsts *K, const arrays *A, size_t i, save_area *sv, const int
    * one (they come first), so neither flags it, and its NaN result is stored back as it is: no
    * refractory test and no masked store. All but the V_end term now, off the RK4 chain; the
    * V_end term is u_end - K_UTHM (one operation after the chain's end, before E_ex is added
-   * back), which flags a superset of V_end >= V_th. Pass two decides both supersets exactly. */
+   * back), which flags a superset of V_end >= V_th. Pass two decides both supersets exactly.
+   * With E_ex = 0 (`e0`: u is V, exactly) the two additions of E_ex go, and the flag is the
+   * sign bit of the min of the negated differences (MINPD returns its second operand for a NaN
+   * first one, as MAXPD does): no compare on the FMA pipes, which then carry 16 operations per
+   * vector and the add pipes 15. None of the differences is -0 (see K_B1M, K_UTHM). */
   const vd tre = v_load(A->tre + i);
-  vd early = v_max(b1 - K->b1m, K->t1 - tre);
-  if (start)
-    early = v_max(V - K->vthm, early); /* (precise mode only) */
+  vd early, y = V;
+  if (e0) {
+    early = v_min(K->b1m - b1, tre - K->t1);
+    if (start) /* (precise mode only) */
+      early = v_min(K->vthm - V, early);
+  } else {
+    early = v_max(b1 - K->b1m, K->t1 - tre);
+    if (start)
+      early = v_max(V - K->vthm, early);
+    y = V - K->eex;
+  }
   /* RK4 on u = V - E_ex, arranged for a short dependency chain (v_rk4() above is the
    * twin, see there) */
-  vd y = V - K->eex;
   vd ch = v_fnma(bh, y, ah), c1 = v_fnma(b1, y, a1), b1x2 = b1 + b1;
   const vd third = v_set(1.0 / 3.0);
   vd k1 = v_fnma(b0, y, a0);
@@ -923,9 +957,15 @@ vector_one(const vconsts *K, const arrays *A, size_t i, save_area *sv, const int
   vd p23 = k2 + k3;
   vd k4 = v_fnma(b1x2, k3, c1);
   vd pre = (p23 + p23) + k1;
-  const vd un = v_fma(pre + k4, third, y), Vn = un + K->eex;
-  /* (a held neuron's un is NaN: v_max then returns early) */
-  const unsigned flag = v_bits_gt(v_all(), v_max(un - K->uthm, early), zero);
+  const vd un = v_fma(pre + k4, third, y);
+  vd Vn = un;
+  unsigned flag; /* (a held neuron's un is NaN: v_max and v_min then return early) */
+  if (e0) {
+    flag = v_neg_bits(v_min(K->uthm - un, early));
+  } else {
+    Vn = un + K->eex;
+    flag = v_bits_gt(v_all(), v_max(un - K->uthm, early), zero);
+  }
   if (flag) { /* rare: keep what pass two needs */
     size_t slot = sv->count++;
     sv->first[slot] = A->base + i;
@@ -954,18 +994,18 @@ vector_one(const vconsts *K, const arrays *A, size_t i, save_area *sv, const int
 static inline __attribute__((always_inline)) size_t
 vector_pass(const cl_neuron_kernel *k, const stepc *sc, int64_t step, const arrays *A0, size_t i,
             size_t end, save_area *sv, const int has_ex, const int has_in, const int has_I,
-            const int prefetch, const int start) {
+            const int prefetch, const int start, const int e0) {
   /* Constants and pointers in locals: the vector stores may alias anything in memory. */
   const vconsts K = make_vconsts(k, sc, step);
   const arrays A = *A0;
   for (; i + CL_W <= end && sv->count < CL_SAVE; i += CL_W)
-    vector_one(&K, &A, i, sv, has_ex, has_in, has_I, prefetch, start);
+    vector_one(&K, &A, i, sv, has_ex, has_in, has_I, prefetch, start, e0);
   return i;
 }
 
 /* One instance of pass one per input combination, prefetching and start test (not inlined: its
  * loop gets the registers), indexed by has_ex | has_in << 1 | has_I << 2 | prefetch << 3 |
- * start << 4. */
+ * start << 4 | e0 << 5. */
 typedef size_t pass_fn(const cl_neuron_kernel *k, const stepc *sc, int64_t step, const arrays *A,
                        size_t i, size_t end, save_area *sv);
 #define CL_VECTOR_PASS(v)                                                                          \
@@ -973,7 +1013,7 @@ typedef size_t pass_fn(const cl_neuron_kernel *k, const stepc *sc, int64_t step,
   size_t pass_##v(const cl_neuron_kernel *k, const stepc *sc, int64_t step, const arrays *A,       \
                   size_t i, size_t end, save_area *sv) {                                           \
     return vector_pass(k, sc, step, A, i, end, sv, (v)&1, (v) >> 1 & 1, (v) >> 2 & 1,              \
-                       (v) >> 3 & 1, (v) >> 4 & 1);                                                \
+                       (v) >> 3 & 1, (v) >> 4 & 1, (v) >> 5 & 1);                                  \
   }
 CL_VECTOR_PASS(0)
 CL_VECTOR_PASS(1)
@@ -1007,11 +1047,46 @@ CL_VECTOR_PASS(28)
 CL_VECTOR_PASS(29)
 CL_VECTOR_PASS(30)
 CL_VECTOR_PASS(31)
-static pass_fn *const vector_passes[32] = {
-    pass_0,  pass_1,  pass_2,  pass_3,  pass_4,  pass_5,  pass_6,  pass_7,
-    pass_8,  pass_9,  pass_10, pass_11, pass_12, pass_13, pass_14, pass_15,
-    pass_16, pass_17, pass_18, pass_19, pass_20, pass_21, pass_22, pass_23,
-    pass_24, pass_25, pass_26, pass_27, pass_28, pass_29, pass_30, pass_31};
+CL_VECTOR_PASS(32)
+CL_VECTOR_PASS(33)
+CL_VECTOR_PASS(34)
+CL_VECTOR_PASS(35)
+CL_VECTOR_PASS(36)
+CL_VECTOR_PASS(37)
+CL_VECTOR_PASS(38)
+CL_VECTOR_PASS(39)
+CL_VECTOR_PASS(40)
+CL_VECTOR_PASS(41)
+CL_VECTOR_PASS(42)
+CL_VECTOR_PASS(43)
+CL_VECTOR_PASS(44)
+CL_VECTOR_PASS(45)
+CL_VECTOR_PASS(46)
+CL_VECTOR_PASS(47)
+CL_VECTOR_PASS(48)
+CL_VECTOR_PASS(49)
+CL_VECTOR_PASS(50)
+CL_VECTOR_PASS(51)
+CL_VECTOR_PASS(52)
+CL_VECTOR_PASS(53)
+CL_VECTOR_PASS(54)
+CL_VECTOR_PASS(55)
+CL_VECTOR_PASS(56)
+CL_VECTOR_PASS(57)
+CL_VECTOR_PASS(58)
+CL_VECTOR_PASS(59)
+CL_VECTOR_PASS(60)
+CL_VECTOR_PASS(61)
+CL_VECTOR_PASS(62)
+CL_VECTOR_PASS(63)
+static pass_fn *const vector_passes[64] = {
+    pass_0,  pass_1,  pass_2,  pass_3,  pass_4,  pass_5,  pass_6,  pass_7,  pass_8,  pass_9,
+    pass_10, pass_11, pass_12, pass_13, pass_14, pass_15, pass_16, pass_17, pass_18, pass_19,
+    pass_20, pass_21, pass_22, pass_23, pass_24, pass_25, pass_26, pass_27, pass_28, pass_29,
+    pass_30, pass_31, pass_32, pass_33, pass_34, pass_35, pass_36, pass_37, pass_38, pass_39,
+    pass_40, pass_41, pass_42, pass_43, pass_44, pass_45, pass_46, pass_47, pass_48, pass_49,
+    pass_50, pass_51, pass_52, pass_53, pass_54, pass_55, pass_56, pass_57, pass_58, pass_59,
+    pass_60, pass_61, pass_62, pass_63};
 
 static inline vd v_cubic(const vd q[4], vd s) {
   return v_fma(v_fma(v_fma(q[3], s, q[2]), s, q[1]), s, q[0]);
@@ -1224,7 +1299,8 @@ size_t cl_neuron_step(const cl_neuron_kernel *k, cl_neuron_state *s, int64_t ste
   /* the start-of-step threshold test, unless no neuron can start above threshold */
   const int start = k->c[K_PRECISE] != 0.0 && !(k->c[K_SETTLES] != 0.0 && s->settled);
   pass_fn *const pass =
-      vector_passes[has_ex | has_in << 1 | has_I << 2 | (s->n > CL_PREFETCH_MIN) << 3 | start << 4];
+      vector_passes[has_ex | has_in << 1 | has_I << 2 | (s->n > CL_PREFETCH_MIN) << 3 | start << 4 |
+                    (k->c[K_EEX] == 0.0) << 5];
   const stepc *sc = &k->phase[(uint64_t)step & (uint64_t)(k->n_phases - 1)];
   const int epoch_end = sc->end_ex != 0.0 || sc->end_in != 0.0;
   const size_t n = s->n, n_full = n - n % CL_W;

@@ -1144,11 +1144,79 @@ static void test_settled(void) {
   CHECK_MSG(t == 0.5, "a neuron imported above threshold fired at %.17g, not at t_5 = 0.5", t);
 }
 
+/* Pass one's variant for E_ex = 0 (no E_ex to subtract and add back, the flag from sign bits)
+ * against the general one: E_ex = 1e-300 takes the general pass but changes no number (it is far
+ * below the ulp of every V, E_L, E_in and V_th), so the two populations must agree to the bit,
+ * state and spikes, under drives that raise each of the flag's terms: crossings, ends of
+ * refractoriness (inside the step and at its start), steps that start above threshold (t_ref
+ * 0, precise mode), conductances with z > 1 (one huge input every 50 steps), held neurons
+ * throughout. Returns the number of steps that differ; counts spikes and z > 1 steps. */
+static size_t e0_runs(cl_neuron_params p, double t_ref, cl_threshold_mode mode, size_t *spikes,
+                      size_t *huge) {
+  enum { N = 40, STEPS = 600 };
+  const double dt = 0.1;
+  cl_neuron_kernel k[2];
+  for (int r = 0; r < 2; r++) {
+    p.E_ex = r ? 1e-300 : 0.0;
+    p.t_ref = t_ref;
+    p.mode = mode;
+    cl_neuron_kernel_init(&k[r], &p, dt);
+  }
+  double a[12 * N] = {0}, *b = a + 6 * N, I[N];
+  cl_neuron_state s[2] = {{N, a, a + N, a + 2 * N, a + 3 * N, a + 4 * N, a + 5 * N, 0},
+                          {N, b, b + N, b + 2 * N, b + 3 * N, b + 4 * N, b + 5 * N, 0}};
+  cl_neuron_state_clear_refractory(&s[0]);
+  uint64_t seed = 11;
+  for (size_t i = 0; i < N; i++)
+    a[i] = p.E_L + (p.V_th + 2.0 - p.E_L) * uniform(&seed); /* some start above V_th */
+  memcpy(b, a, 6 * N * sizeof(double));
+  cl_neuron_input in = {.in_ex = NULL, .I0 = I, .Ih = I, .I1 = I};
+  uint32_t idx[2][N];
+  double ts[2][N];
+  size_t differ = 0;
+  *spikes = *huge = 0;
+  for (int64_t step = 0; step < STEPS; step++) {
+    for (size_t i = 0; i < N; i++) {
+      I[i] = i % 4 == 0 ? ((step + (int64_t)i) % 2 == 0 ? 1e5 : -6e4) : 300.0 * (double)(i % 3);
+      const double ex = uniform(&seed) < 0.3 ? 3.0 * uniform(&seed) : 0.0;
+      const double inh = uniform(&seed) < 0.1 ? 8.0 * uniform(&seed) : 0.0;
+      const double big = step % 50 == 7 && i % 7 == 3 ? 5e4 : 0.0; /* h G / C_m > 1 */
+      *huge += big > 0;
+      for (int r = 0; r < 2; r++) {
+        s[r].x_ex[i] += cl_scale_w(&k[r].scale[0], step) * (ex + big);
+        s[r].x_in[i] += cl_scale_w(&k[r].scale[1], step) * inh;
+      }
+    }
+    size_t ns[2];
+    for (int r = 0; r < 2; r++)
+      ns[r] = cl_neuron_step(&k[r], &s[r], step, &in, idx[r], ts[r]);
+    *spikes += ns[0];
+    differ += ns[0] != ns[1] || memcmp(idx[0], idx[1], ns[0] * sizeof idx[0][0]) != 0 ||
+              memcmp(ts[0], ts[1], ns[0] * sizeof ts[0][0]) != 0 ||
+              memcmp(a, b, 6 * N * sizeof(double)) != 0;
+  }
+  return differ;
+}
+
+static void test_e0_variant(void) {
+  const double trefs[3] = {0.0, 0.25, 2.0};
+  for (int j = 0; j < 3; j++)
+    for (int mode = 0; mode < 2; mode++) {
+      size_t spikes, huge;
+      const cl_threshold_mode m = mode ? CL_THRESHOLD_GRID : CL_THRESHOLD_PRECISE;
+      const size_t differ = e0_runs(c_params(), trefs[j], m, &spikes, &huge);
+      CHECK_MSG(differ == 0 && spikes > 500 && huge > 0,
+                "E_ex 0 against 1e-300, t_ref %g, %s: %zu steps differ (%zu spikes)", trefs[j],
+                mode ? "grid" : "precise", differ, spikes);
+    }
+}
+
 int main(void) {
   test_params();
   test_exp();
   test_state_forms();
   test_settled();
+  test_e0_variant();
   test_alpha_peak();
   test_mixed_periods();
   test_scenario_a();
