@@ -12,6 +12,7 @@
 #include "condlif/synapses.h"
 
 #include "check.h"
+#include "netcfg.h"
 
 typedef struct {
   uint64_t target, source, k;
@@ -29,35 +30,6 @@ static int cmp_syn(const void *a, const void *b) {
   if (x->source != y->source)
     return x->source < y->source ? -1 : 1;
   return x->k < y->k ? -1 : x->k > y->k;
-}
-
-static cl_population_config pop(const char *name, cl_model model, uint64_t size, uint64_t first) {
-  cl_population_config p;
-  memset(&p, 0, sizeof p);
-  snprintf(p.name, sizeof p.name, "%s", name);
-  p.model = model;
-  p.size = size;
-  p.first_gid = first;
-  cl_neuron_params_default(&p.params);
-  for (int v = 0; v < CL_NVARS; v++)
-    p.init[v] = (cl_dist){CL_DIST_CONST, v == 0 ? -70.0 : 0.0, 0, -INFINITY, INFINITY};
-  p.rate = 10.0;
-  p.stop = INFINITY;
-  return p;
-}
-
-static cl_projection_config proj(int s, int t, cl_rule rule, cl_receptor rec) {
-  cl_projection_config p;
-  memset(&p, 0, sizeof p);
-  p.source = s;
-  p.target = t;
-  p.rule = rule;
-  p.receptor = rec;
-  p.allow_autapses = 1;
-  p.allow_multapses = 1;
-  p.weight = (cl_dist){CL_DIST_CONST, 1.5, 0, -INFINITY, INFINITY};
-  p.delay = (cl_dist){CL_DIST_CONST, 1.0, 0, -INFINITY, INFINITY};
-  return p;
 }
 
 /* Collects all synapses of the network as built for P ranks. */
@@ -191,20 +163,20 @@ static void check_edge_gen(const cl_config *cfg) {
 
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
-  cl_population_config pops[3] = {pop("A", CL_MODEL_COND_ALPHA, 50, 0),
-                                  pop("B", CL_MODEL_COND_ALPHA, 37, 50),
-                                  pop("S", CL_MODEL_POISSON_SOURCE, 10, 87)};
+  cl_population_config pops[3] = {test_pop("A", CL_MODEL_COND_ALPHA, 50, 0),
+                                  test_pop("B", CL_MODEL_COND_ALPHA, 37, 50),
+                                  test_pop("S", CL_MODEL_POISSON_SOURCE, 10, 87)};
   enum { NP = 9 };
   cl_projection_config projs[NP] = {
-      proj(0, 0, CL_RULE_FIXED_INDEGREE, CL_RECEPTOR_EX),
-      proj(1, 0, CL_RULE_FIXED_INDEGREE, CL_RECEPTOR_IN),
-      proj(0, 1, CL_RULE_PAIRWISE_BERNOULLI, CL_RECEPTOR_EX),
-      proj(2, 1, CL_RULE_ALL_TO_ALL, CL_RECEPTOR_EX),
-      proj(0, 0, CL_RULE_ONE_TO_ONE, CL_RECEPTOR_IN),
-      proj(1, 1, CL_RULE_FIXED_OUTDEGREE, CL_RECEPTOR_EX),
-      proj(0, 1, CL_RULE_FIXED_TOTAL_NUMBER, CL_RECEPTOR_IN),
-      proj(1, 1, CL_RULE_FIXED_INDEGREE, CL_RECEPTOR_EX),
-      proj(2, 0, CL_RULE_PAIRWISE_BERNOULLI, CL_RECEPTOR_IN),
+      test_proj(0, 0, CL_RULE_FIXED_INDEGREE, CL_RECEPTOR_EX),
+      test_proj(1, 0, CL_RULE_FIXED_INDEGREE, CL_RECEPTOR_IN),
+      test_proj(0, 1, CL_RULE_PAIRWISE_BERNOULLI, CL_RECEPTOR_EX),
+      test_proj(2, 1, CL_RULE_ALL_TO_ALL, CL_RECEPTOR_EX),
+      test_proj(0, 0, CL_RULE_ONE_TO_ONE, CL_RECEPTOR_IN),
+      test_proj(1, 1, CL_RULE_FIXED_OUTDEGREE, CL_RECEPTOR_EX),
+      test_proj(0, 1, CL_RULE_FIXED_TOTAL_NUMBER, CL_RECEPTOR_IN),
+      test_proj(1, 1, CL_RULE_FIXED_INDEGREE, CL_RECEPTOR_EX),
+      test_proj(2, 0, CL_RULE_PAIRWISE_BERNOULLI, CL_RECEPTOR_IN),
   };
   projs[0].k = 10; /* A->A: no autapses, no multapses */
   projs[0].allow_autapses = 0;
@@ -223,16 +195,7 @@ int main(int argc, char **argv) {
   projs[6].n = 400;
   projs[7].k = 7; /* B->B indegree with multapses */
   projs[8].p = 0.5;
-  cl_config cfg;
-  memset(&cfg, 0, sizeof cfg);
-  cfg.sim.dt = 0.1;
-  cfg.sim.t_stop = 100;
-  cfg.sim.seed = 12345;
-  cfg.n_populations = 3;
-  cfg.populations = pops;
-  cfg.n_projections = NP;
-  cfg.projections = projs;
-  cfg.n_total = 97;
+  cl_config cfg = test_config(pops, 3, projs, NP, 12345);
 
   /* Per-rule counts, on one rank. */
   cl_network net;
@@ -473,9 +436,9 @@ int main(int argc, char **argv) {
    * (case 1) or narrowed from two bytes once the drawn delays are known (case 2: the config
    * allows 30 ms = 300 steps, the draws stay near 2 ms). A->B 1 ms, B->A 3 ms, A->A 1 ms, 2.5 ms
    * or normal(2 ms, 0.1 ms). */
-  cl_projection_config two[3] = {proj(0, 1, CL_RULE_FIXED_INDEGREE, CL_RECEPTOR_EX),
-                                 proj(0, 0, CL_RULE_FIXED_INDEGREE, CL_RECEPTOR_EX),
-                                 proj(1, 0, CL_RULE_FIXED_INDEGREE, CL_RECEPTOR_IN)};
+  cl_projection_config two[3] = {test_proj(0, 1, CL_RULE_FIXED_INDEGREE, CL_RECEPTOR_EX),
+                                 test_proj(0, 0, CL_RULE_FIXED_INDEGREE, CL_RECEPTOR_EX),
+                                 test_proj(1, 0, CL_RULE_FIXED_INDEGREE, CL_RECEPTOR_IN)};
   for (int j = 0; j < 3; j++)
     two[j].k = 5;
   two[2].delay.a = 3.0;

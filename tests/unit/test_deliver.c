@@ -14,38 +14,7 @@
 #include "condlif/synapses.h"
 
 #include "check.h"
-
-static cl_population_config pop(const char *name, cl_model model, uint64_t size, uint64_t first,
-                                double tau_ex, double tau_in) {
-  cl_population_config p;
-  memset(&p, 0, sizeof p);
-  snprintf(p.name, sizeof p.name, "%s", name);
-  p.model = model;
-  p.size = size;
-  p.first_gid = first;
-  cl_neuron_params_default(&p.params);
-  p.params.tau_ex = tau_ex;
-  p.params.tau_in = tau_in;
-  for (int v = 0; v < CL_NVARS; v++)
-    p.init[v] = (cl_dist){CL_DIST_CONST, v == 0 ? -70.0 : 0.0, 0, -INFINITY, INFINITY};
-  p.rate = 10.0;
-  p.stop = INFINITY;
-  return p;
-}
-
-static cl_projection_config proj(int s, int t, cl_rule rule, cl_receptor rec, double w, double d) {
-  cl_projection_config p;
-  memset(&p, 0, sizeof p);
-  p.source = s;
-  p.target = t;
-  p.rule = rule;
-  p.receptor = rec;
-  p.allow_autapses = 1;
-  p.allow_multapses = 1;
-  p.weight = (cl_dist){CL_DIST_CONST, w, 0, -INFINITY, INFINITY};
-  p.delay = (cl_dist){CL_DIST_CONST, d, 0, -INFINITY, INFINITY};
-  return p;
-}
+#include "netcfg.h"
 
 /* One synapse's add, for the reference. */
 typedef struct {
@@ -150,30 +119,26 @@ static void run_case(const cl_config *cfg, int r, int P, int64_t n_steps, uint64
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   /* B has other decay times: the table has entries of two scales per receptor */
-  cl_population_config pops[3] = {pop("A", CL_MODEL_COND_ALPHA, 2600, 0, 5.0, 10.0),
-                                  pop("B", CL_MODEL_COND_ALPHA, 400, 2600, 2.0, 7.0),
-                                  pop("S", CL_MODEL_POISSON_SOURCE, 5, 3000, 5.0, 10.0)};
+  cl_population_config pops[3] = {test_pop("A", CL_MODEL_COND_ALPHA, 2600, 0),
+                                  test_pop("B", CL_MODEL_COND_ALPHA, 400, 2600),
+                                  test_pop("S", CL_MODEL_POISSON_SOURCE, 5, 3000)};
+  pops[1].params.tau_ex = 2.0;
+  pops[1].params.tau_in = 7.0;
   enum { NP = 5 };
   cl_projection_config projs[NP] = {
-      proj(0, 0, CL_RULE_FIXED_INDEGREE, CL_RECEPTOR_EX, 1.5, 1.0),
-      proj(1, 0, CL_RULE_FIXED_INDEGREE, CL_RECEPTOR_IN, 4.0, 1.0),
-      proj(0, 1, CL_RULE_PAIRWISE_BERNOULLI, CL_RECEPTOR_EX, 2.5, 1.0),
-      proj(2, 0, CL_RULE_ALL_TO_ALL, CL_RECEPTOR_EX, 3.0, 1.0), /* rows of 2600 */
-      proj(2, 1, CL_RULE_ALL_TO_ALL, CL_RECEPTOR_IN, 1.0, 1.0),
+      test_proj(0, 0, CL_RULE_FIXED_INDEGREE, CL_RECEPTOR_EX),
+      test_proj(1, 0, CL_RULE_FIXED_INDEGREE, CL_RECEPTOR_IN),
+      test_proj(0, 1, CL_RULE_PAIRWISE_BERNOULLI, CL_RECEPTOR_EX),
+      test_proj(2, 0, CL_RULE_ALL_TO_ALL, CL_RECEPTOR_EX), /* rows of 2600 */
+      test_proj(2, 1, CL_RULE_ALL_TO_ALL, CL_RECEPTOR_IN),
   };
+  const double w[NP] = {1.5, 4.0, 2.5, 3.0, 1.0};
+  for (int j = 0; j < NP; j++)
+    projs[j].weight.a = w[j];
   projs[0].k = 20;
   projs[1].k = 10;
   projs[2].p = 0.02;
-  cl_config cfg;
-  memset(&cfg, 0, sizeof cfg);
-  cfg.sim.dt = 0.1;
-  cfg.sim.t_stop = 100;
-  cfg.sim.seed = 777;
-  cfg.n_populations = 3;
-  cfg.populations = pops;
-  cfg.n_projections = NP;
-  cfg.projections = projs;
-  cfg.n_total = 3005;
+  cl_config cfg = test_config(pops, 3, projs, NP, 777);
 
   static const int ranks[][2] = {{0, 1}, {0, 3}, {2, 3}};
   for (int c = 0; c < 3; c++) {
