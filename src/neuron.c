@@ -71,14 +71,14 @@
  *  area is full; pass two then runs on data that is still in cache. The last n % CL_W neurons
  *  go through the same vector code on small padded copies.
  *
- * Cost, AVX-512 (bench/bench_neuron.c): 33 vector operations per 8 neurons, 16 of them
- * multiplications or FMAs, 14 additions or subtractions, 2 max and 1 compare; about 19 cycles
- * per vector on a Zen 4 core, plus some 50 ns per event (an end of refractoriness, a spike) in
- * COBA-alpha's network: about 26 for pass one's flagged vector (a mispredicted branch that
- * resolves at the end of the RK4 chain, and the save) and 23 for pass two's lanes (TSC counts
- * around the two passes, N = 4000, 8.5 events per step). Zen 4 issues FMAs,
- * multiplications and compares (also integer compares into mask registers) to one pair of
- * pipes, one 512-bit operation per cycle, and additions and max to the other pair, so the
+ * Cost, AVX-512 (bench/bench_neuron.c): 33 vector operations per 8 neurons (31 with E_ex = 0,
+ * below), 16 of them multiplications or FMAs, 14 additions or subtractions, 2 max and 1
+ * compare; about 19 cycles per vector on a Zen 4 core, plus some 50 ns per event (an end of
+ * refractoriness, a spike) in COBA-alpha's network: about 26 for pass one's flagged vector (a
+ * mispredicted branch that resolves at the end of the RK4 chain, and the save) and 23 for pass
+ * two's lanes (TSC counts around the two passes, N = 4000, 8.5 events per step). Zen 4 issues
+ * FMAs, multiplications and compares (also integer compares into mask registers) to one pair
+ * of pipes, one 512-bit operation per cycle, and additions and max to the other pair, so the
  * FMA-pipe operations (17) bound the loop and additions are nearly free: the conductances'
  * midpoint and end and the RK4 sum use additions where FMAs were (bench_neuron COBA at N =
  * 4000 on Zen 4, medians of 3 interleaved runs: 1.07-1.13 -> 0.96-0.97 ns per neuron-step),
@@ -89,16 +89,20 @@
  * one compare for all terms, and the start-of-step term only where a neuron can start above
  * threshold (cl_neuron_state.settled; 17 + 16 operations instead of 18 + 16: 0.771-0.774 ->
  * 0.756-0.766 at 4000; the simulator's update 0.0324-0.0333 -> 0.0317-0.0324 s at 4000,
- * 0.325-0.338 -> 0.317-0.322 at 40 000). Tried and dropped: the flag from compares, or from
- * sign bits with integer logic or VPMOVQ2M of a score formed with min, instead of the max and
- * one compare (the add pipes then bound the loop: 0.771 -> 0.801); the fold with the start term
+ * 0.325-0.338 -> 0.317-0.322 at 40 000). With E_ex = 0 (the `e0` variant, see vector_one) the
+ * subtraction and the addition of E_ex go, and the flag comes from the sign bits (VPMOVQ2M) of a
+ * min instead of a compare: 16 FMA-pipe and 15 add-pipe operations (0.759-0.763 -> 0.741-0.751
+ * at 4000, 0.774-0.786 -> 0.765-0.772 at 40 000). Tried and dropped: the flag from compares, or
+ * from sign bits with integer logic or VPMOVQ2M of a score formed with min, where E_ex is added
+ * and subtracted (the add pipes then bound the loop: 0.771 -> 0.801); the fold with the start term
  * kept (18 + 18: no faster); beta1 and alpha1
  * kept per neuron for the next step's beta0 and alpha0, equal to the bit but for the first step of
  * an epoch (3 FMAs fewer, two arrays more to load and store: 0.89 -> 0.93 at N = 4000, 0.92 -> 1.15
  * at 40 000); pass one without its branch (flag bits written per vector, the flagged lanes' stores
  * masked so that they keep their state at t_n, pass two evaluating those vectors again: fastest
- * steps 0.75 -> 0.88), or with the save written for every vector and its slot advanced by the
- * flag (1.74 -> 2.25 TSC ticks per neuron-step with no event at all); the branch on the terms
+ * steps 0.75 -> 0.88; tried again in the fifteenth session, a byte of flags per vector: medians
+ * 0.756-0.761 -> 0.809-0.819), or with the save written for every vector and its slot advanced by
+ * the flag (1.74 -> 2.25 TSC ticks per neuron-step with no event at all); the branch on the terms
  * known early apart from the V_end term's (no faster); AVX2 on the same core (1.54). */
 #include "condlif/neuron.h"
 
