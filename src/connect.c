@@ -715,10 +715,20 @@ int cl_synapses_build_local(cl_synapses *syn, const cl_config *cfg, const cl_net
   if (status == CL_OK) {
     syn->d_min = b.d_min;
     syn->d_max = b.d_max;
-    syn->gather = cl_synapses_gather_default(net->n_inputs);
-  } else {
-    cl_synapses_destroy(syn);
+    /* CONDLIF_DELIVERY overrides the choice (diagnostics, tests): the results are the same */
+    const char *how = getenv("CONDLIF_DELIVERY");
+    if (!how || !*how || strcmp(how, "auto") == 0)
+      syn->gather = cl_synapses_gather_default(net->n_inputs);
+    else if (strcmp(how, "gather") == 0 || strcmp(how, "direct") == 0)
+      syn->gather = how[0] == 'g';
+    else
+      status = CL_ERROR(CL_ERR_USER,
+                        "environment variable CONDLIF_DELIVERY=\"%s\": expected auto, gather or "
+                        "direct",
+                        how);
   }
+  if (status != CL_OK)
+    cl_synapses_destroy(syn);
   return status;
 }
 

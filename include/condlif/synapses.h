@@ -62,7 +62,9 @@ typedef struct {
   int dest_all; /* every local source has targets on every rank (the exchange counts nothing) */
   /* Delivery gathers a step's synapses into a buffer before adding them where rows have one
    * delay (cl_synapses_deliver): set by build_local when the local x arrays outgrow the L2
-   * cache (cl_synapses_gather_default); a test may change it. */
+   * cache (cl_synapses_gather_default), or as the environment variable CONDLIF_DELIVERY says
+   * (auto, gather or direct: the same results, for diagnostics and tests); a test may change
+   * it. */
   int gather;
 } cl_synapses;
 

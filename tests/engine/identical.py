@@ -2,7 +2,8 @@
 """Runs one config at several rank counts and checks that the spikes (population, node id,
 time) and every recorded trace are identical, bit for bit; optionally checks rate bounds.
 With --also-set KEY=VALUE (repeatable), one more run at the last rank count with those
-overrides must be identical too (e.g. the same network stored another way).
+overrides must be identical too (e.g. the same network stored another way); --also-env
+NAME=VALUE (repeatable) sets environment variables for that run (e.g. CONDLIF_DELIVERY).
 
   identical.py --condlif BIN --mpiexec "mpiexec -n" --ranks 1 2 3 4 --workdir DIR cfg
 """
@@ -23,6 +24,8 @@ def main():
     ap.add_argument("--set", action="append", default=[], dest="sets")
     ap.add_argument("--also-set", action="append", default=[], dest="also_sets",
                     help="override of one more run, at the last rank count, that must agree")
+    ap.add_argument("--also-env", action="append", default=[], dest="also_envs",
+                    help="environment variable NAME=VALUE of that run")
     ap.add_argument("--rate", nargs=3, action="append", default=[],
                     metavar=("POP", "LOW", "HIGH"), help="mean rate bounds (Hz) of a population")
     ap.add_argument("--min-spikes", type=int, default=1)
@@ -31,13 +34,15 @@ def main():
     a = ap.parse_args()
     failures = 0
     ref = None
-    jobs = [("P=%d" % P, P, "np%d" % P, a.sets) for P in a.ranks]
-    if a.also_sets:
+    jobs = [("P=%d" % P, P, "np%d" % P, a.sets, None) for P in a.ranks]
+    if a.also_sets or a.also_envs:
         P = a.ranks[-1]
-        jobs.append(("P=%d with %s" % (P, " ".join(a.also_sets)), P, "also", a.sets + a.also_sets))
-    for label, P, sub, sets in jobs:
+        env = dict(e.split("=", 1) for e in a.also_envs)
+        jobs.append(("P=%d with %s" % (P, " ".join(a.also_envs + a.also_sets)), P, "also",
+                     a.sets + a.also_sets, env))
+    for label, P, sub, sets, env in jobs:
         out = os.path.join(a.workdir, sub)
-        runs.run_condlif(a.condlif, a.mpiexec, P, a.config, out, sets)
+        runs.run_condlif(a.condlif, a.mpiexec, P, a.config, out, sets, env=env)
         sp, rep, m = runs.spikes(out), runs.reports(out), runs.meta(out)
         total = sum(len(v[0]) for v in sp.values())
         if int(m["n_ranks"]) != P or "completed" not in m:

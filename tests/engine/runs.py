@@ -40,13 +40,15 @@ def arg_parser(doc, ranks):
     return ap
 
 
-def run_condlif(condlif, mpiexec, ranks, config, outdir, sets=(), extra=()):
-    """Runs condlif on `ranks` ranks into outdir (replaced); returns stdout. Fails loudly."""
+def run_condlif(condlif, mpiexec, ranks, config, outdir, sets=(), extra=(), env=None):
+    """Runs condlif on `ranks` ranks into outdir (replaced), with the variables of env (a dict)
+    added to the environment; returns stdout. Fails loudly."""
     cmd = shlex.split(mpiexec) + [str(ranks), condlif, "--quiet", "--force", "-o", outdir]
     for s in sets:
         cmd += ["--set", s]
     cmd += list(extra) + [config]
-    p = subprocess.run(cmd, capture_output=True, text=True)
+    p = subprocess.run(cmd, capture_output=True, text=True,
+                       env=dict(os.environ, **env) if env else None)
     if p.returncode != 0:
         sys.stderr.write(p.stdout + p.stderr)
         raise SystemExit("FAIL: %s exited with %d" % (" ".join(cmd), p.returncode))

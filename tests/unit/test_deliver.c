@@ -165,6 +165,27 @@ int main(int argc, char **argv) {
   /* the default: gather where the x arrays (16 bytes per input) outgrow the L2 cache */
   CHECK(cl_synapses_gather_default(1000) == 0);
   CHECK(cl_synapses_gather_default(UINT64_C(1) << 30) == 1);
+  /* CONDLIF_DELIVERY overrides it; another value is an error that names the variable */
+  static const char *const how[] = {"gather", "direct", "auto", "", "gathered"};
+  for (int j = 0; j < 5; j++) {
+    setenv("CONDLIF_DELIVERY", how[j], 1);
+    cl_network net;
+    cl_synapses syn;
+    CHECK(cl_network_create(&net, &cfg, 0, 1) == CL_OK);
+    const int st = cl_synapses_build_local(&syn, &cfg, &net);
+    if (j < 4)
+      CHECK_MSG(st == CL_OK && syn.gather == (j == 0), "CONDLIF_DELIVERY=%s: status %d, gather %d",
+                how[j], st, syn.gather);
+    else
+      CHECK_MSG(st == CL_ERR_USER && strstr(cl_error_message(), "CONDLIF_DELIVERY=\"gathered\"") &&
+                    strstr(cl_error_message(), "expected auto, gather or direct"),
+                "CONDLIF_DELIVERY=%s: status %d, message %s", how[j], st, cl_error_message());
+    if (st == CL_OK)
+      cl_synapses_destroy(&syn);
+    cl_error_clear();
+    cl_network_destroy(&net);
+  }
+  unsetenv("CONDLIF_DELIVERY");
   MPI_Finalize();
   return failures != 0;
 }
