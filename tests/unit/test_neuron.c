@@ -1057,6 +1057,35 @@ static void test_state_forms(void) {
   free(a);
 }
 
+/* Twin populations of n neurons over a[12 n] (the second's arrays from a + 6 n), not refractory,
+ * V uniform in [lo, hi) drawn from *seed, all else 0: the same state in both. */
+static void twin_states(cl_neuron_state s[2], double *a, size_t n, double lo, double hi,
+                        uint64_t *seed) {
+  memset(a, 0, 12 * n * sizeof *a);
+  for (int r = 0; r < 2; r++) {
+    double *b = a + 6 * n * (size_t)r;
+    s[r] = (cl_neuron_state){n, b, b + n, b + 2 * n, b + 3 * n, b + 4 * n, b + 5 * n, 0};
+  }
+  cl_neuron_state_clear_refractory(&s[0]);
+  for (size_t i = 0; i < n; i++)
+    a[i] = lo + (hi - lo) * uniform(seed);
+  memcpy(a + 6 * n, a, 6 * n * sizeof *a);
+}
+
+/* Steps the twins of twin_states, s[r] with k[r], the same input; adds the first's spikes to
+ * *spikes and returns 1 when their spikes or states differ in any bit. idx and ts hold 2 n. */
+static int twin_step(const cl_neuron_kernel *const k[2], cl_neuron_state s[2], int64_t step,
+                     const cl_neuron_input *in, uint32_t *idx, double *ts, size_t *spikes) {
+  const size_t n = s[0].n;
+  size_t ns[2];
+  for (int r = 0; r < 2; r++)
+    ns[r] = cl_neuron_step(k[r], &s[r], step, in, idx + r * n, ts + r * n);
+  *spikes += ns[0];
+  return ns[0] != ns[1] || memcmp(idx, idx + n, ns[0] * sizeof *idx) != 0 ||
+         memcmp(ts, ts + n, ns[0] * sizeof *ts) != 0 ||
+         memcmp(s[0].V_m, s[1].V_m, 6 * n * sizeof *s[0].V_m) != 0;
+}
+
 /* Runs n neurons for `steps` steps twice, once as the simulator does and once with `settled`
  * cleared before every step (the start-of-step threshold test always on); drive: 0, a current
  * alternating per step between 1e5 pA (a crossing, and the rest of the step from V_reset crossing
@@ -1070,19 +1099,16 @@ static void settled_runs(const cl_neuron_params *p, int drive, size_t *differ, s
   const double dt = 0.1;
   cl_neuron_kernel k;
   cl_neuron_kernel_init(&k, p, dt);
-  double a[12 * N] = {0}, *b = a + 6 * N, I[N];
-  cl_neuron_state s[2] = {{N, a, a + N, a + 2 * N, a + 3 * N, a + 4 * N, a + 5 * N, 0},
-                          {N, b, b + N, b + 2 * N, b + 3 * N, b + 4 * N, b + 5 * N, 0}};
-  cl_neuron_state_clear_refractory(&s[0]);
+  const cl_neuron_kernel *const ks[2] = {&k, &k};
+  double a[12 * N], I[N];
+  cl_neuron_state s[2];
   uint64_t seed = 5;
-  for (size_t i = 0; i < N; i++)
-    a[i] = p->E_L + (p->V_th - p->E_L) * uniform(&seed);
-  memcpy(b, a, 6 * N * sizeof(double));
+  twin_states(s, a, N, p->E_L, p->V_th, &seed);
   cl_neuron_input in = {.in_ex = NULL};
   if (drive == 0)
     in.I0 = in.Ih = in.I1 = I;
-  uint32_t idx[2][N];
-  double ts[2][N];
+  uint32_t idx[2 * N];
+  double ts[2 * N];
   *differ = *above = *spikes = 0;
   for (int64_t step = 0; step < STEPS; step++) {
     for (size_t i = 0; i < N; i++) {
@@ -1092,13 +1118,7 @@ static void settled_runs(const cl_neuron_params *p, int drive, size_t *differ, s
           s[r].x_ex[i] += 0.3 * (double)(i % 5);
     }
     s[1].settled = 0;
-    size_t ns[2];
-    for (int r = 0; r < 2; r++)
-      ns[r] = cl_neuron_step(&k, &s[r], step, &in, idx[r], ts[r]);
-    *spikes += ns[0];
-    *differ += ns[0] != ns[1] || memcmp(idx[0], idx[1], ns[0] * sizeof idx[0][0]) != 0 ||
-               memcmp(ts[0], ts[1], ns[0] * sizeof ts[0][0]) != 0 ||
-               memcmp(a, b, 6 * N * sizeof(double)) != 0;
+    *differ += (size_t)twin_step(ks, s, step, &in, idx, ts, spikes);
     for (size_t i = 0; i < N; i++)
       *above += a[i] >= p->V_th; /* (false for NaN: held) */
   }
@@ -1162,17 +1182,14 @@ static size_t e0_runs(cl_neuron_params p, double t_ref, cl_threshold_mode mode, 
     p.mode = mode;
     cl_neuron_kernel_init(&k[r], &p, dt);
   }
-  double a[12 * N] = {0}, *b = a + 6 * N, I[N];
-  cl_neuron_state s[2] = {{N, a, a + N, a + 2 * N, a + 3 * N, a + 4 * N, a + 5 * N, 0},
-                          {N, b, b + N, b + 2 * N, b + 3 * N, b + 4 * N, b + 5 * N, 0}};
-  cl_neuron_state_clear_refractory(&s[0]);
+  const cl_neuron_kernel *const ks[2] = {&k[0], &k[1]};
+  double a[12 * N], I[N];
+  cl_neuron_state s[2];
   uint64_t seed = 11;
-  for (size_t i = 0; i < N; i++)
-    a[i] = p.E_L + (p.V_th + 2.0 - p.E_L) * uniform(&seed); /* some start above V_th */
-  memcpy(b, a, 6 * N * sizeof(double));
+  twin_states(s, a, N, p.E_L, p.V_th + 2.0, &seed); /* some start above V_th */
   cl_neuron_input in = {.in_ex = NULL, .I0 = I, .Ih = I, .I1 = I};
-  uint32_t idx[2][N];
-  double ts[2][N];
+  uint32_t idx[2 * N];
+  double ts[2 * N];
   size_t differ = 0;
   *spikes = *huge = 0;
   for (int64_t step = 0; step < STEPS; step++) {
@@ -1187,13 +1204,7 @@ static size_t e0_runs(cl_neuron_params p, double t_ref, cl_threshold_mode mode, 
         s[r].x_in[i] += cl_scale_w(&k[r].scale[1], step) * inh;
       }
     }
-    size_t ns[2];
-    for (int r = 0; r < 2; r++)
-      ns[r] = cl_neuron_step(&k[r], &s[r], step, &in, idx[r], ts[r]);
-    *spikes += ns[0];
-    differ += ns[0] != ns[1] || memcmp(idx[0], idx[1], ns[0] * sizeof idx[0][0]) != 0 ||
-              memcmp(ts[0], ts[1], ns[0] * sizeof ts[0][0]) != 0 ||
-              memcmp(a, b, 6 * N * sizeof(double)) != 0;
+    differ += (size_t)twin_step(ks, s, step, &in, idx, ts, spikes);
   }
   return differ;
 }
