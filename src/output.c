@@ -119,7 +119,8 @@ struct cl_output {
   char *dir;
   MPI_Datatype rec_type;
   hid_t fapl, dxpl;
-  hid_t dxpl_ind; /* independent transfers: edge rows, one contiguous block per rank */
+  hid_t dxpl_ind; /* independent transfers: edge rows and spike appends, one contiguous block per
+                   * rank */
   hid_t spikes_file;
   size_t n_pops;
   spike_pop *pops;
@@ -588,12 +589,13 @@ static int write_from_rank0(cl_output *o, hid_t ds, hid_t mem_type, const void *
   return CL_OK;
 }
 
-/* Grows dataset ds to dims, then writes the block (cl_h5_block). Collective. */
-static int append_block(cl_output *o, hid_t ds, hid_t mem_type, int rank, const hsize_t *dims,
+/* Grows dataset ds to dims, then writes the block (cl_h5_block) with transfer list xfer.
+ * Collective. */
+static int append_block(hid_t xfer, hid_t ds, hid_t mem_type, int rank, const hsize_t *dims,
                         hsize_t start, hsize_t count, hsize_t col0, hsize_t cols, const void *buf,
                         const char *what) {
   H5_TRY(H5Dset_extent(ds, dims), what);
-  return cl_h5_block(ds, o->dxpl, mem_type, rank, start, count, col0, cols, (void *)buf, 1, what);
+  return cl_h5_block(ds, xfer, mem_type, rank, start, count, col0, cols, (void *)buf, 1, what);
 }
 
 /* ---- file creation ---------------------------------------------------------------------- */
@@ -1601,12 +1603,16 @@ static int flush_spikes(cl_output *o, spike_pop *p) {
   if (o->rank == 0)
     start = 0;
   hsize_t dims = p->n_written + total;
-  st = append_block(o, p->ds_times, H5T_NATIVE_DOUBLE, 1, &dims, p->n_written + start, m, 0, 0,
-                    times, "writing spike times");
+  /* Each rank's records are one contiguous range of the file, which it writes by itself
+   * (independent transfers, after the collective extension): collective MPI-IO only added its
+   * own exchanges (COBA-alpha 200 000 on 2 ranks, 32 appends: 0.0114-0.0127 -> 0.0085-0.0090 s
+   * in the writes per rank). */
+  st = append_block(o->dxpl_ind, p->ds_times, H5T_NATIVE_DOUBLE, 1, &dims, p->n_written + start, m,
+                    0, 0, times, "writing spike times");
   if ((st = cl_error_agree(o->comm, st)) != CL_OK)
     return st;
-  st = append_block(o, p->ds_ids, H5T_NATIVE_UINT64, 1, &dims, p->n_written + start, m, 0, 0, ids,
-                    "writing spike node ids");
+  st = append_block(o->dxpl_ind, p->ds_ids, H5T_NATIVE_UINT64, 1, &dims, p->n_written + start, m, 0,
+                    0, ids, "writing spike node ids");
   if ((st = cl_error_agree(o->comm, st)) != CL_OK)
     return st;
   p->n_written += total;
@@ -1660,8 +1666,8 @@ static int flush_report(cl_output *o, report *r) {
       block[t * r->n_mine + c] = src[t * stride];
   }
   hsize_t dims[2] = {r->rows_written + k, r->n_total};
-  st = append_block(o, r->ds_data, H5T_NATIVE_FLOAT, 2, dims, r->rows_written, r->n_mine ? k : 0,
-                    r->col0, r->n_mine, block, "writing report data");
+  st = append_block(o->dxpl, r->ds_data, H5T_NATIVE_FLOAT, 2, dims, r->rows_written,
+                    r->n_mine ? k : 0, r->col0, r->n_mine, block, "writing report data");
   if ((st = cl_error_agree(o->comm, st)) != CL_OK)
     return st;
   r->rows_written += k;
