@@ -92,10 +92,15 @@
  * 0.325-0.338 -> 0.317-0.322 at 40 000). With E_ex = 0 (the `e0` variant, see vector_one) the
  * subtraction and the addition of E_ex go, and the flag comes from the sign bits (VPMOVQ2M) of a
  * min instead of a compare: 16 FMA-pipe and 15 add-pipe operations (0.759-0.763 -> 0.741-0.751
- * at 4000, 0.774-0.786 -> 0.765-0.772 at 40 000). Tried and dropped: the flag from compares, or
+ * at 4000, 0.774-0.786 -> 0.765-0.772 at 40 000). VPMOVQ2M itself takes an FMA-pipe cycle, as
+ * a compare into a mask does, and each 512-bit store about 1.6 next to FMAs (microbenchmarks in
+ * bench/README.md, the sixteenth session): with the three stores of V, g_ex and g_in that is
+ * the 19 cycles per vector the loop takes. Tried and dropped: the flag from compares, or
  * from sign bits with integer logic or VPMOVQ2M of a score formed with min, where E_ex is added
  * and subtracted (the add pipes then bound the loop: 0.771 -> 0.801); the fold with the start term
- * kept (18 + 18: no faster); beta1 and alpha1
+ * kept (18 + 18: no faster); the flag tested as a 256-bit OR of the vector's halves (VTESTPD),
+ * VPMOVQ2M only on the rare path (0.739-0.741 -> 0.764-0.768); RK4's sum as (K1 + 2 K2) +
+ * (c1 + (2 - 2 beta1) K3), a shorter chain and one addition fewer (no faster); beta1 and alpha1
  * kept per neuron for the next step's beta0 and alpha0, equal to the bit but for the first step of
  * an epoch (3 FMAs fewer, two arrays more to load and store: 0.89 -> 0.93 at N = 4000, 0.92 -> 1.15
  * at 40 000); pass one without its branch (flag bits written per vector, the flagged lanes' stores
