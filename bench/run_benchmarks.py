@@ -351,7 +351,10 @@ def profile(runs, sizes, ranks_list):
     well as the exchange's own cost; to tell them apart each repetition also gives the ranks'
     imbalance (slowest over fastest update, minus 1: the ranks do identical work, so this is the
     cores' speed difference), the share over the repetitions whose imbalance is at most
-    BALANCED, and the exchange time of the rank that waited least."""
+    BALANCED, the exchange time of the rank that waited least, and the speed-up over one rank
+    (median over median) counting only those balanced repetitions: on a shared machine one core
+    can run several per cent slower than the other for a whole run, and the other rank then
+    waits for it; this figure shows the code's scaling apart from that."""
     out = []
     for n in sizes:
         for ranks in ranks_list:
@@ -363,7 +366,7 @@ def profile(runs, sizes, ranks_list):
             row = {'n': n, 'ranks': ranks, 'reps': len(sel), 'median_rep': mid['rep'],
                    'phases_s_per_s': {t: mid['timers'][t]['mean'] * per_s
                                       for t in mid['sim_timers']}}
-            shares, imbalance, balanced, least = [], [], [], []
+            shares, imbalance, balanced, least, balanced_sims = [], [], [], [], []
             for r in sel:
                 ex = r['timers'].get('exchange')
                 if ex is None or not r['sim_seconds']:
@@ -376,6 +379,7 @@ def profile(runs, sizes, ranks_list):
                     imbalance.append(imb)
                     if imb <= BALANCED:
                         balanced.append(share)
+                        balanced_sims.append(r['sim_seconds'])
                 if ranks > 1 and r['t_stop_ms']:
                     least.append(ex['min'] * 1000.0 / r['t_stop_ms'])
             row['exchange_pct'] = spread(shares)
@@ -383,6 +387,10 @@ def profile(runs, sizes, ranks_list):
             row['exchange_pct_balanced'] = spread(balanced)
             row['n_balanced'] = len(balanced)
             row['least_waiting_exchange_s_per_s'] = spread(least)
+            one = [r['sim_seconds'] for r in runs
+                   if r['n'] == n and r['tool'] == 'condlif' and r['ranks'] == 1]
+            row['speedup_vs_p1_balanced'] = (median(one) / median(balanced_sims)
+                                             if ranks > 1 and one and balanced_sims else None)
             out.append(row)
     return out
 
@@ -393,7 +401,7 @@ def format_profile(prof):
         phases += [t for t in p['phases_s_per_s'] if t not in phases]
     head = (('N', 'P') + tuple(phases) +
             ('exchange %', 'imbalance %', 'exchange %% (imb. <= %g %%)' % BALANCED,
-             'least-waiting exchange'))
+             'least-waiting exchange', 'vs P=1 (imb. <= %g %%)' % BALANCED))
 
     def rng(v, fmt):
         return '-' if v is None else (fmt + ' [' + fmt + '-' + fmt + ']') % v
@@ -406,11 +414,14 @@ def format_profile(prof):
                      (rng(p['exchange_pct'], '%.1f'), rng(p['imbalance_pct'], '%.1f'),
                       ('%s (%d)' % (rng(p['exchange_pct_balanced'], '%.1f'), p['n_balanced'])
                        if p['ranks'] > 1 else '-'),
-                      rng(p['least_waiting_exchange_s_per_s'], '%.4f')))
+                      rng(p['least_waiting_exchange_s_per_s'], '%.4f'),
+                      '%.2fx' % p['speedup_vs_p1_balanced']
+                      if p['speedup_vs_p1_balanced'] is not None else '-'))
     title = ('condlif profile: phases of the median repetition (s per simulated second, mean over '
              'ranks); exchange share of the simulation time, the ranks\' update imbalance and the '
              'exchange of the rank that waited least (s per simulated second) as median [min-max] '
-             'over the repetitions')
+             'over the repetitions; the speed-up over one rank from the repetitions whose '
+             'imbalance is at most %g %%' % BALANCED)
     return '\n'.join([title] + aligned(head, lines))
 
 
@@ -442,7 +453,8 @@ def profile_csv_rows(prof):
     out = []
     for p in prof:
         row = {'n': p['n'], 'ranks': p['ranks'], 'reps': p['reps'],
-               'median_rep': p['median_rep'], 'n_balanced': p['n_balanced']}
+               'median_rep': p['median_rep'], 'n_balanced': p['n_balanced'],
+               'speedup_vs_p1_balanced': p['speedup_vs_p1_balanced']}
         for t, v in p['phases_s_per_s'].items():
             row[t + '_s_per_s'] = v
         for key in ('exchange_pct', 'imbalance_pct', 'exchange_pct_balanced',

@@ -91,14 +91,19 @@ def main():
               "P=%d: exchange share %s, expected %g" % (P, row["exchange_pct_median"], share))
         upd = run["timers_by_rank"]["update"]
         if P == 1:
-            check(row["imbalance_pct_median"] == "" and row["n_balanced"] == "0",
-                  "P=1: no imbalance: %r" % row)
+            check(row["imbalance_pct_median"] == "" and row["n_balanced"] == "0" and
+                  row["speedup_vs_p1_balanced"] == "", "P=1: no imbalance: %r" % row)
         else:
             imb = 100.0 * (max(upd) / min(upd) - 1.0)
             check(math.isclose(float(row["imbalance_pct_median"]), imb, rel_tol=1e-9),
                   "P=2: imbalance %s, expected %g" % (row["imbalance_pct_median"], imb))
             check(row["n_balanced"] == ("1" if imb <= 3.0 else "0"),
                   "P=2: balanced count %s at imbalance %g" % (row["n_balanced"], imb))
+            balanced = runs[0]["sim_seconds"] / run["sim_seconds"]
+            check(row["speedup_vs_p1_balanced"] == "" if imb > 3.0 else
+                  math.isclose(float(row["speedup_vs_p1_balanced"]), balanced, rel_tol=1e-9),
+                  "P=2: balanced speed-up %s at imbalance %g (%g)"
+                  % (row["speedup_vs_p1_balanced"], imb, balanced))
             least = run["timers"]["exchange"]["min"] / T
             check(math.isclose(float(row["least_waiting_exchange_s_per_s_median"]), least,
                                rel_tol=1e-9),
@@ -122,6 +127,23 @@ def main():
     note = rb.probe_note({"before": {0: 1.0, 1: 1.0}, "after": {0: 1.2, 1: 1.0}})
     check(note is not None and "20 %" in note, "a core 20 %% slower is noted: %r" % note)
     check(rb.probe_note({"before": {0: 1.0, 1: 1.04}}) is None, "4 % apart: no note")
+    # the balanced speed-up from synthetic repetitions: one rank 2.0 and 2.2 s (median 2.1),
+    # two ranks 1.05 s (updates 0.80 and 0.81: balanced), 1.00 s (0.80, 0.80) and 1.20 s (0.80
+    # and 0.88, 10 % apart: left out), so 2.1 / median(1.05, 1.00) = 2.1 / 1.025
+    def rep(ranks, sim, upd):
+        ex = {"mean": 0.01, "min": 0.01, "max": 0.01}
+        return {"n": 10, "tool": "condlif", "ranks": ranks, "rep": 0, "sim_seconds": sim,
+                "t_stop_ms": 1000.0, "sim_timers": ["update", "exchange"],
+                "timers": {"update": {"mean": sum(upd) / len(upd)}, "exchange": ex},
+                "timers_by_rank": {"update": upd}}
+    synth = [rep(1, 2.0, [1.6]), rep(1, 2.2, [1.7]), rep(2, 1.05, [0.80, 0.81]),
+             rep(2, 1.00, [0.80, 0.80]), rep(2, 1.20, [0.80, 0.88])]
+    sp = {r["ranks"]: r for r in rb.profile(synth, [10], [1, 2])}
+    check(sp[1]["speedup_vs_p1_balanced"] is None and sp[2]["n_balanced"] == 2 and
+          math.isclose(sp[2]["speedup_vs_p1_balanced"], 2.1 / 1.025, rel_tol=1e-12),
+          "balanced speed-up from synthetic runs: %r" % sp)
+    check("vs P=1 (imb. <= 3 %)" in rb.format_profile(list(sp.values())),
+          "balanced speed-up column printed")
 
     check(runs[0]["n_spikes"] == runs[1]["n_spikes"],
           "same spikes at 1 and 2 ranks: %d, %d" % (runs[0]["n_spikes"], runs[1]["n_spikes"]))
