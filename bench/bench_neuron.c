@@ -17,6 +17,7 @@
  * stream of the six state arrays (see bench_kernel): its median ratio is the robust figure.
  *
  * Usage: bench_neuron [steps_small [steps_large]]   (0 skips a size) */
+#include "condlif/error.h"
 #include "condlif/neuron.h"
 
 #include <math.h>
@@ -165,7 +166,12 @@ static result bench_kernel(size_t n, int steps, int warmup, const cl_neuron_para
   const double dt = 0.1;
   cl_neuron_kernel k;
   cl_neuron_kernel_init(&k, &p, dt);
-  double *a = alloc_doubles(6 * n);
+  cl_neuron_state s; /* as the simulator has it (and with k1 where it would) */
+  if (cl_neuron_state_alloc(&s, n, cl_neuron_keep_k1(n)) != CL_OK) {
+    fprintf(stderr, "bench_neuron: out of memory\n");
+    exit(1);
+  }
+  double *const vars[6] = {s.V_m, s.g_ex, s.x_ex, s.g_in, s.x_in, s.t_ref_end};
   float *rows = alloc_floats(2 * CL_BENCH_ROWS * n); /* ex rows, then in rows */
   uint32_t *idx = malloc(n * sizeof *idx);
   double *ts = malloc(n * sizeof *ts);
@@ -178,8 +184,6 @@ static result bench_kernel(size_t n, int steps, int warmup, const cl_neuron_para
     exit(1);
   }
   const size_t nw = n < CL_BENCH_WARM_N ? n : CL_BENCH_WARM_N;
-  cl_neuron_state s = {n, a, a + n, a + 2 * n, a + 3 * n, a + 4 * n, a + 5 * n, 0};
-  cl_neuron_state_clear_refractory(&s);
   for (size_t i = 0; i < nw; i++)
     s.V_m[i] = p.E_L + (p.V_th - p.E_L) * uniform();
   double total = 0, best = INFINITY;
@@ -193,7 +197,8 @@ static result bench_kernel(size_t n, int steps, int warmup, const cl_neuron_para
       if (step > 0)
         for (int v = 0; v < 6; v++)
           for (size_t i = nw; i < n; i++)
-            a[(size_t)v * n + i] = a[(size_t)v * n + i % nw];
+            vars[v][i] = vars[v][i % nw];
+      s.k1_set = 0; /* (V and g written here: see cl_neuron_state) */
       for (int r = 0; r < CL_BENCH_ROWS; r++)
         fill_input(bg, m, rows + r * n, rows + (CL_BENCH_ROWS + r) * n);
     }
@@ -213,6 +218,7 @@ static result bench_kernel(size_t n, int steps, int warmup, const cl_neuron_para
       /* (held at V_reset: V NaN, see cl_neuron_state) */
       s.V_m[i] = dr == DRIVE_ALL_SPIKE ? p.V_th - 0.05 : NAN;
       s.t_ref_end[i] = dr == DRIVE_ALL_SPIKE ? INFINITY : (step + 0.5) * dt;
+      s.k1_set = 0;
     }
     s.n = m;
     double t = now();
@@ -244,7 +250,7 @@ static result bench_kernel(size_t n, int steps, int warmup, const cl_neuron_para
   }
   result r = {1e9 * total / ((double)steps * (double)n), 1e9 * best / (double)n,
               1e9 * times[steps / 2] / (double)n, (double)spikes / ((double)n * steps * dt * 1e-3)};
-  free(a);
+  free(s.V_m);
   free(rows);
   free(idx);
   free(ts);

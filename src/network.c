@@ -34,28 +34,10 @@ double cl_dist_draw(const cl_dist *d, cl_rng *r) {
   return d->a;
 }
 
-/* 64-byte aligned, zeroed array of n doubles (the kernel streams faster over aligned rows). */
-static double *aligned_doubles(uint64_t n) {
-  size_t bytes = (size_t)((n * sizeof(double) + 63) / 64 * 64);
-  double *a = aligned_alloc(64, bytes ? bytes : 64);
-  if (!a) {
-    CL_ERROR(CL_ERR_MEM, "out of memory allocating %zu bytes of neuron state", bytes);
-    return NULL;
-  }
-  memset(a, 0, bytes);
-  return a;
-}
-
 /* The rank's neuron state: one array per variable over the input index space. */
 static int setup_state(cl_network *net) {
   cl_neuron_state *st = &net->state;
-  st->n = net->n_inputs;
-  double **arrays[] = {&st->V_m, &st->g_ex, &st->x_ex, &st->g_in, &st->x_in, &st->t_ref_end};
-  for (size_t a = 0; a < sizeof arrays / sizeof *arrays; a++) {
-    *arrays[a] = aligned_doubles(net->n_inputs);
-    CL_ALLOC_CHECK(*arrays[a]);
-  }
-  cl_neuron_state_clear_refractory(st);
+  CL_CALL(cl_neuron_state_alloc(st, net->n_inputs, cl_neuron_keep_k1(net->n_inputs)));
   /* Padding is held for ever (V NaN, t_ref_end +inf: cl_neuron_state): one kernel call over a
    * run of populations (cl_network_kernel_run) steps the padding between them too, whose
    * conductances stay zero and which never spikes. */
@@ -73,8 +55,14 @@ static int setup_neurons(cl_network *net, cl_pop *pop) {
   cl_neuron_kernel_init(&pop->kernel, &pc->params, net->cfg->sim.dt);
   const cl_neuron_state *all = &net->state;
   const uint64_t b = pop->in_begin;
-  pop->state = (cl_neuron_state){pop->n_local,  all->V_m + b,  all->g_ex + b,      all->x_ex + b,
-                                 all->g_in + b, all->x_in + b, all->t_ref_end + b, 0};
+  pop->state = (cl_neuron_state){.n = pop->n_local,
+                                 .V_m = all->V_m + b,
+                                 .g_ex = all->g_ex + b,
+                                 .x_ex = all->x_ex + b,
+                                 .g_in = all->g_in + b,
+                                 .x_in = all->x_in + b,
+                                 .t_ref_end = all->t_ref_end + b,
+                                 .k1 = all->k1 ? all->k1 + b : NULL};
   double *vars[CL_NVARS] = {pop->state.V_m, pop->state.g_ex, pop->state.x_ex, pop->state.g_in,
                             pop->state.x_in};
   for (uint64_t j = 0; j < pop->n_local; j++) {
@@ -234,12 +222,7 @@ void cl_network_destroy(cl_network *net) {
     free(pop->Ih);
     free(pop->I1);
   }
-  free(net->state.V_m);
-  free(net->state.g_ex);
-  free(net->state.x_ex);
-  free(net->state.g_in);
-  free(net->state.x_in);
-  free(net->state.t_ref_end);
+  free(net->state.V_m); /* the block of every state array (cl_neuron_state_alloc) */
   free(net->pops);
   memset(net, 0, sizeof *net);
 }

@@ -45,7 +45,12 @@
  *    K3 = alpha_h - beta_h (u + K2), K4 = alpha1 - beta1 (u + 2 K3),
  *    u' = u + (K1 + 2 K2 + 2 K3 + K4) / 3,
  * which is classical RK4 with k_i = 2 K_i (see v_rk4() for the order of the operations). z <= 1
- * reads beta <= 1/2 (exact: halving is exact).
+ * reads beta <= 1/2 (exact: halving is exact). K1 of step n + 1 is alpha1 - beta1 u' with step
+ * n's alpha1 and beta1, to the bit within an epoch: where the state has a k1 array, pass one
+ * keeps it at the end of a step and the next loads it instead of forming alpha0, beta0 and K1
+ * (cl_neuron_step says when; doc/design.md, "K1 carried"): 13 FMA-pipe operations per eight
+ * neurons instead of 16 (bench_neuron COBA at 4000: 0.739-0.744 -> 0.709-0.711 ns per
+ * neuron-step).
  *
  * Implementation: two passes.
  *  - Pass one (the vector pass) runs over the neurons CL_W at a time (explicit SIMD, see the
@@ -113,7 +118,9 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "condlif/error.h"
 
@@ -513,6 +520,39 @@ int cl_neuron_kernel_same(const cl_neuron_kernel *a, const cl_neuron_kernel *b) 
          p->tau_in == q->tau_in && p->I_e == q->I_e && p->mode == q->mode;
 }
 
+int cl_neuron_keep_k1(uint64_t n) {
+  const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+  const double cache = l2 > 0 ? (double)l2 : 1048576.0;
+  return 7.0 * sizeof(double) * (double)n <= cache;
+}
+
+/* Offsets of the state arrays modulo 4 KiB (cl_neuron_state_alloc): pass one loads element i
+ * of every array while the stores of the last few vectors (elements i - 8 k, 64 k bytes back)
+ * wait in the store queue, and a load whose address matches such a store's in bits 0-11 waits
+ * for it (4 KiB aliasing). Seven arrays 512 bytes apart modulo 4 KiB match only 8 or more
+ * vectors back, by then retired. (bench_neuron COBA at 4000 with k1 placed 64 bytes below g_in
+ * modulo 4 KiB: 0.934-0.941 against 0.709-0.711 ns per neuron-step in runs where it did not
+ * bite.) */
+#define CL_STATE_STAGGER 512
+
+int cl_neuron_state_alloc(cl_neuron_state *s, size_t n, int with_k1) {
+  enum { PAGE = 4096 };
+  const size_t n_arrays = with_k1 ? 7 : 6;
+  const size_t stride = (n * sizeof(double) + PAGE - 1) / PAGE * PAGE + CL_STATE_STAGGER;
+  const size_t bytes = (n_arrays * stride + PAGE - 1) / PAGE * PAGE;
+  memset(s, 0, sizeof *s);
+  char *block = aligned_alloc(PAGE, bytes);
+  if (!block)
+    return CL_ERROR(CL_ERR_MEM, "out of memory allocating %zu bytes of neuron state", bytes);
+  memset(block, 0, bytes);
+  double **arrays[7] = {&s->V_m, &s->g_ex, &s->x_ex, &s->g_in, &s->x_in, &s->t_ref_end, &s->k1};
+  for (size_t a = 0; a < n_arrays; a++)
+    *arrays[a] = (double *)(block + a * stride);
+  s->n = n;
+  cl_neuron_state_clear_refractory(s);
+  return CL_OK;
+}
+
 void cl_neuron_state_clear_refractory(cl_neuron_state *s) {
   for (size_t i = 0; i < s->n; i++)
     s->t_ref_end[i] = INFINITY;
@@ -530,6 +570,7 @@ void cl_neuron_state_export(const cl_neuron_kernel *k, cl_neuron_state *s) {
 void cl_neuron_state_import(const cl_neuron_kernel *k, cl_neuron_state *s, int64_t step) {
   const double t0 = (double)step * k->dt;
   s->settled = 0;
+  s->k1_set = 0;
   for (size_t i = 0; i < s->n; i++) {
     if (s->t_ref_end[i] >= t0 && s->t_ref_end[i] < INFINITY)
       s->V_m[i] = NAN;
@@ -846,6 +887,7 @@ typedef struct {
 /* The arrays pass one reads and writes, offset so that element i is neuron base + i. */
 typedef struct {
   double *V_m, *g_ex, *x_ex, *g_in, *x_in;
+  double *k1; /* cl_neuron_state.k1 (the `keep` and `carry` instances only) */
   const double *tre;
   float *in_ex, *in_in;
   const double *I0, *Ih, *I1;
@@ -875,7 +917,7 @@ static vconsts make_vconsts(const cl_neuron_kernel *k, const stepc *sc, int64_t 
  * stream its arrays); prefetching CL_PREFETCH elements ahead of element i overlaps the two
  * (bench_neuron, Zen 5: 2.7 -> 2.35 ns per neuron-step; 4 or 16 KB ahead gained nothing). */
 static inline __attribute__((always_inline)) void
-prefetch_ahead(const arrays *A, size_t i, const int has_ex, const int has_in) {
+prefetch_ahead(const arrays *A, size_t i, const int has_ex, const int has_in, const int keep) {
   const size_t sa = i + CL_PREFETCH < A->n ? i + CL_PREFETCH : i;
   if (has_ex)
     __builtin_prefetch(A->in_ex + sa, 1, 3);
@@ -893,6 +935,8 @@ prefetch_ahead(const arrays *A, size_t i, const int has_ex, const int has_in) {
   else
     __builtin_prefetch(A->x_in + sa, 0, 3);
   __builtin_prefetch(A->tre + sa, 0, 3);
+  if (keep)
+    __builtin_prefetch(A->k1 + sa, 1, 3);
 }
 
 /* Pass one on the vector from element i: see the top. The order keeps the dependency chain
@@ -902,10 +946,11 @@ prefetch_ahead(const arrays *A, size_t i, const int has_ex, const int has_in) {
  * the core more independent work, was slower once the chain was short: register spills.) */
 static inline __attribute__((always_inline)) void
 vector_one(const vconsts *K, const arrays *A, size_t i, save_area *sv, const int has_ex,
-           const int has_in, const int has_I, const int prefetch, const int start, const int e0) {
+           const int has_in, const int has_I, const int prefetch, const int start, const int e0,
+           const int keep, const int carry) {
   const vd zero = v_set(0.0);
   if (prefetch)
-    prefetch_ahead(A, i, has_ex, has_in);
+    prefetch_ahead(A, i, has_ex, has_in, keep);
   /* the state at t_n with this step's input (scaled, see cl_scale: X is constant over the step,
    * G grows by (u/tau) X); the scaled conductances at the midpoint and the end, and the halved
    * coefficients at the three points, with the factors back to nS in the step's constants
@@ -919,13 +964,16 @@ vector_one(const vconsts *K, const arrays *A, size_t i, save_area *sv, const int
     xi = v_fma(K->win, v_loadf(A->in_in + i), xi);
   vd geh = ge + xe, gih = gi + xi;
   vd ge1 = geh + xe, gi1 = gih + xi;
-  vd a0 = v_fma(K->ai0, gi, K->al2);
+  vd a0 = zero, b0 = zero; /* (alpha0 and beta0 only where K1 is not carried) */
+  if (!carry) {
+    a0 = v_fma(K->ai0, gi, K->al2);
+    b0 = v_fma(K->ce0, ge, v_fma(K->ci0, gi, K->zl2));
+  }
   vd ah = v_fma(K->aih, gih, K->al2);
   vd a1 = v_fma(K->ai1, gi1, K->al2);
-  vd b0 = v_fma(K->ce0, ge, v_fma(K->ci0, gi, K->zl2));
   vd bh = v_fma(K->ceh, geh, v_fma(K->cih, gih, K->zl2));
   vd b1 = v_fma(K->ce1, ge1, v_fma(K->ci1, gi1, K->zl2));
-  if (has_I) {
+  if (has_I) { /* (never with keep or carry: the current's jumps make I1 and the next I0 differ) */
     a0 = v_fma(K->hc2, v_load(A->I0 + i), a0);
     ah = v_fma(K->hc2, v_load(A->Ih + i), ah);
     a1 = v_fma(K->hc2, v_load(A->I1 + i), a1);
@@ -960,7 +1008,9 @@ vector_one(const vconsts *K, const arrays *A, size_t i, save_area *sv, const int
    * twin, see there) */
   vd ch = v_fnma(bh, y, ah), c1 = v_fnma(b1, y, a1), b1x2 = b1 + b1;
   const vd third = v_set(1.0 / 3.0);
-  vd k1 = v_fnma(b0, y, a0);
+  /* K1 as the last step left it (keep, below: the same operations on the same numbers within
+   * an epoch, see cl_neuron_step), or formed here */
+  vd k1 = carry ? v_load(A->k1 + i) : v_fnma(b0, y, a0);
   vd k2 = v_fnma(bh, k1, ch);
   vd k3 = v_fnma(bh, k2, ch);
   vd p23 = k2 + k3;
@@ -979,12 +1029,20 @@ vector_one(const vconsts *K, const arrays *A, size_t i, save_area *sv, const int
     size_t slot = sv->count++;
     sv->first[slot] = A->base + i;
     sv->bits[slot] = flag;
-    const vd keep[S_COUNT] = {V, ge, gi, Vn};
+    const vd saved[S_COUNT] = {V, ge, gi, Vn};
     for (int q = 0; q < S_COUNT; q++)
-      v_store(sv->v[slot][q], keep[q]);
+      v_store(sv->v[slot][q], saved[q]);
   }
   /* Every store is unconditional: a flagged neuron's V is overwritten by pass two, and its
-   * conductances are the same on both paths. X changes only with an input row. */
+   * conductances are the same on both paths. X changes only with an input row. K1 of the next
+   * step: alpha1 - beta1 u' with u' as that step forms it from the stored V (pass two
+   * overwrites a flagged neuron's). */
+  if (keep) {
+    vd yn = Vn;
+    if (!e0)
+      yn = Vn - K->eex;
+    v_store(A->k1 + i, v_fnma(b1, yn, a1));
+  }
   v_store(A->V_m + i, Vn);
   v_store(A->g_ex + i, ge1);
   v_store(A->g_in + i, gi1);
@@ -1003,26 +1061,28 @@ vector_one(const vconsts *K, const arrays *A, size_t i, save_area *sv, const int
 static inline __attribute__((always_inline)) size_t
 vector_pass(const cl_neuron_kernel *k, const stepc *sc, int64_t step, const arrays *A0, size_t i,
             size_t end, save_area *sv, const int has_ex, const int has_in, const int has_I,
-            const int prefetch, const int start, const int e0) {
+            const int prefetch, const int start, const int e0, const int keep, const int carry) {
   /* Constants and pointers in locals: the vector stores may alias anything in memory. */
   const vconsts K = make_vconsts(k, sc, step);
   const arrays A = *A0;
   for (; i + CL_W <= end && sv->count < CL_SAVE; i += CL_W)
-    vector_one(&K, &A, i, sv, has_ex, has_in, has_I, prefetch, start, e0);
+    vector_one(&K, &A, i, sv, has_ex, has_in, has_I, prefetch, start, e0, keep, carry);
   return i;
 }
 
-/* One instance of pass one per input combination, prefetching and start test (not inlined: its
- * loop gets the registers), indexed by has_ex | has_in << 1 | has_I << 2 | prefetch << 3 |
- * start << 4 | e0 << 5. */
+/* One instance of pass one per input combination, prefetching, start test and form of K1 (not
+ * inlined: its loop gets the registers), indexed by has_ex | has_in << 1 | form << 2 |
+ * prefetch << 4 | start << 5 | e0 << 6, where form is 0 (K1 formed, not kept), 1 (a current:
+ * the same, with I), 2 (K1 formed and kept for the next step) or 3 (K1 carried and kept). */
 typedef size_t pass_fn(const cl_neuron_kernel *k, const stepc *sc, int64_t step, const arrays *A,
                        size_t i, size_t end, save_area *sv);
 #define CL_VECTOR_PASS(v)                                                                          \
   static __attribute__((noinline))                                                                 \
   size_t pass_##v(const cl_neuron_kernel *k, const stepc *sc, int64_t step, const arrays *A,       \
                   size_t i, size_t end, save_area *sv) {                                           \
-    return vector_pass(k, sc, step, A, i, end, sv, (v)&1, (v) >> 1 & 1, (v) >> 2 & 1,              \
-                       (v) >> 3 & 1, (v) >> 4 & 1, (v) >> 5 & 1);                                  \
+    return vector_pass(k, sc, step, A, i, end, sv, (v)&1, (v) >> 1 & 1, ((v) >> 2 & 3) == 1,       \
+                       (v) >> 4 & 1, (v) >> 5 & 1, (v) >> 6 & 1, ((v) >> 2 & 3) >= 2,              \
+                       ((v) >> 2 & 3) == 3);                                                       \
   }
 CL_VECTOR_PASS(0)
 CL_VECTOR_PASS(1)
@@ -1088,14 +1148,87 @@ CL_VECTOR_PASS(60)
 CL_VECTOR_PASS(61)
 CL_VECTOR_PASS(62)
 CL_VECTOR_PASS(63)
-static pass_fn *const vector_passes[64] = {
-    pass_0,  pass_1,  pass_2,  pass_3,  pass_4,  pass_5,  pass_6,  pass_7,  pass_8,  pass_9,
-    pass_10, pass_11, pass_12, pass_13, pass_14, pass_15, pass_16, pass_17, pass_18, pass_19,
-    pass_20, pass_21, pass_22, pass_23, pass_24, pass_25, pass_26, pass_27, pass_28, pass_29,
-    pass_30, pass_31, pass_32, pass_33, pass_34, pass_35, pass_36, pass_37, pass_38, pass_39,
-    pass_40, pass_41, pass_42, pass_43, pass_44, pass_45, pass_46, pass_47, pass_48, pass_49,
-    pass_50, pass_51, pass_52, pass_53, pass_54, pass_55, pass_56, pass_57, pass_58, pass_59,
-    pass_60, pass_61, pass_62, pass_63};
+CL_VECTOR_PASS(64)
+CL_VECTOR_PASS(65)
+CL_VECTOR_PASS(66)
+CL_VECTOR_PASS(67)
+CL_VECTOR_PASS(68)
+CL_VECTOR_PASS(69)
+CL_VECTOR_PASS(70)
+CL_VECTOR_PASS(71)
+CL_VECTOR_PASS(72)
+CL_VECTOR_PASS(73)
+CL_VECTOR_PASS(74)
+CL_VECTOR_PASS(75)
+CL_VECTOR_PASS(76)
+CL_VECTOR_PASS(77)
+CL_VECTOR_PASS(78)
+CL_VECTOR_PASS(79)
+CL_VECTOR_PASS(80)
+CL_VECTOR_PASS(81)
+CL_VECTOR_PASS(82)
+CL_VECTOR_PASS(83)
+CL_VECTOR_PASS(84)
+CL_VECTOR_PASS(85)
+CL_VECTOR_PASS(86)
+CL_VECTOR_PASS(87)
+CL_VECTOR_PASS(88)
+CL_VECTOR_PASS(89)
+CL_VECTOR_PASS(90)
+CL_VECTOR_PASS(91)
+CL_VECTOR_PASS(92)
+CL_VECTOR_PASS(93)
+CL_VECTOR_PASS(94)
+CL_VECTOR_PASS(95)
+CL_VECTOR_PASS(96)
+CL_VECTOR_PASS(97)
+CL_VECTOR_PASS(98)
+CL_VECTOR_PASS(99)
+CL_VECTOR_PASS(100)
+CL_VECTOR_PASS(101)
+CL_VECTOR_PASS(102)
+CL_VECTOR_PASS(103)
+CL_VECTOR_PASS(104)
+CL_VECTOR_PASS(105)
+CL_VECTOR_PASS(106)
+CL_VECTOR_PASS(107)
+CL_VECTOR_PASS(108)
+CL_VECTOR_PASS(109)
+CL_VECTOR_PASS(110)
+CL_VECTOR_PASS(111)
+CL_VECTOR_PASS(112)
+CL_VECTOR_PASS(113)
+CL_VECTOR_PASS(114)
+CL_VECTOR_PASS(115)
+CL_VECTOR_PASS(116)
+CL_VECTOR_PASS(117)
+CL_VECTOR_PASS(118)
+CL_VECTOR_PASS(119)
+CL_VECTOR_PASS(120)
+CL_VECTOR_PASS(121)
+CL_VECTOR_PASS(122)
+CL_VECTOR_PASS(123)
+CL_VECTOR_PASS(124)
+CL_VECTOR_PASS(125)
+CL_VECTOR_PASS(126)
+CL_VECTOR_PASS(127)
+static pass_fn *const vector_passes[128] = {
+    pass_0,   pass_1,   pass_2,   pass_3,   pass_4,   pass_5,   pass_6,   pass_7,   pass_8,
+    pass_9,   pass_10,  pass_11,  pass_12,  pass_13,  pass_14,  pass_15,  pass_16,  pass_17,
+    pass_18,  pass_19,  pass_20,  pass_21,  pass_22,  pass_23,  pass_24,  pass_25,  pass_26,
+    pass_27,  pass_28,  pass_29,  pass_30,  pass_31,  pass_32,  pass_33,  pass_34,  pass_35,
+    pass_36,  pass_37,  pass_38,  pass_39,  pass_40,  pass_41,  pass_42,  pass_43,  pass_44,
+    pass_45,  pass_46,  pass_47,  pass_48,  pass_49,  pass_50,  pass_51,  pass_52,  pass_53,
+    pass_54,  pass_55,  pass_56,  pass_57,  pass_58,  pass_59,  pass_60,  pass_61,  pass_62,
+    pass_63,  pass_64,  pass_65,  pass_66,  pass_67,  pass_68,  pass_69,  pass_70,  pass_71,
+    pass_72,  pass_73,  pass_74,  pass_75,  pass_76,  pass_77,  pass_78,  pass_79,  pass_80,
+    pass_81,  pass_82,  pass_83,  pass_84,  pass_85,  pass_86,  pass_87,  pass_88,  pass_89,
+    pass_90,  pass_91,  pass_92,  pass_93,  pass_94,  pass_95,  pass_96,  pass_97,  pass_98,
+    pass_99,  pass_100, pass_101, pass_102, pass_103, pass_104, pass_105, pass_106, pass_107,
+    pass_108, pass_109, pass_110, pass_111, pass_112, pass_113, pass_114, pass_115, pass_116,
+    pass_117, pass_118, pass_119, pass_120, pass_121, pass_122, pass_123, pass_124, pass_125,
+    pass_126, pass_127,
+};
 
 static inline vd v_cubic(const vd q[4], vd s) {
   return v_fma(v_fma(v_fma(q[3], s, q[2]), s, q[1]), s, q[0]);
@@ -1165,9 +1298,10 @@ static inline unsigned huge_lanes(const vd cf[6]) {
  *    step from V_reset.
  * The rests of steps are v_partial's (conductances propagated exactly); where z > 1, the
  * exponential update. A neuron that ends the step refractory is held (V NaN, its tre); any
- * other one has tre = +inf. */
+ * other one has tre = +inf. k1_out: the next step's K1 from V_out, as pass one forms it
+ * (alpha1 and beta1 of the whole step, without a current: pass one keeps K1 only then). */
 static inline void finish_lanes(const lanes *L, unsigned valid, const pconsts *P, vd *V_out,
-                                vd *tre_out, vd *ts_out, unsigned *spiked) {
+                                vd *tre_out, vd *ts_out, unsigned *spiked, vd *k1_out) {
   const double E_ex = P->eex;
   const vd zero = v_set(0.0), t0 = v_set(P->t0), t1 = v_set(P->t1), vreset = v_set(P->vreset);
   const unsigned held = ~v_ge_bits(L->V, L->V) & valid; /* V is NaN */
@@ -1186,6 +1320,7 @@ static inline void finish_lanes(const lanes *L, unsigned valid, const pconsts *P
   }
   vd cf[6];
   v_full_coefs(L, P, cf);
+  const vd b1_full = cf[5], a1_rest = v_fma(v_set(P->ai1), (L->gi + L->xi) + L->xi, v_set(P->al2));
   /* refractoriness ended at t_n: the whole step from V_reset, by pass one's RK4 (what pass one
    * computes for a neuron that starts a step at V_reset); inside the step: the rest of it */
   const unsigned whole_reset = ends & ~v_bits_gt(v_all(), u0, zero);
@@ -1229,6 +1364,7 @@ static inline void finish_lanes(const lanes *L, unsigned valid, const pconsts *P
   *V_out = v_blend(held_out, V1, v_set(NAN));
   *tre_out = v_blend(held_out, v_set(INFINITY), tre);
   *ts_out = ts;
+  *k1_out = v_fnma(b1_full, *V_out - v_set(E_ex), a1_rest);
 }
 
 /* Pass two over the save area; empties it: the flagged lanes gathered into whole vectors
@@ -1236,7 +1372,7 @@ static inline void finish_lanes(const lanes *L, unsigned valid, const pconsts *P
  * the number of spikes appended to spike_idx, spike_t (in increasing index). */
 static size_t rare_pass(const cl_neuron_kernel *k, const stepc *sc, cl_neuron_state *s,
                         const cl_neuron_input *in, int64_t step, save_area *sv, uint32_t *spike_idx,
-                        double *spike_t) {
+                        double *spike_t, const int keep) {
   enum { E_TRE = S_COUNT, E_XE, E_XI, E_I0, E_IH, E_I1, E_COUNT }; /* the saved fields first */
   if (sv->count == 0)
     return 0;
@@ -1271,17 +1407,20 @@ static size_t rare_pass(const cl_neuron_kernel *k, const stepc *sc, cl_neuron_st
                      v_load(f[E_XE] + j), v_load(f[S_GI] + j),  v_load(f[E_XI] + j),
                      v_load(f[E_I0] + j), v_load(f[E_IH] + j),  v_load(f[E_I1] + j),
                      v_load(f[S_VN] + j)};
-    vd V1, tre, ts;
+    vd V1, tre, ts, k1;
     unsigned spiked;
-    finish_lanes(&L, (1u << w) - 1, &P, &V1, &tre, &ts, &spiked);
-    double o[3][CL_W];
+    finish_lanes(&L, (1u << w) - 1, &P, &V1, &tre, &ts, &spiked, &k1);
+    double o[4][CL_W];
     v_store(o[0], V1);
     v_store(o[1], tre);
     v_store(o[2], ts);
+    v_store(o[3], k1);
     for (size_t l = 0; l < w; l++) {
       const size_t i = idx[j + l];
       s->V_m[i] = o[0][l];
       s->t_ref_end[i] = o[1][l];
+      if (keep)
+        s->k1[i] = o[3][l];
       spike_idx[nspikes] = (uint32_t)i; /* kept when it spiked (the arrays hold s->n) */
       spike_t[nspikes] = o[2][l];
       nspikes += spiked >> l & 1;
@@ -1307,22 +1446,35 @@ size_t cl_neuron_step(const cl_neuron_kernel *k, cl_neuron_state *s, int64_t ste
   const int has_ex = in->in_ex != NULL, has_in = in->in_in != NULL, has_I = in->I0 != NULL;
   /* the start-of-step threshold test, unless no neuron can start above threshold */
   const int start = k->c[K_PRECISE] != 0.0 && !(k->c[K_SETTLES] != 0.0 && s->settled);
+  const uint64_t phases = (uint64_t)(k->n_phases - 1);
+  const stepc *sc = &k->phase[(uint64_t)step & phases];
+  /* K1 (cl_neuron_state.k1): kept for the next step where there is an array and no current
+   * (a current's jumps at step boundaries make I1 and the next step's I0 differ), and carried
+   * where the last step kept it, unless an epoch ended there: within an epoch the last step's
+   * alpha1 and beta1 are the same operations on the same numbers as this step's alpha0 and
+   * beta0 (the stored g are the last step's g1, and stepc's factors at t_{n+1} are the next
+   * phase's at t_n), so the carried K1 is the formed one to the bit; after the renormalisation
+   * the factors and the stored g are other numbers. */
+  const stepc *last = &k->phase[(uint64_t)(step - 1) & phases];
+  const int keep = s->k1 != NULL && !has_I;
+  const int carry =
+      keep && s->k1_set && s->k1_step == step && last->end_ex == 0.0 && last->end_in == 0.0;
+  const int form = has_I ? 1 : carry ? 3 : keep ? 2 : 0;
   pass_fn *const pass =
-      vector_passes[has_ex | has_in << 1 | has_I << 2 | (s->n > CL_PREFETCH_MIN) << 3 | start << 4 |
-                    (k->c[K_EEX] == 0.0) << 5];
-  const stepc *sc = &k->phase[(uint64_t)step & (uint64_t)(k->n_phases - 1)];
+      vector_passes[has_ex | has_in << 1 | form << 2 | (s->n > CL_PREFETCH_MIN) << 4 | start << 5 |
+                    (k->c[K_EEX] == 0.0) << 6];
   const int epoch_end = sc->end_ex != 0.0 || sc->end_in != 0.0;
   const size_t n = s->n, n_full = n - n % CL_W;
   save_area sv;
   sv.count = 0;
   size_t nspikes = 0;
-  const arrays A = {s->V_m, s->g_ex, s->x_ex, s->g_in, s->x_in, s->t_ref_end, in->in_ex, in->in_in,
-                    in->I0, in->Ih,  in->I1,  n,       0};
+  const arrays A = {s->V_m,    s->g_ex,   s->x_ex, s->g_in, s->x_in, s->k1, s->t_ref_end,
+                    in->in_ex, in->in_in, in->I0,  in->Ih,  in->I1,  n,     0};
   size_t next_poll = CL_POLL_NEURONS;
   for (size_t i = 0; i < n_full;) {
     size_t end = n_full - i < CL_CHUNK ? n_full : i + CL_CHUNK;
     size_t reached = pass(k, sc, step, &A, i, end, &sv);
-    nspikes += rare_pass(k, sc, s, in, step, &sv, spike_idx + nspikes, spike_t + nspikes);
+    nspikes += rare_pass(k, sc, s, in, step, &sv, spike_idx + nspikes, spike_t + nspikes, keep);
     if (epoch_end)
       renormalise_range(sc, s, i, reached - i);
     i = reached;
@@ -1336,12 +1488,14 @@ size_t cl_neuron_step(const cl_neuron_kernel *k, cl_neuron_state *s, int64_t ste
      * held for ever (V NaN, tre = +inf), so they are never flagged; their other arithmetic is
      * on zeros. */
     const size_t m = n - n_full;
-    double buf[9][CL_W];
+    double buf[10][CL_W];
     float fbuf[2][CL_W] = {{0.0f}};
-    for (int a = 0; a < 9; a++)
+    for (int a = 0; a < 10; a++)
       for (size_t l = 0; l < CL_W; l++)
         buf[a][l] = a == 0 ? NAN : a == 5 ? INFINITY : 0.0;
     double *const state[6] = {s->V_m, s->g_ex, s->x_ex, s->g_in, s->x_in, s->t_ref_end};
+    if (carry)
+      memcpy(buf[9], s->k1 + n_full, m * sizeof(double));
     const double *const currents[3] = {in->I0, in->Ih, in->I1};
     float *const rows[2] = {in->in_ex, in->in_in};
     for (int a = 0; a < 6; a++)
@@ -1352,18 +1506,22 @@ size_t cl_neuron_step(const cl_neuron_kernel *k, cl_neuron_state *s, int64_t ste
     for (int a = 0; a < 2; a++)
       if (rows[a])
         memcpy(fbuf[a], rows[a] + n_full, m * sizeof(float));
-    const arrays T = {buf[0],  buf[1], buf[2], buf[3], buf[4], buf[5], fbuf[0],
-                      fbuf[1], buf[6], buf[7], buf[8], CL_W,   n_full};
+    const arrays T = {buf[0],  buf[1],  buf[2], buf[3], buf[4], buf[9], buf[5],
+                      fbuf[0], fbuf[1], buf[6], buf[7], buf[8], CL_W,   n_full};
     pass(k, sc, step, &T, 0, CL_W, &sv);
     for (int a = 0; a < 5; a++)
       memcpy(state[a] + n_full, buf[a], m * sizeof(double));
+    if (keep)
+      memcpy(s->k1 + n_full, buf[9], m * sizeof(double));
     for (int a = 0; a < 2; a++)
       if (rows[a])
         memset(rows[a] + n_full, 0, m * sizeof(float));
-    nspikes += rare_pass(k, sc, s, in, step, &sv, spike_idx + nspikes, spike_t + nspikes);
+    nspikes += rare_pass(k, sc, s, in, step, &sv, spike_idx + nspikes, spike_t + nspikes, keep);
     if (epoch_end)
       renormalise_range(sc, s, n_full, m);
   }
   s->settled = k->c[K_SETTLES] != 0.0;
+  s->k1_set = keep;
+  s->k1_step = step + 1;
   return nspikes;
 }

@@ -353,8 +353,14 @@ static int plan_runs(sim *S) {
       const cl_neuron_state *first = &net->pops[p].state;
       const cl_pop *last = &net->pops[p + len - 1];
       const uint64_t n = last->in_begin + last->n_local - net->pops[p].in_begin;
-      S->run_state[p] = (cl_neuron_state){n,           first->V_m,  first->g_ex,      first->x_ex,
-                                          first->g_in, first->x_in, first->t_ref_end, 0};
+      S->run_state[p] = (cl_neuron_state){.n = n,
+                                          .V_m = first->V_m,
+                                          .g_ex = first->g_ex,
+                                          .x_ex = first->x_ex,
+                                          .g_in = first->g_in,
+                                          .x_in = first->x_in,
+                                          .t_ref_end = first->t_ref_end,
+                                          .k1 = first->k1};
     }
     p += len ? len : 1;
   }

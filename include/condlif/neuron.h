@@ -125,7 +125,31 @@ typedef struct {
    * the kernel that test; 0 (as a state is initialised) is always correct. Whatever writes V_m
    * other than the kernel sets it to 0 (cl_neuron_state_import does). */
   int settled;
+  /* Optional (NULL: none), n entries, caller-owned: each neuron's first RK4 stage of the next
+   * step (K1 = alpha0 - beta0 u, neuron.c), which cl_neuron_step forms at the end of a step
+   * from the values it has at hand; the next step then loads it instead of forming alpha0 and
+   * beta0 (three FMAs and the stage's own), to the bit the same number. k1_step is the step
+   * that k1 is for, valid while k1_set; the kernel sets both. Whatever writes V_m, g_ex or g_in
+   * other than the kernel sets k1_set to 0 (cl_neuron_state_import does); x_ex, x_in and
+   * t_ref_end do not enter K1. */
+  double *k1;
+  int k1_set;
+  int64_t k1_step;
 } cl_neuron_state;
+
+/* Whether a rank whose neuron states hold n entries (all its populations) should give them a k1
+ * array: when the states with it (seven arrays of doubles) fit in the L2 cache (sysconf; 1 MiB
+ * where unknown). Beyond that the kernel streams its arrays from further out and the extra
+ * array costs more than the operations it saves (neuron.c). */
+int cl_neuron_keep_k1(uint64_t n);
+
+/* Allocates the arrays of a state of n neurons (and k1 with with_k1) in one zeroed block, none
+ * refractory (t_ref_end +inf), and points *s at them (n set, the flags 0). The arrays start at
+ * distinct offsets modulo 4 KiB, 512 bytes apart: a load of one array then never matches a
+ * recent store to another in the 12 address bits the core compares first (a false dependency
+ * that slowed the kernel by up to 30 %, neuron.c). free(s->V_m) frees the block. Returns
+ * CL_ERR_MEM (recorded) when out of memory, *s then empty. Not collective. */
+int cl_neuron_state_alloc(cl_neuron_state *s, size_t n, int with_k1);
 
 /* Sets every neuron's refractory end to "not refractory" (V_m must be a number). */
 void cl_neuron_state_clear_refractory(cl_neuron_state *s);

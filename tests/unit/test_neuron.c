@@ -146,7 +146,7 @@ static void neuron1_init(neuron1 *n, const cl_neuron_params *p, double dt, doubl
   cl_neuron_kernel_init(&n->k, p, dt);
   n->V = V0;
   n->ge = n->xe = n->gi = n->xi = 0.0;
-  n->s = (cl_neuron_state){1, &n->V, &n->ge, &n->xe, &n->gi, &n->xi, &n->tre, 0};
+  n->s = (cl_neuron_state){1, &n->V, &n->ge, &n->xe, &n->gi, &n->xi, &n->tre, 0, NULL, 0, 0};
   cl_neuron_state_clear_refractory(&n->s);
 }
 
@@ -527,7 +527,7 @@ static void test_robust(void) {
              *tre = a + 5 * n;
       uint32_t *idx = malloc(n * sizeof *idx);
       double *ts = malloc(n * sizeof *ts);
-      cl_neuron_state s = {n, V, ge, xe, gi, xi, tre, 0};
+      cl_neuron_state s = {n, V, ge, xe, gi, xi, tre, 0, NULL, 0, 0};
       cl_neuron_state_clear_refractory(&s);
       uint64_t seed = 12345 + (uint64_t)(10 * mode + d);
       for (size_t i = 0; i < n; i++)
@@ -594,7 +594,7 @@ static size_t population_vs_single(const char *what, const cl_neuron_params *p, 
   double *single = calloc(11 * n, sizeof(double));           /* the same, each neuron alone */
   uint32_t *idx = malloc(n * sizeof *idx);
   double *ts = malloc(n * sizeof *ts);
-  cl_neuron_state s = {n, V, ge, xe, gi, xi, tre, 0};
+  cl_neuron_state s = {n, V, ge, xe, gi, xi, tre, 0, NULL, 0, 0};
   cl_neuron_state_clear_refractory(&s);
   for (size_t i = 0; i < n; i++) {
     V[i] = -75.0 + 25.0 * uniform(&seed); /* some start above threshold */
@@ -628,8 +628,17 @@ static size_t population_vs_single(const char *what, const cl_neuron_params *p, 
     double *sv = single;
     for (size_t i = 0; i < n; i++) { /* each neuron alone first (inputs are read-only) */
       float e = iex[i], ii = iin[i];
-      cl_neuron_state one = {
-          1, sv + i, sv + n + i, sv + 2 * n + i, sv + 3 * n + i, sv + 4 * n + i, sv + 5 * n + i, 0};
+      cl_neuron_state one = {1,
+                             sv + i,
+                             sv + n + i,
+                             sv + 2 * n + i,
+                             sv + 3 * n + i,
+                             sv + 4 * n + i,
+                             sv + 5 * n + i,
+                             0,
+                             NULL,
+                             0,
+                             0};
       cl_neuron_input in1 = {.in_ex = &e, .in_in = &ii, .I0 = I0 + i, .Ih = Ih + i, .I1 = I1 + i};
       uint32_t id1;
       double t1;
@@ -692,7 +701,7 @@ static void test_prefetch_variant(void) {
   double *ts = malloc(n * sizeof *ts), *ts2 = malloc(n * sizeof *ts2);
   CHECK(a && rows && idx && idx2 && ts && ts2);
   uint64_t seed = 7;
-  cl_neuron_state whole = {n, a, a + n, a + 2 * n, a + 3 * n, a + 4 * n, a + 5 * n, 0};
+  cl_neuron_state whole = {n, a, a + n, a + 2 * n, a + 3 * n, a + 4 * n, a + 5 * n, 0, NULL, 0, 0};
   cl_neuron_state_clear_refractory(&whole);
   for (size_t i = 0; i < n; i++)
     a[i] = -75.0 + 25.0 * uniform(&seed);
@@ -700,8 +709,9 @@ static void test_prefetch_variant(void) {
   cl_neuron_state part[2];
   for (int h = 0; h < 2; h++) {
     const size_t o = (size_t)h * half;
-    part[h] = (cl_neuron_state){half,          b + o,         b + n + o,     b + 2 * n + o,
-                                b + 3 * n + o, b + 4 * n + o, b + 5 * n + o, 0};
+    part[h] = (cl_neuron_state){
+        half, b + o, b + n + o, b + 2 * n + o, b + 3 * n + o, b + 4 * n + o, b + 5 * n + o, 0,
+        NULL, 0,     0};
   }
   size_t spikes = 0, mismatches = 0;
   for (int step = 0; step < nsteps; step++) {
@@ -959,7 +969,7 @@ static void test_threshold_hair(void) {
     cl_neuron_kernel_init(&k, &p, dt);
     double a[6 * N] = {0};
     double *V = a, *tre = a + 5 * N;
-    cl_neuron_state s = {N, V, a + N, a + 2 * N, a + 3 * N, a + 4 * N, tre, 0};
+    cl_neuron_state s = {N, V, a + N, a + 2 * N, a + 3 * N, a + 4 * N, tre, 0, NULL, 0, 0};
     cl_neuron_state_clear_refractory(&s);
     for (size_t i = 0; i < N; i++)
       V[i] = p.V_th - 1e-8 - 1e-10 * (double)i;
@@ -1016,8 +1026,8 @@ static void test_state_forms(void) {
   cl_neuron_kernel k;
   cl_neuron_kernel_init(&k, &p, dt);
   double *a = calloc(12 * n, sizeof(double)), *b = a + 6 * n;
-  cl_neuron_state s = {n, a, a + n, a + 2 * n, a + 3 * n, a + 4 * n, a + 5 * n, 0};
-  cl_neuron_state c = {n, b, b + n, b + 2 * n, b + 3 * n, b + 4 * n, b + 5 * n, 0};
+  cl_neuron_state s = {n, a, a + n, a + 2 * n, a + 3 * n, a + 4 * n, a + 5 * n, 0, NULL, 0, 0};
+  cl_neuron_state c = {n, b, b + n, b + 2 * n, b + 3 * n, b + 4 * n, b + 5 * n, 0, NULL, 0, 0};
   cl_neuron_state_clear_refractory(&s);
   uint64_t seed = 77;
   for (size_t i = 0; i < n; i++)
@@ -1064,7 +1074,8 @@ static void twin_states(cl_neuron_state s[2], double *a, size_t n, double lo, do
   memset(a, 0, 12 * n * sizeof *a);
   for (int r = 0; r < 2; r++) {
     double *b = a + 6 * n * (size_t)r;
-    s[r] = (cl_neuron_state){n, b, b + n, b + 2 * n, b + 3 * n, b + 4 * n, b + 5 * n, 0};
+    s[r] =
+        (cl_neuron_state){n, b, b + n, b + 2 * n, b + 3 * n, b + 4 * n, b + 5 * n, 0, NULL, 0, 0};
   }
   cl_neuron_state_clear_refractory(&s[0]);
   for (size_t i = 0; i < n; i++)
@@ -1222,12 +1233,119 @@ static void test_e0_variant(void) {
     }
 }
 
+/* cl_neuron_state.k1: a population that keeps each step's K1 for the next (carried within
+ * epochs) against its twin that forms K1 every step (k1_set cleared before each; it keeps K1
+ * too, for the comparison): the same state, spikes and K1 to the bit (a K1 one ulp off seldom
+ * moves V), through crossings, ends of refractoriness, starts above threshold (t_ref 0),
+ * z > 1 (a huge input every 50 steps), epoch ends (period 64 and 32 here), steps with a current
+ * (K1 formed, not kept) and a conversion to the plain form and back with V changed in between
+ * (cl_neuron_state_import: K1 formed again), in a population whose size is not a multiple of
+ * the vector width. Returns the number of steps that differ; counts spikes and carried steps. */
+static size_t k1_runs(cl_neuron_params p, double t_ref, cl_threshold_mode mode, size_t *spikes,
+                      size_t *carried) {
+  enum { N = 43, STEPS = 700 };
+  const double dt = 0.1;
+  p.t_ref = t_ref;
+  p.mode = mode;
+  cl_neuron_kernel k;
+  cl_neuron_kernel_init(&k, &p, dt);
+  const cl_neuron_kernel *const ks[2] = {&k, &k};
+  double a[12 * N], I[N], k1[2][N];
+  cl_neuron_state s[2];
+  uint64_t seed = 23;
+  twin_states(s, a, N, p.E_L, p.V_th + 2.0, &seed); /* some start above V_th */
+  s[0].k1 = k1[0];
+  s[1].k1 = k1[1];
+  uint32_t idx[2 * N];
+  double ts[2 * N];
+  size_t differ = 0;
+  *spikes = *carried = 0;
+  for (int64_t step = 0; step < STEPS; step++) {
+    const int current = step % 97 == 40; /* now and then a step with a current */
+    cl_neuron_input in = {.in_ex = NULL};
+    if (current) {
+      in.I0 = in.Ih = in.I1 = I;
+      for (size_t i = 0; i < N; i++)
+        I[i] = 200.0 * (double)(i % 3);
+    }
+    for (size_t i = 0; i < N; i++) {
+      const double ex = uniform(&seed) < 0.3 ? 12.0 * uniform(&seed) : 0.0;
+      const double inh = uniform(&seed) < 0.1 ? 8.0 * uniform(&seed) : 0.0;
+      const double big = step % 50 == 7 && i % 7 == 3 ? 5e4 : 0.0; /* h G / C_m > 1 */
+      for (int r = 0; r < 2; r++) {
+        s[r].x_ex[i] += cl_scale_w(&k.scale[0], step) * (ex + big);
+        s[r].x_in[i] += cl_scale_w(&k.scale[1], step) * inh;
+      }
+    }
+    if (step == 350) /* V changed through the plain form: K1 must be formed again */
+      for (int r = 0; r < 2; r++) {
+        cl_neuron_state_export(&k, &s[r]);
+        for (size_t i = 0; i < N; i += 5)
+          s[r].V_m[i] += 0.25;
+        cl_neuron_state_import(&k, &s[r], step);
+      }
+    *carried += s[0].k1_set && s[0].k1_step == step;
+    s[1].k1_set = 0;
+    const int d = twin_step(ks, s, step, &in, idx, ts, spikes);
+    differ += (size_t)(d || (!current && memcmp(k1[0], k1[1], sizeof k1[0]) != 0));
+  }
+  return differ;
+}
+
+static void test_carried_k1(void) {
+  const double trefs[3] = {0.0, 0.25, 2.0};
+  const double eex[2] = {0.0, 5.0}; /* the e0 pass variant and the general one */
+  for (int e = 0; e < 2; e++)
+    for (int j = 0; j < 3; j++)
+      for (int mode = 0; mode < 2; mode++) {
+        cl_neuron_params p = c_params();
+        p.E_ex = eex[e];
+        size_t spikes, carried;
+        const cl_threshold_mode m = mode ? CL_THRESHOLD_GRID : CL_THRESHOLD_PRECISE;
+        const size_t differ = k1_runs(p, trefs[j], m, &spikes, &carried);
+        CHECK_MSG(differ == 0 && spikes > 500 && carried > 500,
+                  "K1 carried, E_ex %g, t_ref %g, %s: %zu steps differ (%zu spikes, %zu steps "
+                  "carried)",
+                  eex[e], trefs[j], mode ? "grid" : "precise", differ, spikes, carried);
+      }
+}
+
+/* cl_neuron_state_alloc: zeroed arrays, none refractory, k1 only when asked, each array's start
+ * at its own offset modulo 4 KiB, 512 bytes or more from every other's (either way round), and
+ * the block freed through V_m (leak checks in the sanitizer build). */
+static void test_state_alloc(void) {
+  const size_t sizes[4] = {1, 1000, 4000, 100003};
+  for (int j = 0; j < 4; j++)
+    for (int with_k1 = 0; with_k1 < 2; with_k1++) {
+      const size_t n = sizes[j];
+      cl_neuron_state s;
+      CHECK(cl_neuron_state_alloc(&s, n, with_k1) == CL_OK);
+      CHECK(s.n == n && !s.settled && !s.k1_set && (s.k1 != NULL) == with_k1);
+      const double *arr[7] = {s.V_m, s.g_ex, s.x_ex, s.g_in, s.x_in, s.t_ref_end, s.k1};
+      const int m = with_k1 ? 7 : 6;
+      size_t bad = 0;
+      for (int a = 0; a < m; a++) {
+        for (size_t i = 0; i < n; i++)
+          bad += arr[a][i] != (a == 5 ? INFINITY : 0.0);
+        for (int b = 0; b < m; b++) {
+          const size_t d = ((uintptr_t)arr[a] - (uintptr_t)arr[b]) % 4096;
+          bad += a != b && (d < 512 || d > 4096 - 512);
+          bad += a != b && arr[a] < arr[b] && arr[a] + n > arr[b]; /* overlap */
+        }
+      }
+      CHECK_MSG(bad == 0, "n %zu, k1 %d: %zu wrong values or placements", n, with_k1, bad);
+      free(s.V_m);
+    }
+}
+
 int main(void) {
   test_params();
+  test_state_alloc();
   test_exp();
   test_state_forms();
   test_settled();
   test_e0_variant();
+  test_carried_k1();
   test_alpha_peak();
   test_mixed_periods();
   test_scenario_a();
