@@ -809,14 +809,16 @@ static inline vd v_rk4(vd y, const vd cf[6]) {
   return v_fma(pre + k4, v_set(1.0 / 3.0), y);
 }
 
-/* The whole step's coefficients in lanes: pass one's operations (vector_one). */
-static inline void v_full_coefs(const lanes *L, const pconsts *P, vd cf[6]) {
+/* The whole step's coefficients in lanes: pass one's operations (vector_one); *a1_rest is
+ * alpha1 without the current (pass one's a1 where it keeps K1). */
+static inline void v_full_coefs(const lanes *L, const pconsts *P, vd cf[6], vd *a1_rest) {
   const vd geh = L->ge + L->xe, gih = L->gi + L->xi, ge1 = geh + L->xe, gi1 = gih + L->xi;
+  *a1_rest = v_fma(v_set(P->ai1), gi1, v_set(P->al2)); /* alpha1 without the current */
   cf[0] = v_fma(v_set(P->hc2), L->I0, v_fma(v_set(P->ai0), L->gi, v_set(P->al2)));
   cf[1] = v_fma(v_set(P->ce0), L->ge, v_fma(v_set(P->ci0), L->gi, v_set(P->zl2)));
   cf[2] = v_fma(v_set(P->hc2), L->Ih, v_fma(v_set(P->aih), gih, v_set(P->al2)));
   cf[3] = v_fma(v_set(P->ceh), geh, v_fma(v_set(P->cih), gih, v_set(P->zl2)));
-  cf[4] = v_fma(v_set(P->hc2), L->I1, v_fma(v_set(P->ai1), gi1, v_set(P->al2)));
+  cf[4] = v_fma(v_set(P->hc2), L->I1, *a1_rest);
   cf[5] = v_fma(v_set(P->ce1), ge1, v_fma(v_set(P->ci1), gi1, v_set(P->zl2)));
 }
 
@@ -1318,9 +1320,9 @@ static inline void finish_lanes(const lanes *L, unsigned valid, const pconsts *P
     active &= ~(start & v_ge_bits(tre_s, t1)); /* refractory to the step's end */
     u0 = v_blend(start, u0, tre_s - t0);       /* 0 when t_ref = 0 at the step's start */
   }
-  vd cf[6];
-  v_full_coefs(L, P, cf);
-  const vd b1_full = cf[5], a1_rest = v_fma(v_set(P->ai1), (L->gi + L->xi) + L->xi, v_set(P->al2));
+  vd cf[6], a1_rest;
+  v_full_coefs(L, P, cf, &a1_rest);
+  const vd b1_full = cf[5];
   /* refractoriness ended at t_n: the whole step from V_reset, by pass one's RK4 (what pass one
    * computes for a neuron that starts a step at V_reset); inside the step: the rest of it */
   const unsigned whole_reset = ends & ~v_bits_gt(v_all(), u0, zero);

@@ -1175,6 +1175,26 @@ static void test_settled(void) {
   CHECK_MSG(t == 0.5, "a neuron imported above threshold fired at %.17g, not at t_5 = 0.5", t);
 }
 
+/* Random input to the twins of twin_states for `step`, the same to both (x in each kernel's
+ * scale): excitatory (up to ex_max nS, a third of the neurons) and inhibitory (up to 8 nS, a
+ * tenth), and one huge excitatory input every 50 steps to every seventh neuron (h G / C_m > 1).
+ * Returns the number of huge inputs. */
+static size_t twin_input(const cl_neuron_kernel *const k[2], cl_neuron_state s[2], int64_t step,
+                         double ex_max, uint64_t *seed) {
+  size_t huge = 0;
+  for (size_t i = 0; i < s[0].n; i++) {
+    const double ex = uniform(seed) < 0.3 ? ex_max * uniform(seed) : 0.0;
+    const double inh = uniform(seed) < 0.1 ? 8.0 * uniform(seed) : 0.0;
+    const double big = step % 50 == 7 && i % 7 == 3 ? 5e4 : 0.0;
+    huge += big > 0;
+    for (int r = 0; r < 2; r++) {
+      s[r].x_ex[i] += cl_scale_w(&k[r]->scale[0], step) * (ex + big);
+      s[r].x_in[i] += cl_scale_w(&k[r]->scale[1], step) * inh;
+    }
+  }
+  return huge;
+}
+
 /* Pass one's variant for E_ex = 0 (no E_ex to subtract and add back, the flag from sign bits)
  * against the general one: E_ex = 1e-300 takes the general pass but changes no number (it is far
  * below the ulp of every V, E_L, E_in and V_th), so the two populations must agree to the bit,
@@ -1204,17 +1224,9 @@ static size_t e0_runs(cl_neuron_params p, double t_ref, cl_threshold_mode mode, 
   size_t differ = 0;
   *spikes = *huge = 0;
   for (int64_t step = 0; step < STEPS; step++) {
-    for (size_t i = 0; i < N; i++) {
+    for (size_t i = 0; i < N; i++)
       I[i] = i % 4 == 0 ? ((step + (int64_t)i) % 2 == 0 ? 1e5 : -6e4) : 300.0 * (double)(i % 3);
-      const double ex = uniform(&seed) < 0.3 ? 3.0 * uniform(&seed) : 0.0;
-      const double inh = uniform(&seed) < 0.1 ? 8.0 * uniform(&seed) : 0.0;
-      const double big = step % 50 == 7 && i % 7 == 3 ? 5e4 : 0.0; /* h G / C_m > 1 */
-      *huge += big > 0;
-      for (int r = 0; r < 2; r++) {
-        s[r].x_ex[i] += cl_scale_w(&k[r].scale[0], step) * (ex + big);
-        s[r].x_in[i] += cl_scale_w(&k[r].scale[1], step) * inh;
-      }
-    }
+    *huge += twin_input(ks, s, step, 3.0, &seed);
     differ += (size_t)twin_step(ks, s, step, &in, idx, ts, spikes);
   }
   return differ;
@@ -1268,15 +1280,7 @@ static size_t k1_runs(cl_neuron_params p, double t_ref, cl_threshold_mode mode, 
       for (size_t i = 0; i < N; i++)
         I[i] = 200.0 * (double)(i % 3);
     }
-    for (size_t i = 0; i < N; i++) {
-      const double ex = uniform(&seed) < 0.3 ? 12.0 * uniform(&seed) : 0.0;
-      const double inh = uniform(&seed) < 0.1 ? 8.0 * uniform(&seed) : 0.0;
-      const double big = step % 50 == 7 && i % 7 == 3 ? 5e4 : 0.0; /* h G / C_m > 1 */
-      for (int r = 0; r < 2; r++) {
-        s[r].x_ex[i] += cl_scale_w(&k.scale[0], step) * (ex + big);
-        s[r].x_in[i] += cl_scale_w(&k.scale[1], step) * inh;
-      }
-    }
+    twin_input(ks, s, step, 12.0, &seed);
     if (step == 350) /* V changed through the plain form: K1 must be formed again */
       for (int r = 0; r < 2; r++) {
         cl_neuron_state_export(&k, &s[r]);
