@@ -181,7 +181,8 @@ void cl_exchange_start(cl_exchange *ex, const cl_synapses *syn, unsigned flags) 
           total++;
         }
     }
-    const uint64_t all_ranks = P == 64 ? ~UINT64_C(0) : (UINT64_C(1) << P) - 1;
+    /* (used with one word only, P <= 64; P >= 64 keeps the shift defined for more ranks) */
+    const uint64_t all_ranks = P >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << P) - 1;
     to_all = one_word && n > 0 && (every & all_ranks) == all_ranks;
   }
   if (total > (size_t)INT32_MAX)
