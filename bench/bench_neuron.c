@@ -167,7 +167,7 @@ static result bench_kernel(size_t n, int steps, int warmup, const cl_neuron_para
   cl_neuron_kernel k;
   cl_neuron_kernel_init(&k, &p, dt);
   cl_neuron_state s; /* as the simulator has it (and with k1 where it would) */
-  if (cl_neuron_state_alloc(&s, n, cl_neuron_keep_k1(n)) != CL_OK) {
+  if (cl_neuron_state_alloc(&s, n, cl_neuron_state_resident(n)) != CL_OK) {
     fprintf(stderr, "bench_neuron: out of memory\n");
     exit(1);
   }
@@ -194,10 +194,13 @@ static result bench_kernel(size_t n, int steps, int warmup, const cl_neuron_para
     const int full_from = warmup - 2 * CL_BENCH_ROWS;
     const size_t m = step < full_from ? nw : n;
     if (step == 0 || step == full_from) {
-      if (step > 0)
+      if (step > 0) {
         for (int v = 0; v < 6; v++)
           for (size_t i = nw; i < n; i++)
             vars[v][i] = vars[v][i % nw];
+        for (size_t g = nw / CL_TRE_GROUP; s.tre_min && g < (n + 7) / CL_TRE_GROUP; g++)
+          s.tre_min[g] = -INFINITY; /* (t_ref_end written here too) */
+      }
       s.k1_set = 0; /* (V and g written here: see cl_neuron_state) */
       for (int r = 0; r < CL_BENCH_ROWS; r++)
         fill_input(bg, m, rows + r * n, rows + (CL_BENCH_ROWS + r) * n);
@@ -218,6 +221,8 @@ static result bench_kernel(size_t n, int steps, int warmup, const cl_neuron_para
       /* (held at V_reset: V NaN, see cl_neuron_state) */
       s.V_m[i] = dr == DRIVE_ALL_SPIKE ? p.V_th - 0.05 : NAN;
       s.t_ref_end[i] = dr == DRIVE_ALL_SPIKE ? INFINITY : (step + 0.5) * dt;
+      if (s.tre_min)
+        s.tre_min[i / CL_TRE_GROUP] = -INFINITY; /* (t_ref_end written here) */
       s.k1_set = 0;
     }
     s.n = m;

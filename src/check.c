@@ -138,8 +138,9 @@ void cl_check_memory_estimate(const cl_config *cfg, int nranks, cl_check_memory 
   m->synapse_bytes = (m->weight_table ? 4 : 8) + (m->delay_per_source ? 0 : dmax < 256 ? 1 : 2);
   m->synapses = m->synapse_bytes * syn / P;
   m->csr_offsets = (m->delay_per_source ? 10.0 : 8.0) * ((double)cfg->n_total + 1);
-  m->state_doubles = cl_neuron_keep_k1(inputs) ? 7 : 6;
-  m->state = m->state_doubles * 8.0 * (double)inputs;
+  const int resident = cl_neuron_state_resident(inputs);
+  m->state_doubles = resident ? 7 : 6;
+  m->state = (m->state_doubles * 8.0 + (resident ? 8.0 / CL_TRE_GROUP : 0.0)) * (double)inputs;
   m->total = m->synapses + m->csr_offsets + m->state + m->report_buffers + m->config + m->edges;
 }
 
@@ -493,8 +494,8 @@ int cl_check_print(FILE *f, const cl_config *cfg, int nranks) {
   fprintf(f, ")\n");
   fprintf(f, "  source offsets   %12s  (%s per gid, on every rank)\n",
           bytes(m.csr_offsets, a, sizeof a), m.delay_per_source ? "8 B + a 2 B delay" : "8 B");
-  fprintf(f, "  neuron state     %12s  (%d doubles per neuron; spikes in transit: 32 B each)\n",
-          bytes(m.state, a, sizeof a), m.state_doubles);
+  fprintf(f, "  neuron state     %12s  (%d doubles%s per neuron; spikes in transit: 32 B each)\n",
+          bytes(m.state, a, sizeof a), m.state_doubles, m.state_doubles == 7 ? " and 1 B" : "");
   if (m.report_buffers > 0)
     fprintf(f, "  report buffers   %12s  (float32 samples between flushes)\n",
             bytes(m.report_buffers, a, sizeof a));

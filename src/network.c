@@ -37,7 +37,7 @@ double cl_dist_draw(const cl_dist *d, cl_rng *r) {
 /* The rank's neuron state: one array per variable over the input index space. */
 static int setup_state(cl_network *net) {
   cl_neuron_state *st = &net->state;
-  CL_CALL(cl_neuron_state_alloc(st, net->n_inputs, cl_neuron_keep_k1(net->n_inputs)));
+  CL_CALL(cl_neuron_state_alloc(st, net->n_inputs, cl_neuron_state_resident(net->n_inputs)));
   /* Padding is held for ever (V NaN, t_ref_end +inf: cl_neuron_state): one kernel call over a
    * run of populations (cl_network_kernel_run) steps the padding between them too, whose
    * conductances stay zero and which never spikes. */
@@ -55,6 +55,9 @@ static int setup_neurons(cl_network *net, cl_pop *pop) {
   cl_neuron_kernel_init(&pop->kernel, &pc->params, net->cfg->sim.dt);
   const cl_neuron_state *all = &net->state;
   const uint64_t b = pop->in_begin;
+  /* (populations start at multiples of 8, cl_inputs_of, so that the groups of tre_min align) */
+  double *const tre_min =
+      all->tre_min && b % CL_TRE_GROUP == 0 ? all->tre_min + b / CL_TRE_GROUP : NULL;
   pop->state = (cl_neuron_state){.n = pop->n_local,
                                  .V_m = all->V_m + b,
                                  .g_ex = all->g_ex + b,
@@ -62,7 +65,8 @@ static int setup_neurons(cl_network *net, cl_pop *pop) {
                                  .g_in = all->g_in + b,
                                  .x_in = all->x_in + b,
                                  .t_ref_end = all->t_ref_end + b,
-                                 .k1 = all->k1 ? all->k1 + b : NULL};
+                                 .k1 = all->k1 ? all->k1 + b : NULL,
+                                 .tre_min = tre_min};
   double *vars[CL_NVARS] = {pop->state.V_m, pop->state.g_ex, pop->state.x_ex, pop->state.g_in,
                             pop->state.x_in};
   for (uint64_t j = 0; j < pop->n_local; j++) {

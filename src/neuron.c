@@ -62,7 +62,12 @@
  *    general path: a held neuron's refractoriness ends in the step, or z > 1 at one of the
  *    three points, or V >= V_th at the end, or at the start in precise mode. When a vector has
  *    such a neuron (a rare, well predicted branch), its state at t_n (inputs added) and its RK4
- *    result go to a small save area.
+ *    result go to a small save area. The refractory term is formed only for the vectors whose
+ *    group's bound of t_ref_end (cl_neuron_state.tre_min) is below t_{n+1}: a branch on a number
+ *    loaded ahead, which resolves within a few cycles, where the flag's branch resolves at the
+ *    end of the RK4 chain and, mispredicted, discarded the work of the vectors behind it; such
+ *    a vector goes to the save area whatever its flag (doc/design.md, "Ends of
+ *    refractoriness").
  *  - Pass two (the rare pass) gathers the saved neurons into whole vectors and finishes them
  *    CL_W at a time (partial intervals, Hermite crossing, reset; the exponential update where
  *    z > 1 and the rare root that two Halley steps do not settle in scalar code), then
@@ -520,7 +525,7 @@ int cl_neuron_kernel_same(const cl_neuron_kernel *a, const cl_neuron_kernel *b) 
          p->tau_in == q->tau_in && p->I_e == q->I_e && p->mode == q->mode;
 }
 
-int cl_neuron_keep_k1(uint64_t n) {
+int cl_neuron_state_resident(uint64_t n) {
   const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
   const double cache = l2 > 0 ? (double)l2 : 1048576.0;
   return 7.0 * sizeof(double) * (double)n <= cache;
@@ -535,11 +540,12 @@ int cl_neuron_keep_k1(uint64_t n) {
  * bite.) */
 #define CL_STATE_STAGGER 512
 
-int cl_neuron_state_alloc(cl_neuron_state *s, size_t n, int with_k1) {
+int cl_neuron_state_alloc(cl_neuron_state *s, size_t n, int resident) {
   enum { PAGE = 4096 };
-  const size_t n_arrays = with_k1 ? 7 : 6;
+  const size_t n_arrays = resident ? 7 : 6;
   const size_t stride = (n * sizeof(double) + PAGE - 1) / PAGE * PAGE + CL_STATE_STAGGER;
-  const size_t bytes = (n_arrays * stride + PAGE - 1) / PAGE * PAGE;
+  const size_t n_groups = resident ? (n + CL_TRE_GROUP - 1) / CL_TRE_GROUP : 0;
+  const size_t bytes = (n_arrays * stride + n_groups * sizeof(double) + PAGE - 1) / PAGE * PAGE;
   memset(s, 0, sizeof *s);
   char *block = aligned_alloc(PAGE, bytes);
   if (!block)
@@ -548,14 +554,24 @@ int cl_neuron_state_alloc(cl_neuron_state *s, size_t n, int with_k1) {
   double **arrays[7] = {&s->V_m, &s->g_ex, &s->x_ex, &s->g_in, &s->x_in, &s->t_ref_end, &s->k1};
   for (size_t a = 0; a < n_arrays; a++)
     *arrays[a] = (double *)(block + a * stride);
+  if (resident)
+    s->tre_min = (double *)(block + n_arrays * stride); /* (the next offset modulo 4 KiB) */
   s->n = n;
   cl_neuron_state_clear_refractory(s);
   return CL_OK;
 }
 
+/* Sets the bounds of tre_min of the neurons [0, n) to b. */
+static void set_tre_min(cl_neuron_state *s, double b) {
+  if (s->tre_min)
+    for (size_t g = 0; g < (s->n + CL_TRE_GROUP - 1) / CL_TRE_GROUP; g++)
+      s->tre_min[g] = b;
+}
+
 void cl_neuron_state_clear_refractory(cl_neuron_state *s) {
   for (size_t i = 0; i < s->n; i++)
     s->t_ref_end[i] = INFINITY;
+  set_tre_min(s, INFINITY);
 }
 
 void cl_neuron_state_export(const cl_neuron_kernel *k, cl_neuron_state *s) {
@@ -571,6 +587,7 @@ void cl_neuron_state_import(const cl_neuron_kernel *k, cl_neuron_state *s, int64
   const double t0 = (double)step * k->dt;
   s->settled = 0;
   s->k1_set = 0;
+  set_tre_min(s, -INFINITY);
   for (size_t i = 0; i < s->n; i++) {
     if (s->t_ref_end[i] >= t0 && s->t_ref_end[i] < INFINITY)
       s->V_m[i] = NAN;
@@ -895,6 +912,9 @@ typedef struct {
   const double *I0, *Ih, *I1;
   size_t n;    /* elements */
   size_t base; /* index of element 0 in the state (the tail runs on padded copies) */
+  /* the bound of tre over elements i to i + CL_TRE_GROUP - 1 (i a multiple of it) is
+   * tmin[i / CL_TRE_GROUP] (cl_neuron_state.tre_min; NULL: none) */
+  double *tmin;
 } arrays;
 
 /* The step's constants, one per vector register. */
@@ -947,9 +967,9 @@ prefetch_ahead(const arrays *A, size_t i, const int has_ex, const int has_in, co
  * are formed as soon as the coefficients are. (Interleaving two vectors per iteration, to give
  * the core more independent work, was slower once the chain was short: register spills.) */
 static inline __attribute__((always_inline)) void
-vector_one(const vconsts *K, const arrays *A, size_t i, save_area *sv, const int has_ex,
-           const int has_in, const int has_I, const int prefetch, const int start, const int e0,
-           const int keep, const int carry) {
+vector_one(const vconsts *K, const arrays *A, size_t i, save_area *sv, size_t *count,
+           const int has_ex, const int has_in, const int has_I, const int prefetch, const int start,
+           const int e0, const int keep, const int carry, const int ends, const int save_all) {
   const vd zero = v_set(0.0);
   if (prefetch)
     prefetch_ahead(A, i, has_ex, has_in, keep);
@@ -982,7 +1002,8 @@ vector_one(const vconsts *K, const arrays *A, size_t i, save_area *sv, const int
   }
   /* Flagged: score > 0, where score > 0 <=> V_end >= V_th, or V_start >= V_th in precise
    * mode unless the state is settled (`start`), or beta1 > K_B1M (implied by any beta > 1/2),
-   * or tre < t_{n+1} (a held neuron's refractoriness ends in the step; tre = +inf for the
+   * or, where `ends` (the vector's bound of tre is below t_{n+1}, see vector_pass), tre <
+   * t_{n+1} (a held neuron's refractoriness ends in the step; tre = +inf for the
    * others): each difference is > 0 exactly when its comparison holds (IEEE subtraction is
    * monotone and exact at 0), and score is their max, compared once. A held neuron's V is NaN
    * (cl_neuron_state): its V terms are NaN and MAXPD returns the second operand for a NaN first
@@ -994,14 +1015,17 @@ vector_one(const vconsts *K, const arrays *A, size_t i, save_area *sv, const int
    * sign bit of the min of the negated differences (MINPD returns its second operand for a NaN
    * first one, as MAXPD does): no compare on the FMA pipes, which then carry 16 operations per
    * vector and the add pipes 15. None of the differences is -0 (see K_B1M, K_UTHM). */
-  const vd tre = v_load(A->tre + i);
   vd early, y = V;
   if (e0) {
-    early = v_min(K->b1m - b1, tre - K->t1);
+    early = K->b1m - b1;
+    if (ends) /* (see vector_pass) */
+      early = v_min(early, v_load(A->tre + i) - K->t1);
     if (start) /* (precise mode only) */
       early = v_min(K->vthm - V, early);
   } else {
-    early = v_max(b1 - K->b1m, K->t1 - tre);
+    early = b1 - K->b1m;
+    if (ends)
+      early = v_max(early, K->t1 - v_load(A->tre + i));
     if (start)
       early = v_max(V - K->vthm, early);
     y = V - K->eex;
@@ -1027,8 +1051,8 @@ vector_one(const vconsts *K, const arrays *A, size_t i, save_area *sv, const int
     Vn = un + K->eex;
     flag = v_bits_gt(v_all(), v_max(un - K->uthm, early), zero);
   }
-  if (flag) { /* rare: keep what pass two needs */
-    size_t slot = sv->count++;
+  if (save_all || flag) { /* rare: keep what pass two needs (see vector_pass for save_all) */
+    size_t slot = (*count)++;
     sv->first[slot] = A->base + i;
     sv->bits[slot] = flag;
     const vd saved[S_COUNT] = {V, ge, gi, Vn};
@@ -1067,8 +1091,45 @@ vector_pass(const cl_neuron_kernel *k, const stepc *sc, int64_t step, const arra
   /* Constants and pointers in locals: the vector stores may alias anything in memory. */
   const vconsts K = make_vconsts(k, sc, step);
   const arrays A = *A0;
-  for (; i + CL_W <= end && sv->count < CL_SAVE; i += CL_W)
-    vector_one(&K, &A, i, sv, has_ex, has_in, has_I, prefetch, start, e0, keep, carry);
+  size_t count = sv->count; /* (a local: the vector stores may alias sv) */
+  if (!A.tmin) {            /* no bounds: every vector's flag has the refractory term */
+    for (; i + CL_W <= end && count < CL_SAVE; i += CL_W)
+      vector_one(&K, &A, i, sv, &count, has_ex, has_in, has_I, prefetch, start, e0, keep, carry, 1,
+                 0);
+    sv->count = count;
+    return i;
+  }
+  /* A vector whose group's bound of tre (tmin) is below t_{n+1} may hold an end of
+   * refractoriness: it takes the flag's refractory term and goes to the save area whatever its
+   * flag (the branch on the bound, mispredicted, costs a refetch: it resolves as soon as the
+   * bound is loaded), and its group's bound is made exact again, so that a bound lowered from
+   * outside (cl_neuron_state_import: -inf) stops sending the group here (pass two makes the
+   * bounds of the groups it writes exact after that). Every other vector leaves the term out:
+   * no tre in it ends before t_{n+1}. tmin < t1 is compared as integers (t1 > 0: a double below
+   * it, -0 and -inf included, has the lower bits as a signed integer), off the FP pipes. */
+  const double t1 = (double)(step + 1) * k->dt; /* (K.t1's lanes) */
+  int64_t t1_bits;
+  memcpy(&t1_bits, &t1, sizeof t1_bits);
+  for (; i + CL_W <= end && count < CL_SAVE; i += CL_W) {
+    double *const tmin = A.tmin + i / CL_TRE_GROUP;
+    int64_t tmin_bits;
+    memcpy(&tmin_bits, tmin, sizeof tmin_bits);
+    if (tmin_bits < t1_bits) { /* rare: a refractoriness may end in the step */
+      vector_one(&K, &A, i, sv, &count, has_ex, has_in, has_I, prefetch, start, e0, keep, carry, 1,
+                 1);
+      const size_t g0 = i / CL_TRE_GROUP * CL_TRE_GROUP;
+      if (g0 + CL_TRE_GROUP <= A.n) { /* the group's bound, exact again */
+        double m = A.tre[g0];
+        for (size_t j = 1; j < CL_TRE_GROUP; j++)
+          m = A.tre[g0 + j] < m ? A.tre[g0 + j] : m;
+        *tmin = m;
+      }
+    } else {
+      vector_one(&K, &A, i, sv, &count, has_ex, has_in, has_I, prefetch, start, e0, keep, carry, 0,
+                 0);
+    }
+  }
+  sv->count = count;
   return i;
 }
 
@@ -1369,6 +1430,15 @@ static inline void finish_lanes(const lanes *L, unsigned valid, const pconsts *P
   *k1_out = v_fnma(b1_full, *V_out - v_set(E_ex), a1_rest);
 }
 
+/* The least t_ref_end of the neurons of group g (tre_min). */
+static double group_min(const cl_neuron_state *s, size_t g) {
+  const size_t a = g * CL_TRE_GROUP, b = a + CL_TRE_GROUP < s->n ? a + CL_TRE_GROUP : s->n;
+  double m = INFINITY;
+  for (size_t j = a; j < b; j++)
+    m = s->t_ref_end[j] < m ? s->t_ref_end[j] : m;
+  return m;
+}
+
 /* Pass two over the save area; empties it: the flagged lanes gathered into whole vectors
  * (structure of arrays, padding lanes zero) and finished CL_W at a time (finish_lanes). Returns
  * the number of spikes appended to spike_idx, spike_t (in increasing index). */
@@ -1421,6 +1491,8 @@ static size_t rare_pass(const cl_neuron_kernel *k, const stepc *sc, cl_neuron_st
       const size_t i = idx[j + l];
       s->V_m[i] = o[0][l];
       s->t_ref_end[i] = o[1][l];
+      if (s->tre_min) /* the group's bound, exact (its other neurons' ends are in place) */
+        s->tre_min[i / CL_TRE_GROUP] = group_min(s, i / CL_TRE_GROUP);
       if (keep)
         s->k1[i] = o[3][l];
       spike_idx[nspikes] = (uint32_t)i; /* kept when it spiked (the arrays hold s->n) */
@@ -1470,8 +1542,8 @@ size_t cl_neuron_step(const cl_neuron_kernel *k, cl_neuron_state *s, int64_t ste
   save_area sv;
   sv.count = 0;
   size_t nspikes = 0;
-  const arrays A = {s->V_m,    s->g_ex,   s->x_ex, s->g_in, s->x_in, s->k1, s->t_ref_end,
-                    in->in_ex, in->in_in, in->I0,  in->Ih,  in->I1,  n,     0};
+  const arrays A = {s->V_m,    s->g_ex, s->x_ex, s->g_in, s->x_in, s->k1, s->t_ref_end, in->in_ex,
+                    in->in_in, in->I0,  in->Ih,  in->I1,  n,       0,     s->tre_min};
   size_t next_poll = CL_POLL_NEURONS;
   for (size_t i = 0; i < n_full;) {
     size_t end = n_full - i < CL_CHUNK ? n_full : i + CL_CHUNK;
@@ -1508,8 +1580,8 @@ size_t cl_neuron_step(const cl_neuron_kernel *k, cl_neuron_state *s, int64_t ste
     for (int a = 0; a < 2; a++)
       if (rows[a])
         memcpy(fbuf[a], rows[a] + n_full, m * sizeof(float));
-    const arrays T = {buf[0],  buf[1],  buf[2], buf[3], buf[4], buf[9], buf[5],
-                      fbuf[0], fbuf[1], buf[6], buf[7], buf[8], CL_W,   n_full};
+    const arrays T = {buf[0],  buf[1], buf[2], buf[3], buf[4], buf[9], buf[5], fbuf[0],
+                      fbuf[1], buf[6], buf[7], buf[8], CL_W,   n_full, NULL};
     pass(k, sc, step, &T, 0, CL_W, &sv);
     for (int a = 0; a < 5; a++)
       memcpy(state[a] + n_full, buf[a], m * sizeof(double));

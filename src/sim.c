@@ -360,7 +360,8 @@ static int plan_runs(sim *S) {
                                           .g_in = first->g_in,
                                           .x_in = first->x_in,
                                           .t_ref_end = first->t_ref_end,
-                                          .k1 = first->k1};
+                                          .k1 = first->k1,
+                                          .tre_min = first->tre_min};
     }
     p += len ? len : 1;
   }

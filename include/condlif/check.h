@@ -20,8 +20,8 @@ typedef struct {
   int synapse_bytes;    /* 4-10: target word, weight unless in the table, delay unless per source */
   double synapses;      /* synapse_bytes per synapse */
   double csr_offsets;   /* 8 bytes per gid (10 with one delay per source), on every rank */
-  double state;         /* state_doubles per cond_alpha neuron (the largest rank's, padded) */
-  int state_doubles;    /* 6, or 7 where the rank's states keep K1 (cl_neuron_keep_k1) */
+  double state; /* state_doubles (and a byte with 7) per cond_alpha neuron (largest rank, padded) */
+  int state_doubles;     /* 6, or 7 and tre_min where the rank's states are cache-resident */
   double report_buffers; /* float32 samples buffered between report flushes */
   double edges;          /* writing edges.h5 before the run: rows of a round and unit counts */
   double config;         /* spike_source times and time series, held by every rank */

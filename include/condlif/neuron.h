@@ -135,23 +135,38 @@ typedef struct {
   double *k1;
   int k1_set;
   int64_t k1_step;
+  /* Optional (NULL: none), (n + 7) / 8 entries, caller-owned: for each group of eight neurons
+   * (8 g to 8 g + 7) a lower bound of their t_ref_end. Pass one tests a vector's neurons for an
+   * end of refractoriness in the step only where the bound is below the step's end, in a branch
+   * that resolves early, instead of within the flag that resolves after the RK4 stages
+   * (neuron.c). The kernel keeps the bounds; whatever else writes t_ref_end sets its neurons'
+   * bounds to -INFINITY or lower (cl_neuron_state_import does; cl_neuron_state_clear_refractory
+   * sets them to +INFINITY with the ends). A state of a view must start at a multiple of 8 of
+   * the bounds' owner. */
+  double *tre_min;
 } cl_neuron_state;
 
-/* Whether a rank whose neuron states hold n entries (all its populations) should give them a k1
- * array: when the states with it (seven arrays of doubles) fit in the L2 cache (sysconf; 1 MiB
- * where unknown). Beyond that the kernel streams its arrays from further out and the extra
- * array costs more than the operations it saves (neuron.c). */
-int cl_neuron_keep_k1(uint64_t n);
+/* Neurons per entry of cl_neuron_state.tre_min. */
+#define CL_TRE_GROUP 8
 
-/* Allocates the arrays of a state of n neurons (and k1 with with_k1) in one zeroed block, none
- * refractory (t_ref_end +inf), and points *s at them (n set, the flags 0). The arrays start at
- * distinct offsets modulo 4 KiB, 512 bytes apart: a load of one array then never matches a
- * recent store to another in the 12 address bits the core compares first (a false dependency
- * that slowed the kernel by up to 30 %, neuron.c). free(s->V_m) frees the block. Returns
- * CL_ERR_MEM (recorded) when out of memory, *s then empty. Not collective. */
-int cl_neuron_state_alloc(cl_neuron_state *s, size_t n, int with_k1);
+/* Whether the neuron states of a rank, n entries over all its populations, stay in the L2 cache
+ * (sysconf; 1 MiB where unknown) with seven arrays of doubles: the simulator then gives them k1
+ * and tre_min. Beyond that the kernel streams its arrays from further out, and k1's traffic
+ * costs more than the operations it saves, and so do the misses on t_ref_end that pass one no
+ * longer loads where tre_min lets it skip the refractory term (neuron.c). */
+int cl_neuron_state_resident(uint64_t n);
 
-/* Sets every neuron's refractory end to "not refractory" (V_m must be a number). */
+/* Allocates the arrays of a state of n neurons in one zeroed block, none refractory (t_ref_end
+ * +inf), and points *s at them (n set, the flags 0); with `resident` (see above) also k1 and
+ * tre_min (bounds +inf). The arrays of doubles start at distinct offsets modulo 4 KiB, 512 bytes
+ * apart: a load of one array then never matches a recent store to another in the 12 address
+ * bits the core compares first (a false dependency that slowed the kernel by up to 30 %,
+ * neuron.c). free(s->V_m) frees the block. Returns CL_ERR_MEM (recorded) when out of memory, *s
+ * then empty. Not collective. */
+int cl_neuron_state_alloc(cl_neuron_state *s, size_t n, int resident);
+
+/* Sets every neuron's refractory end to "not refractory" (V_m must be a number), and the
+ * bounds of tre_min where there is one. */
 void cl_neuron_state_clear_refractory(cl_neuron_state *s);
 
 /* V_m of a neuron as stored (NaN while held) as the membrane potential: V_reset while held. */
@@ -162,8 +177,9 @@ static inline double cl_neuron_V(const cl_neuron_kernel *k, double v) {
 /* The plain form of a state, for files (checkpoints): V_m = V_reset while refractory, t_ref_end
  * the end of the refractoriness or -INFINITY when none. _export converts the kernel's form in
  * place, _import converts back at the start of step `step` (a plain state is held when its
- * t_ref_end >= t_step; earlier ends are past). A round trip gives the state back bit for bit;
- * _import also reads the plain states of earlier versions. */
+ * t_ref_end >= t_step; earlier ends are past; the bounds of tre_min become -INFINITY). A round
+ * trip gives the state back bit for bit; _import also reads the plain states of earlier
+ * versions. */
 void cl_neuron_state_export(const cl_neuron_kernel *k, cl_neuron_state *s);
 void cl_neuron_state_import(const cl_neuron_kernel *k, cl_neuron_state *s, int64_t step);
 

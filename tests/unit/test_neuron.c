@@ -146,7 +146,7 @@ static void neuron1_init(neuron1 *n, const cl_neuron_params *p, double dt, doubl
   cl_neuron_kernel_init(&n->k, p, dt);
   n->V = V0;
   n->ge = n->xe = n->gi = n->xi = 0.0;
-  n->s = (cl_neuron_state){1, &n->V, &n->ge, &n->xe, &n->gi, &n->xi, &n->tre, 0, NULL, 0, 0};
+  n->s = (cl_neuron_state){1, &n->V, &n->ge, &n->xe, &n->gi, &n->xi, &n->tre, 0, NULL, 0, 0, NULL};
   cl_neuron_state_clear_refractory(&n->s);
 }
 
@@ -527,7 +527,7 @@ static void test_robust(void) {
              *tre = a + 5 * n;
       uint32_t *idx = malloc(n * sizeof *idx);
       double *ts = malloc(n * sizeof *ts);
-      cl_neuron_state s = {n, V, ge, xe, gi, xi, tre, 0, NULL, 0, 0};
+      cl_neuron_state s = {n, V, ge, xe, gi, xi, tre, 0, NULL, 0, 0, NULL};
       cl_neuron_state_clear_refractory(&s);
       uint64_t seed = 12345 + (uint64_t)(10 * mode + d);
       for (size_t i = 0; i < n; i++)
@@ -594,7 +594,7 @@ static size_t population_vs_single(const char *what, const cl_neuron_params *p, 
   double *single = calloc(11 * n, sizeof(double));           /* the same, each neuron alone */
   uint32_t *idx = malloc(n * sizeof *idx);
   double *ts = malloc(n * sizeof *ts);
-  cl_neuron_state s = {n, V, ge, xe, gi, xi, tre, 0, NULL, 0, 0};
+  cl_neuron_state s = {n, V, ge, xe, gi, xi, tre, 0, NULL, 0, 0, NULL};
   cl_neuron_state_clear_refractory(&s);
   for (size_t i = 0; i < n; i++) {
     V[i] = -75.0 + 25.0 * uniform(&seed); /* some start above threshold */
@@ -638,7 +638,8 @@ static size_t population_vs_single(const char *what, const cl_neuron_params *p, 
                              0,
                              NULL,
                              0,
-                             0};
+                             0,
+                             NULL};
       cl_neuron_input in1 = {.in_ex = &e, .in_in = &ii, .I0 = I0 + i, .Ih = Ih + i, .I1 = I1 + i};
       uint32_t id1;
       double t1;
@@ -701,7 +702,8 @@ static void test_prefetch_variant(void) {
   double *ts = malloc(n * sizeof *ts), *ts2 = malloc(n * sizeof *ts2);
   CHECK(a && rows && idx && idx2 && ts && ts2);
   uint64_t seed = 7;
-  cl_neuron_state whole = {n, a, a + n, a + 2 * n, a + 3 * n, a + 4 * n, a + 5 * n, 0, NULL, 0, 0};
+  cl_neuron_state whole = {n,         a, a + n, a + 2 * n, a + 3 * n, a + 4 * n,
+                           a + 5 * n, 0, NULL,  0,         0,         NULL};
   cl_neuron_state_clear_refractory(&whole);
   for (size_t i = 0; i < n; i++)
     a[i] = -75.0 + 25.0 * uniform(&seed);
@@ -711,7 +713,7 @@ static void test_prefetch_variant(void) {
     const size_t o = (size_t)h * half;
     part[h] = (cl_neuron_state){
         half, b + o, b + n + o, b + 2 * n + o, b + 3 * n + o, b + 4 * n + o, b + 5 * n + o, 0,
-        NULL, 0,     0};
+        NULL, 0,     0,         NULL};
   }
   size_t spikes = 0, mismatches = 0;
   for (int step = 0; step < nsteps; step++) {
@@ -969,7 +971,7 @@ static void test_threshold_hair(void) {
     cl_neuron_kernel_init(&k, &p, dt);
     double a[6 * N] = {0};
     double *V = a, *tre = a + 5 * N;
-    cl_neuron_state s = {N, V, a + N, a + 2 * N, a + 3 * N, a + 4 * N, tre, 0, NULL, 0, 0};
+    cl_neuron_state s = {N, V, a + N, a + 2 * N, a + 3 * N, a + 4 * N, tre, 0, NULL, 0, 0, NULL};
     cl_neuron_state_clear_refractory(&s);
     for (size_t i = 0; i < N; i++)
       V[i] = p.V_th - 1e-8 - 1e-10 * (double)i;
@@ -1026,8 +1028,10 @@ static void test_state_forms(void) {
   cl_neuron_kernel k;
   cl_neuron_kernel_init(&k, &p, dt);
   double *a = calloc(12 * n, sizeof(double)), *b = a + 6 * n;
-  cl_neuron_state s = {n, a, a + n, a + 2 * n, a + 3 * n, a + 4 * n, a + 5 * n, 0, NULL, 0, 0};
-  cl_neuron_state c = {n, b, b + n, b + 2 * n, b + 3 * n, b + 4 * n, b + 5 * n, 0, NULL, 0, 0};
+  cl_neuron_state s = {n,         a, a + n, a + 2 * n, a + 3 * n, a + 4 * n,
+                       a + 5 * n, 0, NULL,  0,         0,         NULL};
+  cl_neuron_state c = {n,         b, b + n, b + 2 * n, b + 3 * n, b + 4 * n,
+                       b + 5 * n, 0, NULL,  0,         0,         NULL};
   cl_neuron_state_clear_refractory(&s);
   uint64_t seed = 77;
   for (size_t i = 0; i < n; i++)
@@ -1074,8 +1078,8 @@ static void twin_states(cl_neuron_state s[2], double *a, size_t n, double lo, do
   memset(a, 0, 12 * n * sizeof *a);
   for (int r = 0; r < 2; r++) {
     double *b = a + 6 * n * (size_t)r;
-    s[r] =
-        (cl_neuron_state){n, b, b + n, b + 2 * n, b + 3 * n, b + 4 * n, b + 5 * n, 0, NULL, 0, 0};
+    s[r] = (cl_neuron_state){n,         b, b + n, b + 2 * n, b + 3 * n, b + 4 * n,
+                             b + 5 * n, 0, NULL,  0,         0,         NULL};
   }
   cl_neuron_state_clear_refractory(&s[0]);
   for (size_t i = 0; i < n; i++)
@@ -1245,6 +1249,19 @@ static void test_e0_variant(void) {
     }
 }
 
+/* The input of step `step` to the twin tests below: now and then (step 40 and every 97th after
+ * it) a current, I[i] = 200 (i mod 3) pA for the n neurons; else none. Returns whether there
+ * is one. */
+static int twin_current(int64_t step, double *I, size_t n, cl_neuron_input *in) {
+  *in = (cl_neuron_input){.in_ex = NULL};
+  if (step % 97 != 40)
+    return 0;
+  in->I0 = in->Ih = in->I1 = I;
+  for (size_t i = 0; i < n; i++)
+    I[i] = 200.0 * (double)(i % 3);
+  return 1;
+}
+
 /* cl_neuron_state.k1: a population that keeps each step's K1 for the next (carried within
  * epochs) against its twin that forms K1 every step (k1_set cleared before each; it keeps K1
  * too, for the comparison): the same state, spikes and K1 to the bit (a K1 one ulp off seldom
@@ -1253,19 +1270,16 @@ static void test_e0_variant(void) {
  * (K1 formed, not kept) and a conversion to the plain form and back with V changed in between
  * (cl_neuron_state_import: K1 formed again), in a population whose size is not a multiple of
  * the vector width. Returns the number of steps that differ; counts spikes and carried steps. */
-static size_t k1_runs(cl_neuron_params p, double t_ref, cl_threshold_mode mode, size_t *spikes,
-                      size_t *carried) {
+static size_t k1_runs(const cl_neuron_params *p, size_t *spikes, size_t *carried) {
   enum { N = 43, STEPS = 700 };
   const double dt = 0.1;
-  p.t_ref = t_ref;
-  p.mode = mode;
   cl_neuron_kernel k;
-  cl_neuron_kernel_init(&k, &p, dt);
+  cl_neuron_kernel_init(&k, p, dt);
   const cl_neuron_kernel *const ks[2] = {&k, &k};
   double a[12 * N], I[N], k1[2][N];
   cl_neuron_state s[2];
   uint64_t seed = 23;
-  twin_states(s, a, N, p.E_L, p.V_th + 2.0, &seed); /* some start above V_th */
+  twin_states(s, a, N, p->E_L, p->V_th + 2.0, &seed); /* some start above V_th */
   s[0].k1 = k1[0];
   s[1].k1 = k1[1];
   uint32_t idx[2 * N];
@@ -1273,13 +1287,8 @@ static size_t k1_runs(cl_neuron_params p, double t_ref, cl_threshold_mode mode, 
   size_t differ = 0;
   *spikes = *carried = 0;
   for (int64_t step = 0; step < STEPS; step++) {
-    const int current = step % 97 == 40; /* now and then a step with a current */
-    cl_neuron_input in = {.in_ex = NULL};
-    if (current) {
-      in.I0 = in.Ih = in.I1 = I;
-      for (size_t i = 0; i < N; i++)
-        I[i] = 200.0 * (double)(i % 3);
-    }
+    cl_neuron_input in;
+    const int current = twin_current(step, I, N, &in);
     twin_input(ks, s, step, 12.0, &seed);
     if (step == 350) /* V changed through the plain form: K1 must be formed again */
       for (int r = 0; r < 2; r++) {
@@ -1296,48 +1305,139 @@ static size_t k1_runs(cl_neuron_params p, double t_ref, cl_threshold_mode mode, 
   return differ;
 }
 
-static void test_carried_k1(void) {
+/* The cases of the twin tests below: case c (0 <= c < TWIN_CASES) has E_ex 0 (the e0 pass
+ * variant) or 5 mV (the general one), t_ref 0 (starts above threshold), 0.25 (ends inside a
+ * step) or 2 ms, and either threshold mode; returns its parameters and names it in `what`. */
+enum { TWIN_CASES = 12 };
+static cl_neuron_params twin_case(int c, char *what, size_t len) {
   const double trefs[3] = {0.0, 0.25, 2.0};
-  const double eex[2] = {0.0, 5.0}; /* the e0 pass variant and the general one */
-  for (int e = 0; e < 2; e++)
-    for (int j = 0; j < 3; j++)
-      for (int mode = 0; mode < 2; mode++) {
-        cl_neuron_params p = c_params();
-        p.E_ex = eex[e];
-        size_t spikes, carried;
-        const cl_threshold_mode m = mode ? CL_THRESHOLD_GRID : CL_THRESHOLD_PRECISE;
-        const size_t differ = k1_runs(p, trefs[j], m, &spikes, &carried);
-        CHECK_MSG(differ == 0 && spikes > 500 && carried > 500,
-                  "K1 carried, E_ex %g, t_ref %g, %s: %zu steps differ (%zu spikes, %zu steps "
-                  "carried)",
-                  eex[e], trefs[j], mode ? "grid" : "precise", differ, spikes, carried);
-      }
+  cl_neuron_params p = c_params();
+  p.E_ex = c / 6 ? 5.0 : 0.0;
+  p.t_ref = trefs[c / 2 % 3];
+  p.mode = c % 2 ? CL_THRESHOLD_GRID : CL_THRESHOLD_PRECISE;
+  snprintf(what, len, "E_ex %g, t_ref %g, %s", p.E_ex, p.t_ref, c % 2 ? "grid" : "precise");
+  return p;
 }
 
-/* cl_neuron_state_alloc: zeroed arrays, none refractory, k1 only when asked, each array's start
- * at its own offset modulo 4 KiB, 512 bytes or more from every other's (either way round), and
- * the block freed through V_m (leak checks in the sanitizer build). */
+static void test_carried_k1(void) {
+  for (int c = 0; c < TWIN_CASES; c++) {
+    char what[64];
+    const cl_neuron_params p = twin_case(c, what, sizeof what);
+    size_t spikes, carried;
+    const size_t differ = k1_runs(&p, &spikes, &carried);
+    CHECK_MSG(differ == 0 && spikes > 500 && carried > 500,
+              "K1 carried, %s: %zu steps differ (%zu spikes, %zu steps carried)", what, differ,
+              spikes, carried);
+  }
+}
+
+/* cl_neuron_state.tre_min: a population with the bounds (pass one tests a group for ends of
+ * refractoriness only where its bound is below the step's end) against its twin without them
+ * (every vector tested): the same state and spikes to the bit, through crossings, ends of
+ * refractoriness inside a step and at its start, starts above threshold (t_ref 0), z > 1,
+ * steps with a current, a conversion to the plain form and back (bounds -inf) and ends written
+ * from outside (bounds lowered as neuron.h asks), some far off in groups without input (where
+ * pass one's own bound has to find them), in a population whose size is not a multiple of the
+ * vector width. After every step each bound must be at most its group's least
+ * t_ref_end (a bound above it would skip an end); counts the steps of whole groups whose
+ * bound is exact, which the fast test needs. Returns the number of steps that differ. */
+static size_t tre_min_runs(const cl_neuron_params *p, size_t *spikes, size_t *exact,
+                           size_t *above) {
+  enum { N = 43, G = (N + CL_TRE_GROUP - 1) / CL_TRE_GROUP, QUIET = 24, STEPS = 700 };
+  const double dt = 0.1;
+  cl_neuron_kernel k;
+  cl_neuron_kernel_init(&k, p, dt);
+  const cl_neuron_kernel *const ks[2] = {&k, &k};
+  double a[12 * N], I[N], bound[G];
+  cl_neuron_state s[2];
+  uint64_t seed = 29;
+  twin_states(s, a, N, p->E_L, p->V_th + 2.0, &seed); /* some start above V_th */
+  s[0].tre_min = bound;
+  cl_neuron_state_clear_refractory(&s[0]);
+  uint32_t idx[2 * N];
+  double ts[2 * N];
+  size_t differ = 0;
+  *spikes = *exact = *above = 0;
+  for (int64_t step = 0; step < STEPS; step++) {
+    cl_neuron_input in;
+    twin_current(step, I, N, &in);
+    twin_input(ks, s, step, 12.0, &seed);
+    for (size_t i = QUIET; i < N; i++) /* the last groups without input: their bounds settle */
+      for (int r = 0; r < 2; r++)
+        s[r].x_ex[i] = s[r].x_in[i] = 0.0;
+    if (step == 350) /* V and ends changed through the plain form (some far off) */
+      for (int r = 0; r < 2; r++) {
+        cl_neuron_state_export(&k, &s[r]);
+        for (size_t i = 0; i < N; i += 5)
+          s[r].V_m[i] += 0.25;
+        for (size_t i = 2; i < N; i += 9)
+          s[r].t_ref_end[i] = (double)step * dt + 0.05 * (double)(i % 4) + (i >= QUIET);
+        cl_neuron_state_import(&k, &s[r], step);
+      }
+    if (step == 500) /* ends written directly (held from now), the bounds lowered */
+      for (size_t i = 1; i < N; i += 7)
+        for (int r = 0; r < 2; r++) {
+          s[r].V_m[i] = NAN;
+          s[r].t_ref_end[i] = (double)step * dt + 0.03 * (double)(i % 5) + 0.5 * (i >= QUIET);
+          if (s[r].tre_min)
+            s[r].tre_min[i / CL_TRE_GROUP] = -INFINITY;
+        }
+    differ += (size_t)twin_step(ks, s, step, &in, idx, ts, spikes);
+    for (size_t g = 0; g < G; g++) {
+      double m = INFINITY;
+      for (size_t i = g * CL_TRE_GROUP; i < N && i < (g + 1) * CL_TRE_GROUP; i++)
+        m = fmin(m, s[0].t_ref_end[i]);
+      *above += bound[g] > m;
+      *exact += bound[g] == m && (g + 1) * CL_TRE_GROUP <= N; /* (the tail's may stay low) */
+    }
+  }
+  return differ;
+}
+
+static void test_tre_min(void) {
+  for (int c = 0; c < TWIN_CASES; c++) {
+    char what[64];
+    const cl_neuron_params p = twin_case(c, what, sizeof what);
+    size_t spikes, exact, above;
+    const size_t differ = tre_min_runs(&p, &spikes, &exact, &above);
+    enum { GROUP_STEPS = 5 * 700 }; /* (of whole groups) */
+    if (c == 2)
+      printf("tre_min (%s): %zu spikes, %zu of %d group-steps exact, %zu bounds too high, %zu "
+             "steps differ\n",
+             what, spikes, exact, GROUP_STEPS, above, differ);
+    CHECK_MSG(differ == 0 && above == 0 && spikes > 500 && exact > GROUP_STEPS * 9 / 10,
+              "tre_min, %s: %zu steps differ, %zu bounds too high, %zu of %d exact (%zu spikes)",
+              what, differ, above, exact, GROUP_STEPS, spikes);
+  }
+}
+
+/* cl_neuron_state_alloc: zeroed arrays, none refractory, k1 and tre_min (bounds +inf) only when
+ * resident, each array's start at its own offset modulo 4 KiB, 512 bytes or more from every
+ * other's (either way round), no overlaps, and the block freed through V_m (leak checks in the
+ * sanitizer build). */
 static void test_state_alloc(void) {
   const size_t sizes[4] = {1, 1000, 4000, 100003};
   for (int j = 0; j < 4; j++)
-    for (int with_k1 = 0; with_k1 < 2; with_k1++) {
-      const size_t n = sizes[j];
+    for (int resident = 0; resident < 2; resident++) {
+      const size_t n = sizes[j], groups = (n + CL_TRE_GROUP - 1) / CL_TRE_GROUP;
       cl_neuron_state s;
-      CHECK(cl_neuron_state_alloc(&s, n, with_k1) == CL_OK);
-      CHECK(s.n == n && !s.settled && !s.k1_set && (s.k1 != NULL) == with_k1);
-      const double *arr[7] = {s.V_m, s.g_ex, s.x_ex, s.g_in, s.x_in, s.t_ref_end, s.k1};
-      const int m = with_k1 ? 7 : 6;
+      CHECK(cl_neuron_state_alloc(&s, n, resident) == CL_OK);
+      CHECK(s.n == n && !s.settled && !s.k1_set && (s.k1 != NULL) == resident &&
+            (s.tre_min != NULL) == resident);
+      const double *arr[8] = {s.V_m, s.g_ex, s.x_ex, s.g_in, s.x_in, s.t_ref_end, s.k1, s.tre_min};
+      const size_t len[8] = {n, n, n, n, n, n, n, groups};
+      const int m = resident ? 8 : 6;
       size_t bad = 0;
       for (int a = 0; a < m; a++) {
-        for (size_t i = 0; i < n; i++)
-          bad += arr[a][i] != (a == 5 ? INFINITY : 0.0);
+        for (size_t i = 0; i < len[a]; i++)
+          bad += arr[a][i] != (a == 5 || a == 7 ? INFINITY : 0.0);
         for (int b = 0; b < m; b++) {
           const size_t d = ((uintptr_t)arr[a] - (uintptr_t)arr[b]) % 4096;
           bad += a != b && (d < 512 || d > 4096 - 512);
-          bad += a != b && arr[a] < arr[b] && arr[a] + n > arr[b]; /* overlap */
+          bad += a != b && arr[a] < arr[b] && arr[a] + len[a] > arr[b]; /* overlap */
         }
       }
-      CHECK_MSG(bad == 0, "n %zu, k1 %d: %zu wrong values or placements", n, with_k1, bad);
+      CHECK_MSG(bad == 0, "n %zu, resident %d: %zu wrong values or placements", n, resident, bad);
       free(s.V_m);
     }
 }
@@ -1350,6 +1450,7 @@ int main(void) {
   test_settled();
   test_e0_variant();
   test_carried_k1();
+  test_tre_min();
   test_alpha_peak();
   test_mixed_periods();
   test_scenario_a();
