@@ -198,7 +198,8 @@ static result bench_kernel(size_t n, int steps, int warmup, const cl_neuron_para
         for (int v = 0; v < 6; v++)
           for (size_t i = nw; i < n; i++)
             vars[v][i] = vars[v][i % nw];
-        for (size_t g = nw / CL_TRE_GROUP; s.tre_min && g < (n + 7) / CL_TRE_GROUP; g++)
+        for (size_t g = nw / CL_TRE_GROUP; s.tre_min && g < (n + CL_TRE_GROUP - 1) / CL_TRE_GROUP;
+             g++)
           s.tre_min[g] = -INFINITY; /* (t_ref_end written here too) */
       }
       s.k1_set = 0; /* (V and g written here: see cl_neuron_state) */

@@ -1086,6 +1086,16 @@ vector_one(const vconsts *K, const arrays *A, size_t i, save_area *sv, size_t *c
   }
 }
 
+/* The least of tre[a], ..., tre[b - 1] for the neurons a = g CL_TRE_GROUP to b (at most n) of
+ * group g: its exact bound (cl_neuron_state.tre_min), as pass one and pass two make it. */
+static double group_min(const double *tre, size_t n, size_t g) {
+  const size_t a = g * CL_TRE_GROUP, b = a + CL_TRE_GROUP < n ? a + CL_TRE_GROUP : n;
+  double m = INFINITY;
+  for (size_t j = a; j < b; j++)
+    m = tre[j] < m ? tre[j] : m;
+  return m;
+}
+
 /* Pass one over the whole vectors of elements [i, end) (a multiple of CL_W apart) until the save
  * area cannot take another group; returns the element reached. */
 static inline __attribute__((always_inline)) size_t
@@ -1121,13 +1131,8 @@ vector_pass(const cl_neuron_kernel *k, const stepc *sc, int64_t step, const arra
     if (tmin_bits < t1_bits) { /* rare: a refractoriness may end in the step */
       vector_one(&K, &A, i, sv, &count, has_ex, has_in, has_I, prefetch, start, e0, keep, carry, 1,
                  1);
-      const size_t g0 = i / CL_TRE_GROUP * CL_TRE_GROUP;
-      if (g0 + CL_TRE_GROUP <= A.n) { /* the group's bound, exact again */
-        double m = A.tre[g0];
-        for (size_t j = 1; j < CL_TRE_GROUP; j++)
-          m = A.tre[g0 + j] < m ? A.tre[g0 + j] : m;
-        *tmin = m;
-      }
+      if ((i / CL_TRE_GROUP + 1) * CL_TRE_GROUP <= A.n) /* the group's bound, exact again */
+        *tmin = group_min(A.tre, A.n, i / CL_TRE_GROUP);
     } else {
       vector_one(&K, &A, i, sv, &count, has_ex, has_in, has_I, prefetch, start, e0, keep, carry, 0,
                  0);
@@ -1434,15 +1439,6 @@ static inline void finish_lanes(const lanes *L, unsigned valid, const pconsts *P
   *k1_out = v_fnma(b1_full, *V_out - v_set(E_ex), a1_rest);
 }
 
-/* The least t_ref_end of the neurons of group g (tre_min). */
-static double group_min(const cl_neuron_state *s, size_t g) {
-  const size_t a = g * CL_TRE_GROUP, b = a + CL_TRE_GROUP < s->n ? a + CL_TRE_GROUP : s->n;
-  double m = INFINITY;
-  for (size_t j = a; j < b; j++)
-    m = s->t_ref_end[j] < m ? s->t_ref_end[j] : m;
-  return m;
-}
-
 /* Pass two over the save area; empties it: the flagged lanes gathered into whole vectors
  * (structure of arrays, padding lanes zero) and finished CL_W at a time (finish_lanes). Returns
  * the number of spikes appended to spike_idx, spike_t (in increasing index). */
@@ -1496,7 +1492,7 @@ static size_t rare_pass(const cl_neuron_kernel *k, const stepc *sc, cl_neuron_st
       s->V_m[i] = o[0][l];
       s->t_ref_end[i] = o[1][l];
       if (s->tre_min) /* the group's bound, exact (its other neurons' ends are in place) */
-        s->tre_min[i / CL_TRE_GROUP] = group_min(s, i / CL_TRE_GROUP);
+        s->tre_min[i / CL_TRE_GROUP] = group_min(s->t_ref_end, s->n, i / CL_TRE_GROUP);
       if (keep)
         s->k1[i] = o[3][l];
       spike_idx[nspikes] = (uint32_t)i; /* kept when it spiked (the arrays hold s->n) */
