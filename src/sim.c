@@ -720,10 +720,7 @@ static int write_checkpoint(sim *S, const uint64_t *counts) {
   if ((status = cl_error_agree(S->comm, status)) == CL_OK) {
     /* the spikes queued for delivery here, and this rank's spikes of the step whose exchange
      * the stop left unsent */
-    for (size_t i = 0; i < q->n; i++) {
-      gid[i] = cl_synapses_queued_gid(&S->syn, q, i);
-      step[i] = q->s[i].step;
-    }
+    cl_synapses_queued(&S->syn, q, gid, step);
     for (size_t i = 0; i < n_unsent; i++) {
       gid[q->n + i] = unsent[i] & CL_SPIKE_GID_MASK;
       step[q->n + i] = S->unsent_start + (int64_t)(unsent[i] >> CL_SPIKE_STEP_SHIFT);

@@ -41,24 +41,63 @@ void cl_synapses_destroy(cl_synapses *syn) {
 /* The same where rd is NULL or not read: rows with one delay are delivered whole. */
 #define CL_DELAY_K(k) ((int64_t)(rd ? 0 : d8 ? d8[k] : d16[k]))
 
+/* Buckets of a queue's ring at most by default (cl_spike_queue.ring_max): longer delays share
+ * buckets, and delivery passes over the spikes of a bucket that arrive in a later turn. */
+#define CL_QUEUE_RING_MAX 65536
+
+/* The queue's ring, sized on first use: with rows of one delay a bucket per arrival step of the
+ * spikes in transit (they arrive within d_max + 1 steps of the enqueue), else one bucket. Returns
+ * 0 when out of memory. */
+static int queue_ready(const cl_synapses *syn, cl_spike_queue *q) {
+  if (q->bucket)
+    return 1;
+  const uint64_t most = q->ring_max ? q->ring_max : CL_QUEUE_RING_MAX;
+  uint64_t ring = 1;
+  while (syn->row_delay && ring < (uint64_t)syn->d_max + 2 && ring < most)
+    ring *= 2;
+  q->bucket = calloc(ring, sizeof *q->bucket);
+  q->mask = ring - 1;
+  return q->bucket != NULL;
+}
+
+/* Room for n more spikes in bucket b (with `prefault`, the grown block's pages are touched now
+ * rather than in the time loop's adds). Returns 0 when out of memory. */
+static int bucket_room(cl_spike_bucket *b, size_t n, int prefault) {
+  if (b->n + n <= b->cap)
+    return 1;
+  const size_t cap = b->n + n + (b->n + n) / 2 + 16;
+  cl_pending_spike *grown = prefault ? cl_realloc_prefault(b->s, cap * sizeof *grown)
+                                     : cl_realloc(b->s, cap * sizeof *grown);
+  if (!grown)
+    return 0;
+  b->s = grown;
+  b->cap = cap;
+  return 1;
+}
+
+/* Appends spike p to the bucket of its arrival; 0 when out of memory. */
+static inline int push(cl_spike_queue *q, cl_pending_spike p, int prefault) {
+  cl_spike_bucket *b = &q->bucket[(uint64_t)p.arrive & q->mask];
+  if (b->n == b->cap && !bucket_room(b, 1, prefault))
+    return 0;
+  b->s[b->n++] = p;
+  q->n++;
+  return 1;
+}
+
 static inline __attribute__((always_inline)) void enqueue(const cl_synapses *syn, cl_spike_queue *q,
                                                           const uint64_t *spikes, size_t n,
                                                           int64_t slice_start, const uint16_t *rd,
                                                           const uint8_t *d8, const uint16_t *d16) {
-  if (q->n + n > q->cap) {
-    size_t cap = q->n + n + (q->n + n) / 2 + 64;
-    cl_pending_spike *grown = cl_realloc_prefault(q->s, cap * sizeof *grown);
-    if (!grown)
-      cl_error_abort("out of memory for %zu spikes in transit", cap);
-    q->s = grown;
-    q->cap = cap;
-  }
+  if (!queue_ready(syn, q) || (!rd && !bucket_room(q->bucket, n, 1)))
+    cl_error_abort("out of memory for %zu spikes in transit", q->n + n);
   for (size_t i = 0; i < n; i++) {
     uint64_t gid = spikes[i] & CL_SPIKE_GID_MASK, k = syn->row[gid], end = syn->row[gid + 1];
     if (k == end)
       continue;
     int64_t step = slice_start + (int64_t)(spikes[i] >> CL_SPIKE_STEP_SHIFT);
-    q->s[q->n++] = (cl_pending_spike){end, step, k, step + 1 + CL_DELAY(gid, k)};
+    if (!push(q, (cl_pending_spike){end, step, k, step + 1 + CL_DELAY(gid, k)}, 1))
+      cl_error_abort("out of memory for %zu spikes in transit", q->n + 1);
   }
 }
 
@@ -143,18 +182,21 @@ static inline __attribute__((always_inline)) void deliver(const cl_synapses *syn
     ew[e] = weight ? mul : mul * (double)syn->table.w[e];
     base[e] = x[syn->table.receptor[e]];
   }
+  /* the bucket of this step's arrivals: with rows of one delay, every spike in it arrives now
+   * unless the ring is shorter than the delays (cl_spike_queue.ring_max) */
+  cl_spike_bucket *const b = &q->bucket[(uint64_t)step & q->mask];
   /* the spikes the loop's look-ahead does not reach */
-  for (size_t i = 0; i < CL_LOOKAHEAD && i < q->n; i++)
-    if (q->s[i].arrive == step)
-      prefetch_row(&q->s[i], target, weight, rd, d8, d16);
+  for (size_t i = 0; i < CL_LOOKAHEAD && i < b->n; i++)
+    if (b->s[i].arrive == step)
+      prefetch_row(&b->s[i], target, weight, rd, d8, d16);
   uint32_t words[CL_GATHER];
   float wts[CL_GATHER];
   size_t n_gathered = 0;
   size_t kept = 0;
-  for (size_t i = 0; i < q->n; i++) {
-    if (i + CL_LOOKAHEAD < q->n && q->s[i + CL_LOOKAHEAD].arrive == step)
-      prefetch_row(&q->s[i + CL_LOOKAHEAD], target, weight, rd, d8, d16);
-    cl_pending_spike p = q->s[i];
+  for (size_t i = 0; i < b->n; i++) {
+    if (i + CL_LOOKAHEAD < b->n && b->s[i + CL_LOOKAHEAD].arrive == step)
+      prefetch_row(&b->s[i + CL_LOOKAHEAD], target, weight, rd, d8, d16);
+    cl_pending_spike p = b->s[i];
     if (p.arrive == step) {
       const uint64_t end = p.end;
       const int64_t d = step - p.step - 1;
@@ -193,15 +235,18 @@ static inline __attribute__((always_inline)) void deliver(const cl_synapses *syn
       p.next = k;
       p.arrive = p.step + 1 + CL_DELAY_K(k); /* per-synapse delays (a row of one delay ends) */
     }
-    q->s[kept++] = p;
+    b->s[kept++] = p;
   }
-  q->n = kept;
+  q->n -= b->n - kept;
+  b->n = kept;
   if (gather)
     add_gathered(words, wts, n_gathered, shift, mask, base, ew, weight != NULL);
 }
 
 void cl_synapses_deliver(const cl_synapses *syn, cl_spike_queue *q, double *x_ex, double *x_in,
                          int64_t step) {
+  if (!q->n)
+    return;
   double *const rows[2] = {x_ex, x_in};
   const float *w = syn->weight;
   const uint16_t *rd = syn->row_delay;
@@ -226,13 +271,13 @@ void cl_synapses_deliver(const cl_synapses *syn, cl_spike_queue *q, double *x_ex
     deliver(syn, q, rows, step, NULL, NULL, NULL, d16, 0);
 }
 
-uint64_t cl_synapses_queued_gid(const cl_synapses *syn, const cl_spike_queue *q, size_t i) {
-  /* the g with row[g] < end <= row[g + 1]: end = row[gid + 1] and the row is not empty */
-  const uint64_t end = q->s[i].end;
+/* The source of pending spike p: the g with row[g] < end <= row[g + 1] (end = row[g + 1], and
+ * the row is not empty). */
+static uint64_t pending_gid(const cl_synapses *syn, const cl_pending_spike *p) {
   uint64_t lo = 0, hi = syn->n_gids - 1;
   while (lo < hi) {
     uint64_t mid = lo + (hi - lo + 1) / 2;
-    if (syn->row[mid] < end)
+    if (syn->row[mid] < p->end)
       lo = mid;
     else
       hi = mid - 1;
@@ -240,28 +285,36 @@ uint64_t cl_synapses_queued_gid(const cl_synapses *syn, const cl_spike_queue *q,
   return lo;
 }
 
+void cl_synapses_queued(const cl_synapses *syn, const cl_spike_queue *q, uint64_t *gid,
+                        int64_t *step) {
+  size_t i = 0;
+  for (uint64_t r = 0; q->bucket && r <= q->mask; r++)
+    for (size_t j = 0; j < q->bucket[r].n; j++, i++) {
+      gid[i] = pending_gid(syn, &q->bucket[r].s[j]);
+      step[i] = q->bucket[r].s[j].step;
+    }
+}
+
 int cl_synapses_enqueue_from(const cl_synapses *syn, cl_spike_queue *q, const uint64_t *gid,
                              const int64_t *step, size_t n, int64_t now) {
-  if (q->n + n > q->cap) {
-    size_t cap = q->n + n + 64;
-    cl_pending_spike *grown = cl_realloc(q->s, cap * sizeof *grown);
-    CL_ALLOC_CHECK(grown);
-    q->s = grown;
-    q->cap = cap;
-  }
+  if (!queue_ready(syn, q))
+    return CL_ERROR(CL_ERR_MEM, "out of memory for the spikes in transit");
   for (size_t i = 0; i < n; i++) {
     uint64_t g = gid[i], k = syn->row[g], end = syn->row[g + 1];
     /* a source's synapses are sorted by delay: skip those that arrived before now */
     while (k < end && step[i] + 1 + cl_synapses_delay(syn, g, k) < now)
       k++;
-    if (k < end)
-      q->s[q->n++] =
-          (cl_pending_spike){end, step[i], k, step[i] + 1 + cl_synapses_delay(syn, g, k)};
+    if (k < end &&
+        !push(q, (cl_pending_spike){end, step[i], k, step[i] + 1 + cl_synapses_delay(syn, g, k)},
+              0))
+      return CL_ERROR(CL_ERR_MEM, "out of memory for %zu spikes in transit", q->n + 1);
   }
   return CL_OK;
 }
 
 void cl_spike_queue_destroy(cl_spike_queue *q) {
-  free(q->s);
+  for (uint64_t r = 0; q->bucket && r <= q->mask; r++)
+    free(q->bucket[r].s);
+  free(q->bucket);
   memset(q, 0, sizeof *q);
 }

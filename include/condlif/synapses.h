@@ -147,10 +147,21 @@ typedef struct {
   int64_t arrive; /* the step synapse `next` arrives at */
 } cl_pending_spike;
 
-/* Spikes in transit, in (step, gid) order (zero-initialise). */
+/* Received spikes whose synapses have not all arrived, in (step, gid) order. Where rows have
+ * one delay (cl_synapses.row_delay) they wait in a ring of buckets by arrival step (step & mask)
+ * and delivery looks only at the step's bucket; with per-synapse delays a spike arrives in
+ * several steps, and all wait in one bucket (mask 0). Zero-initialise; the first enqueue sizes
+ * the ring. */
 typedef struct {
   cl_pending_spike *s;
   size_t n, cap;
+} cl_spike_bucket;
+typedef struct {
+  cl_spike_bucket *bucket; /* [mask + 1] */
+  uint64_t mask;
+  size_t n;          /* spikes in transit (over all buckets) */
+  uint64_t ring_max; /* buckets at most, a power of two (0: 65536); a test may set it before the
+                      * first enqueue: delays beyond it share buckets, the same deliveries */
 } cl_spike_queue;
 
 /* Appends the spikes (sorted by step, then gid) of the slice that starts at step slice_start to
@@ -169,8 +180,10 @@ void cl_spike_queue_destroy(cl_spike_queue *q);
 /* Whether delivery should gather (cl_synapses.gather) on a rank of n_inputs input indices: when
  * their x arrays (16 bytes each) exceed the L2 cache (sysconf; 1 MiB where unknown). */
 int cl_synapses_gather_default(uint64_t n_inputs);
-/* The source gid of queued spike i (its row ends at q->s[i].end). */
-uint64_t cl_synapses_queued_gid(const cl_synapses *syn, const cl_spike_queue *q, size_t i);
+/* The spikes in transit (q->n of them, in no particular order): their source gids and emission
+ * steps. */
+void cl_synapses_queued(const cl_synapses *syn, const cl_spike_queue *q, uint64_t *gid,
+                        int64_t *step);
 /* Restores spikes in transit at step `now` of a continued run (a checkpoint's): appends the
  * spikes (gids and emission steps, sorted by step then gid) with their synapses that arrive at
  * `now` or later, as the queue of the run that wrote the checkpoint held them; spikes whose

@@ -36,7 +36,7 @@ static uint64_t lcg(uint64_t *s) {
 /* Delivers n_steps steps of random spikes (every gid fires with probability 1/every per step)
  * on rank r of P, three ways, and compares x after every step. */
 static void run_case(const cl_config *cfg, int r, int P, int64_t n_steps, uint64_t every,
-                     const char *what, int expect_weights, int expect_delay) {
+                     const char *what, int expect_weights, int expect_delay, uint64_t ring_max) {
   cl_network net;
   cl_synapses syn;
   CHECK_MSG(cl_network_create(&net, cfg, r, P) == CL_OK, "%s", cl_error_message());
@@ -58,7 +58,11 @@ static void run_case(const cl_config *cfg, int r, int P, int64_t n_steps, uint64
     for (int m = 0; m < 2; m++)
       x[m][q] = calloc(n_in + 1, sizeof(double));
   }
-  cl_spike_queue queue[2] = {{0}, {0}};
+  cl_spike_queue queue[2] = {{.ring_max = ring_max}, {.ring_max = ring_max}};
+  /* the ring: a bucket per step of the arrivals in transit where rows have one delay */
+  uint64_t ring = 1;
+  while (syn.row_delay && ring < (uint64_t)syn.d_max + 2 && ring < (ring_max ? ring_max : 65536))
+    ring *= 2;
   const int64_t horizon = n_steps + syn.d_max + 2;
   bucket *due = calloc((size_t)horizon, sizeof *due);
   uint64_t *spikes = malloc(syn.n_gids * sizeof *spikes);
@@ -97,6 +101,15 @@ static void run_case(const cl_config *cfg, int r, int P, int64_t n_steps, uint64
         mismatches += memcmp(x[m][q], ref[q], n_in * sizeof(double)) != 0;
     CHECK_MSG(queue[0].n == queue[1].n, "%s: step %lld: %zu and %zu spikes queued", what,
               (long long)step, queue[0].n, queue[1].n);
+    for (int m = 0; m < 2 && step > 0; m++) {
+      size_t in_buckets = 0;
+      for (uint64_t b = 0; b <= queue[m].mask; b++)
+        in_buckets += queue[m].bucket[b].n;
+      CHECK_MSG(queue[m].mask + 1 == ring && in_buckets == queue[m].n,
+                "%s: step %lld: ring of %llu buckets holding %zu of %zu spikes (expected %llu)",
+                what, (long long)step, (unsigned long long)queue[m].mask + 1, in_buckets,
+                queue[m].n, (unsigned long long)ring);
+    }
   }
   CHECK_MSG(mismatches == 0, "%s, rank %d of %d: x differs from the reference %zu times", what, r,
             P, mismatches);
@@ -144,23 +157,29 @@ int main(int argc, char **argv) {
   for (int c = 0; c < 3; c++) {
     const int r = ranks[c][0], P = ranks[c][1];
     /* one delay per row, weights in the table */
-    run_case(&cfg, r, P, 200, 40, "table, one delay per row", 0, 0);
+    run_case(&cfg, r, P, 200, 40, "table, one delay per row", 0, 0, 0);
     /* per-synapse weights and delays (1 byte); the sources' rows have one delay */
     projs[0].weight = (cl_dist){CL_DIST_UNIFORM, 0.5, 2.5, -INFINITY, INFINITY};
     projs[0].delay = (cl_dist){CL_DIST_UNIFORM, 0.1, 3.0, -INFINITY, INFINITY};
     cfg.sim.max_delay = 3.0; /* (else the delays take 2 bytes until cl_synapses_finish) */
-    run_case(&cfg, r, P, 200, 40, "per-synapse weights, 1-byte delays", 1, 1);
+    run_case(&cfg, r, P, 200, 40, "per-synapse weights, 1-byte delays", 1, 1, 0);
     cfg.sim.max_delay = 0;
     /* weights in the table, delays of up to 300 steps (2 bytes), rows of several delays */
     projs[0].weight = (cl_dist){CL_DIST_CONST, 1.5, 0, -INFINITY, INFINITY};
     projs[0].delay = (cl_dist){CL_DIST_UNIFORM, 0.1, 30.0, -INFINITY, INFINITY};
     projs[3].delay = (cl_dist){CL_DIST_UNIFORM, 0.1, 2.0, -INFINITY, INFINITY};
-    run_case(&cfg, r, P, 400, 40, "table, 2-byte delays", 0, 2);
+    run_case(&cfg, r, P, 400, 40, "table, 2-byte delays", 0, 2, 0);
     projs[0].delay = projs[3].delay = (cl_dist){CL_DIST_CONST, 1.0, 0, -INFINITY, INFINITY};
     /* per-synapse weights, one delay per row */
     projs[3].weight = (cl_dist){CL_DIST_NORMAL, 3.0, 0.5, 0.1, 6.0};
-    run_case(&cfg, r, P, 200, 40, "per-synapse weights, one delay per row", 1, 0);
+    run_case(&cfg, r, P, 200, 40, "per-synapse weights, one delay per row", 1, 0, 0);
     projs[3].weight = (cl_dist){CL_DIST_CONST, 3.0, 0, -INFINITY, INFINITY};
+    /* rows of one delay, but not the same one (B's 3.5 ms): a ring of 64 buckets, and one of 4
+     * where arrivals share a bucket with those of later turns */
+    projs[1].delay = (cl_dist){CL_DIST_CONST, 3.5, 0, -INFINITY, INFINITY};
+    run_case(&cfg, r, P, 200, 40, "one delay per row, rows of 1 and 3.5 ms", 0, 0, 0);
+    run_case(&cfg, r, P, 200, 40, "one delay per row, a ring of 4", 0, 0, 4);
+    projs[1].delay = (cl_dist){CL_DIST_CONST, 1.0, 0, -INFINITY, INFINITY};
   }
   /* the default: gather where the x arrays (16 bytes per input) outgrow the L2 cache */
   CHECK(cl_synapses_gather_default(1000) == 0);
