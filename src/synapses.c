@@ -63,8 +63,8 @@ static int queue_ready(const cl_synapses *syn, cl_spike_queue *q) {
   return q->bucket != NULL;
 }
 
-/* Room for n more spikes in bucket b (with `prefault`, the grown block's pages are touched now
- * rather than in the time loop's adds). Returns 0 when out of memory. */
+/* Room for n more spikes in bucket b (with `prefault`, the grown block's pages are populated at
+ * once rather than faulted in one by one as spikes are queued). Returns 0 when out of memory. */
 static int bucket_room(cl_spike_bucket *b, size_t n, int prefault) {
   if (b->n + n <= b->cap)
     return 1;
