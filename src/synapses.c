@@ -97,7 +97,7 @@ static inline __attribute__((always_inline)) void enqueue(const cl_synapses *syn
                                                           const uint64_t *spikes, size_t n,
                                                           int64_t slice_start, const uint16_t *rd,
                                                           const uint8_t *d8, const uint16_t *d16) {
-  if (!queue_ready(syn, q) || (!rd && !bucket_room(q->bucket, n, 1)))
+  if (!queue_ready(syn, q))
     cl_error_abort("out of memory for %zu spikes in transit", q->n + n);
   for (size_t i = 0; i < n; i++) {
     if (i + CL_ENQUEUE_AHEAD < n) {
