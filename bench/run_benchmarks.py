@@ -19,6 +19,7 @@ binary. Build: condlif's build timer; Brian2's binary time before the run (synap
 initialisation; code generation and compilation are reported separately in the JSON).
 
 Usage:  /usr/bin/python3 bench/run_benchmarks.py [--sizes 4000,40000] [--ranks 1,2] [--reps 3]
+                                                  [--min-sim-seconds 0.5]
 """
 
 import argparse
@@ -83,6 +84,29 @@ def int_list(text):
     return values
 
 
+# --min-sim-seconds adds repetitions up to this many times --reps.
+MAX_REPS_FACTOR = 5
+
+
+def more_reps(args, runs, n, done):
+    """Whether size n takes another repetition after `done`: always up to --reps, and beyond
+    (up to MAX_REPS_FACTOR x --reps) while its runs of condlif at the first rank count (of
+    Brian2 with --skip-condlif) add up to less than --min-sim-seconds of simulation time. A
+    condlif run at N = 4000 lasts some 30 ms, and a pause of the host as long as that slows it
+    by half: a median of a few such runs can be one of the slowed ones, where the larger sizes'
+    runs are long enough to average the pauses out."""
+    if done < args.reps:
+        return True
+    if done >= MAX_REPS_FACTOR * args.reps:
+        return False
+    if args.skip_condlif:
+        mine = [r for r in runs if r['n'] == n and r['tool'] == 'brian2']
+    else:
+        mine = [r for r in runs
+                if r['n'] == n and r['tool'] == 'condlif' and r['ranks'] == args.ranks[0]]
+    return sum(r['sim_seconds'] for r in mine) < args.min_sim_seconds
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -91,7 +115,13 @@ def parse_args(argv=None):
                    help='network sizes N, comma-separated (default 4000,40000,200000)')
     p.add_argument('--ranks', type=int_list, default=[1, 2],
                    help='MPI rank counts for condlif, comma-separated (default 1,2)')
-    p.add_argument('--reps', type=int, default=3, help='repetitions per case (default 3)')
+    p.add_argument('--reps', type=int, default=3,
+                   help='repetitions per case, at least (default 3; see --min-sim-seconds)')
+    p.add_argument('--min-sim-seconds', type=float, default=0.5,
+                   help='repeat a size beyond --reps, up to %d x --reps repetitions, until '
+                        'its runs of condlif at the first rank count (of Brian2 with '
+                        '--skip-condlif) add up to this much simulation time (default 0.5; '
+                        '0: exactly --reps)' % MAX_REPS_FACTOR)
     p.add_argument('--skip-brian2', action='store_true', help='run condlif only')
     p.add_argument('--skip-condlif', action='store_true', help='run Brian2 only')
     p.add_argument('--condlif', default=os.path.join(REPO, 'build', 'condlif'),
@@ -119,6 +149,8 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.reps < 1:
         p.error('--reps must be at least 1')
+    if not args.min_sim_seconds >= 0:
+        p.error('--min-sim-seconds must be a number >= 0')
     if args.skip_brian2 and args.skip_condlif:
         p.error('--skip-brian2 and --skip-condlif together leave nothing to run')
     return args
@@ -606,7 +638,8 @@ def main(argv=None):
         os.makedirs(args.workdir, exist_ok=True)
         cfg_infos = {n: condlif_config_info(c) for n, c in cfgs.items()}
         for n in args.sizes:
-            for rep in range(args.reps):
+            rep = 0
+            while more_reps(args, runs, n, rep):
                 if not args.skip_condlif:
                     for ranks in args.ranks:
                         r = run_condlif(args, n, ranks, cfgs[n], cfg_infos[n],
@@ -631,6 +664,7 @@ def main(argv=None):
                     print('N=%-7d rep %d Brian2: run %.3f s, build %.3f s, %.2f Hz'
                           % (n, rep, r['sim_seconds'], r['build_seconds'], r['mean_rate_hz']),
                           file=sys.stderr, flush=True)
+                rep += 1
     except BenchError as e:
         print('run_benchmarks: error: %s' % e, file=sys.stderr)
         if runs:

@@ -29,8 +29,8 @@ def main():
     os.makedirs(work, exist_ok=True)
     prefix = os.path.join(work, "out")
     cmd = [sys.executable, SCRIPT, "--skip-brian2", "--sizes", "4000", "--ranks", "1,2",
-           "--reps", "1", "--condlif", condlif, "--workdir", os.path.join(work, "runs"),
-           "--out-prefix", prefix]
+           "--reps", "1", "--min-sim-seconds", "0", "--condlif", condlif, "--workdir",
+           os.path.join(work, "runs"), "--out-prefix", prefix]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     check(p.returncode == 0, "run_benchmarks exit %d: %s" % (p.returncode, p.stderr[-2000:]))
     if p.returncode != 0:
@@ -147,6 +147,46 @@ def main():
 
     check(runs[0]["n_spikes"] == runs[1]["n_spikes"],
           "same spikes at 1 and 2 ranks: %d, %d" % (runs[0]["n_spikes"], runs[1]["n_spikes"]))
+
+    # --min-sim-seconds: repetitions beyond --reps while the first rank count's condlif runs
+    # (Brian2's with --skip-condlif) add up to less, at most 5 x --reps
+    def args(**kw):
+        a = rb.parse_args(["--reps", "2", "--min-sim-seconds", "0.1"])
+        vars(a).update(kw)
+        return a
+    def runs_of(tool, ranks, sims):
+        return [{"n": 10, "tool": tool, "ranks": ranks, "sim_seconds": x} for x in sims]
+    two = runs_of("condlif", 1, [0.03, 0.03]) + runs_of("condlif", 2, [0.05, 0.05])
+    four = two + runs_of("condlif", 1, [0.03, 0.03])
+    check(rb.more_reps(args(), [], 10, 0) and rb.more_reps(args(), two[:1], 10, 1),
+          "up to --reps whatever the time")
+    check(rb.more_reps(args(), two, 10, 2), "0.06 s at one rank < 0.1: another repetition")
+    check(not rb.more_reps(args(), four, 10, 4), "0.12 s at one rank: enough")
+    check(not rb.more_reps(args(), runs_of("condlif", 1, [0.01] * 10), 10, 10),
+          "at most 5 x --reps")
+    check(not rb.more_reps(args(ranks=[2]), two, 10, 2) and
+          rb.more_reps(args(ranks=[2]), runs_of("condlif", 1, [0.03] * 4) +
+                       runs_of("condlif", 2, [0.05, 0.04]), 10, 2),
+          "the first rank count's runs count")
+    check(not rb.more_reps(args(min_sim_seconds=0.0), two, 10, 2), "0: exactly --reps")
+    check(rb.more_reps(args(skip_condlif=True), two + runs_of("brian2", 1, [0.09]), 10, 2) and
+          not rb.more_reps(args(skip_condlif=True), runs_of("brian2", 1, [0.06, 0.06]), 10, 2),
+          "Brian2's runs with --skip-condlif")
+    check(rb.more_reps(args(), runs_of("condlif", 1, [0.03] * 4), 11, 2),
+          "only the size's own runs count")
+    # and a real one: at N = 4000 a run at one rank lasts well under 0.08 s of simulation
+    more = [sys.executable, SCRIPT, "--skip-brian2", "--sizes", "4000", "--ranks", "1",
+            "--reps", "1", "--min-sim-seconds", "0.08", "--no-probe", "--condlif", condlif,
+            "--workdir", os.path.join(work, "runs3"), "--out-prefix", os.path.join(work, "more")]
+    p = subprocess.run(more, capture_output=True, text=True, timeout=600)
+    check(p.returncode == 0, "--min-sim-seconds run: exit %d: %s" % (p.returncode, p.stderr[-2000:]))
+    if p.returncode == 0:
+        with open(os.path.join(work, "more.json")) as f:
+            sims = [r["sim_seconds"] for r in json.load(f)["runs"]]
+        k = len(sims)
+        check(1 <= k <= 5 and sum(sims[:-1]) < 0.08 and (sum(sims) >= 0.08 or k == 5),
+              "repetitions until 0.08 s of simulation: %r" % sims)
+        check(k >= 2 or sims[0] >= 0.08, "a short first run is repeated: %r" % sims)
 
     bad = [sys.executable, SCRIPT, "--skip-brian2", "--sizes", "4000", "--reps", "1",
            "--condlif", os.path.join(work, "no-such-condlif"), "--workdir",
