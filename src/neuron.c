@@ -118,7 +118,11 @@
  * steps 0.75 -> 0.88; tried again in the fifteenth session, a byte of flags per vector: medians
  * 0.756-0.761 -> 0.809-0.819), or with the save written for every vector and its slot advanced by
  * the flag (1.74 -> 2.25 TSC ticks per neuron-step with no event at all); the branch on the terms
- * known early apart from the V_end term's (no faster); AVX2 on the same core (1.54). What did
+ * known early apart from the V_end term's (no faster); AVX2 on the same core (1.54); the
+ * stages as K = alpha - beta (u + K), two FMAs fewer and three additions more (0.68 -> 0.69-0.70
+ * at 4000; K4 alone so: 0.68 at 4000, 0.767 -> 0.755 at 40 000); pass one without the branch,
+ * V at t_n stored into a scratch and the flags into a byte per vector (0.68 -> 0.84-0.89: one
+ * more store costs more than the branch, bench/README.md, the nineteenth session). What did
  * pay: the refractory term only where the group's bound of t_ref_end (tre_min) is below
  * t_{n+1}, a branch on a loaded number that resolves early, with those vectors saved whatever
  * their flag (0.724-0.734 -> 0.697-0.706 at 4000; cache-resident states only, see
