@@ -179,7 +179,8 @@ def main():
             "--reps", "1", "--min-sim-seconds", "0.08", "--no-probe", "--condlif", condlif,
             "--workdir", os.path.join(work, "runs3"), "--out-prefix", os.path.join(work, "more")]
     p = subprocess.run(more, capture_output=True, text=True, timeout=600)
-    check(p.returncode == 0, "--min-sim-seconds run: exit %d: %s" % (p.returncode, p.stderr[-2000:]))
+    check(p.returncode == 0,
+          "--min-sim-seconds run: exit %d: %s" % (p.returncode, p.stderr[-2000:]))
     if p.returncode == 0:
         with open(os.path.join(work, "more.json")) as f:
             sims = [r["sim_seconds"] for r in json.load(f)["runs"]]
